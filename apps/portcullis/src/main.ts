@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile, type Config } from '@portcullis/config';
+import { createLogger, createRegistry, installTracing, startHealthServer } from '@portcullis/telemetry';
+import { createBus, createState, topicSpecs } from './runtime.js';
+import { SERVICES, startService, type Running, type ServiceName } from './services.js';
+
+const USAGE = `usage: portcullis run <all|edge|auth|reputation|content|relay>... [--config FILE]
+
+  all        every service in one process (embedded mode with bus.kind: memory)
+  --config   YAML configuration (default: $PORTCULLIS_CONFIG, else config/portcullis.yaml)`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help || positionals[0] !== 'run' || positionals.length < 2) {
+    console.error(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const wanted = positionals.slice(1);
+  const names: ServiceName[] = wanted.includes('all') ? [...SERVICES] : [];
+  for (const w of wanted) {
+    if (w === 'all') continue;
+    if (!(SERVICES as readonly string[]).includes(w)) {
+      console.error(`unknown service "${w}"\n${USAGE}`);
+      return 2;
+    }
+    names.push(w as ServiceName);
+  }
+
+  const path = values.config ?? process.env.PORTCULLIS_CONFIG ?? 'config/portcullis.yaml';
+  let config: Config;
+  try {
+    config = loadConfigFile(path);
+    if (config.bus.kind === 'memory' && names.length !== SERVICES.length) {
+      throw new ConfigError(`config file ${path} is invalid:\n  bus.kind: "memory" only works with every service in one process (portcullis run all)`);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 78; // EX_CONFIG
+    }
+    throw err;
+  }
+  return run(config, names);
+}
+
+async function run(config: Config, names: ServiceName[]): Promise<number> {
+  const logger = createLogger({ level: config.log.level, service: names.length === SERVICES.length ? 'portcullis' : names.join('+') });
+  installTracing();
+  const registry = createRegistry();
+  const bus = createBus(config, logger);
+  const state = createState(config);
+  const health = await startHealthServer({ host: config.http.listen.host, port: config.http.listen.port, registry, logger });
+  health.addReadiness('bus', () => bus.unhealthy());
+  health.addReadiness('state', () => state.unhealthy());
+
+  const running: Running[] = [];
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    health.draining();
+    // The edge first (no new mail), then the stages in pipeline order, so records in flight move on.
+    for (const r of [...running].sort((a, b) => SERVICES.indexOf(a.name) - SERVICES.indexOf(b.name))) {
+      await r.stop().catch((err: Error) => logger.error({ service: r.name, error: err.message }, 'stop failed'));
+    }
+    await bus.close().catch((err: Error) => logger.error({ error: err.message }, 'bus close failed'));
+    await state.close();
+    await health.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    await retryStart(() => bus.ensureTopics(topicSpecs(config)), 'bus', logger);
+    // Consumers before the edge: accept nothing that has nowhere to go.
+    const order = [...names].sort((a, b) => SERVICES.indexOf(b) - SERVICES.indexOf(a));
+    for (const name of order) {
+      const r = await startService(name, { config, bus, state, logger, registry });
+      running.push(r);
+      health.addReadiness(name, () => r.unhealthy());
+    }
+  } catch (err) {
+    logger.fatal({ error: (err as Error).message }, 'start failed');
+    return 1;
+  }
+  logger.info({ services: names, bus: bus.kind, state: state.kind }, 'portcullis started');
+  return -1; // keep running
+}
+
+/** Kafka may come up after us (a fresh cluster); wait for it a while rather than crash-loop. */
+async function retryStart(fn: () => Promise<void>, what: string, logger: ReturnType<typeof createLogger>): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      logger.warn({ attempt, error: (err as Error).message }, `${what} not reachable yet`);
+      await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)));
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,53 @@
+import { KafkaBus, MemoryBus, type Bus, type TopicSpec } from '@portcullis/bus';
+import { readSecretFile, type Config } from '@portcullis/config';
+import { Topics } from '@portcullis/contract';
+import { MemoryState, RedisState, type SharedState } from '@portcullis/state';
+import type { Logger } from '@portcullis/telemetry';
+
+/** Room for the metadata and the headers the gateway adds, beyond the largest message. */
+const RECORD_OVERHEAD = 2 * 1024 * 1024;
+
+export function topicSpecs(config: Config): TopicSpec[] {
+  const maxRecordBytes = config.smtp.maxMessageBytes + RECORD_OVERHEAD;
+  const day = 24 * 3600 * 1000;
+  return [
+    { name: Topics.accepted, maxRecordBytes, retentionMs: 7 * day },
+    { name: Topics.authChecked, maxRecordBytes, retentionMs: 7 * day },
+    { name: Topics.reputationChecked, maxRecordBytes, retentionMs: 7 * day },
+    { name: Topics.decided, maxRecordBytes, retentionMs: 7 * day },
+    { name: Topics.retry, maxRecordBytes, retentionMs: 7 * day },
+    { name: Topics.quarantine, maxRecordBytes, retentionMs: 30 * day },
+    { name: Topics.failed, maxRecordBytes, retentionMs: 14 * day },
+    { name: Topics.deadLetter, maxRecordBytes, retentionMs: 30 * day },
+  ];
+}
+
+export function createBus(config: Config, logger: Logger): Bus {
+  if (config.bus.kind === 'memory') return new MemoryBus({ maxRecordsPerTopic: config.bus.memory.maxRecordsPerTopic });
+  const k = config.bus.kafka!;
+  return new KafkaBus({
+    brokers: k.brokers,
+    clientId: k.clientId,
+    ssl: k.ssl,
+    ...(k.sasl
+      ? { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: readSecretFile(k.sasl.passwordFile, 'bus.kafka.sasl.passwordFile') } }
+      : {}),
+    createTopics: k.createTopics,
+    partitions: k.partitions,
+    replicationFactor: k.replicationFactor,
+    sessionTimeoutMs: k.sessionTimeoutMs,
+    lingerMs: k.lingerMs,
+    maxRecordBytes: config.smtp.maxMessageBytes + RECORD_OVERHEAD,
+    logger,
+  });
+}
+
+export function createState(config: Config): SharedState {
+  if (config.state.kind === 'memory') return new MemoryState({ maxEntries: 200_000 });
+  const r = config.state.redis!;
+  return new RedisState({
+    url: r.url,
+    keyPrefix: r.keyPrefix,
+    ...(r.passwordFile ? { password: readSecretFile(r.passwordFile, 'state.redis.passwordFile') } : {}),
+  });
+}

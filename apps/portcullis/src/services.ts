@@ -1,0 +1,56 @@
+import type { Bus } from '@portcullis/bus';
+import type { Config } from '@portcullis/config';
+import type { SharedState } from '@portcullis/state';
+import type { Logger, Registry } from '@portcullis/telemetry';
+import { startEdge } from '@portcullis/edge';
+import { startAuth } from '@portcullis/auth';
+import { startReputation } from '@portcullis/reputation';
+import { startContent } from '@portcullis/content';
+import { startRelay } from '@portcullis/relay';
+
+export const SERVICES = ['edge', 'auth', 'reputation', 'content', 'relay'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface Running {
+  name: ServiceName;
+  stop(): Promise<void>;
+  unhealthy(): string | null;
+}
+
+export interface Deps {
+  config: Config;
+  bus: Bus;
+  state: SharedState;
+  logger: Logger;
+  registry: Registry;
+}
+
+/**
+ * Starts one service on the given bus and state. Consumers start before the
+ * edge so that in embedded mode nothing is accepted that has nowhere to go.
+ */
+export async function startService(name: ServiceName, deps: Deps): Promise<Running> {
+  const ok = () => null;
+  switch (name) {
+    case 'edge': {
+      const edge = await startEdge(deps);
+      return { name, stop: () => edge.stop(), unhealthy: () => edge.unhealthy() };
+    }
+    case 'auth': {
+      const s = await startAuth(deps);
+      return { name, stop: () => s.stop(), unhealthy: ok };
+    }
+    case 'reputation': {
+      const s = await startReputation(deps);
+      return { name, stop: () => s.stop(), unhealthy: ok };
+    }
+    case 'content': {
+      const s = await startContent(deps);
+      return { name, stop: () => s.stop(), unhealthy: ok };
+    }
+    case 'relay': {
+      const s = await startRelay(deps);
+      return { name, stop: () => s.stop(), unhealthy: ok };
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/** A record to publish. The key decides the partition (we use the message id). */
+export interface OutRecord {
+  key: string;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+/** A record read from a topic. */
+export interface InRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+export interface TopicSpec {
+  name: string;
+  /** Largest record the topic must take, in bytes. */
+  maxRecordBytes: number;
+  /** How long records are kept, in milliseconds. */
+  retentionMs?: number;
+}
+
+/**
+ * Handles one record. Resolving means the record is done and its offset may be
+ * committed: whatever it produced must already be durable. Rejecting means it
+ * will be handed over again later (after a back-off), never skipped.
+ */
+export type RecordHandler = (record: InRecord) => Promise<void>;
+
+/**
+ * A record carrying this header (epoch milliseconds) is not handed to the
+ * handler before that time; the consumer waits on it (heart-beating) rather
+ * than skipping it, so order within a partition holds.
+ */
+export const NOT_BEFORE_HEADER = 'portcullis-not-before';
+
+export function dueIn(rec: InRecord, now = Date.now()): number {
+  const at = Number(rec.headers[NOT_BEFORE_HEADER]);
+  return Number.isFinite(at) ? Math.max(0, at - now) : 0;
+}
+
+export interface ConsumeOptions {
+  /** Consumer group: replicas of one service share the work of a group. */
+  group: string;
+  topic: string;
+  /** Records handled at the same time by this process. */
+  concurrency: number;
+  handle: RecordHandler;
+}
+
+export interface Subscription {
+  /** Stops fetching, waits for records in hand, commits what was done. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The small interface every service uses to talk to the others. Two
+ * implementations: Kafka for production, in-process memory for embedded mode.
+ */
+export interface Bus {
+  readonly kind: 'kafka' | 'memory';
+  /** Creates missing topics (a no-op where topics are managed elsewhere). */
+  ensureTopics(topics: TopicSpec[]): Promise<void>;
+  /** Resolves once every record is durably stored (Kafka: acknowledged by all in-sync replicas). */
+  publish(topic: string, records: OutRecord[]): Promise<void>;
+  consume(opts: ConsumeOptions): Promise<Subscription>;
+  /** Null when usable, else why not (for /readyz). */
+  unhealthy(): string | null;
+  close(): Promise<void>;
+}
+
+export class BusTimeoutError extends Error {
+  override readonly name = 'BusTimeoutError';
+}
+
+/** Publishes with an upper bound on the wait; the bus may still store the record later. */
+export async function publishWithin(bus: Bus, topic: string, records: OutRecord[], timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BusTimeoutError(`publish to ${topic} took longer than ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([bus.publish(topic, records), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

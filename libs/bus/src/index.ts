@@ -1,0 +1,5 @@
+export * from './bus.js';
+export * from './backoff.js';
+export * from './memory-bus.js';
+export * from './kafka-bus.js';
+export * from './stage.js';

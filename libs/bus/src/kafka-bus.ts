@@ -1,0 +1,237 @@
+import { Kafka, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions, type IHeaders, type KafkaMessage } from 'kafkajs';
+import type { Logger } from '@portcullis/telemetry';
+import { dueIn, type Bus, type ConsumeOptions, type InRecord, type OutRecord, type Subscription, type TopicSpec } from './bus.js';
+import { BatchingProducer } from './kafka-producer.js';
+import { backoffMs, sleep } from './backoff.js';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId: string;
+  ssl: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  createTopics: boolean;
+  partitions: number;
+  replicationFactor: number;
+  sessionTimeoutMs: number;
+  lingerMs: number;
+  /** Largest record any topic carries; consumer fetch sizes follow from it. */
+  maxRecordBytes: number;
+  logger: Logger;
+}
+
+const MiB = 1024 * 1024;
+
+/** Thrown inside eachBatch to leave a batch unfinished (stopping or partition revoked). */
+class StopBatch extends Error {}
+
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private readonly producer;
+  private readonly batcher: BatchingProducer;
+  private readonly consumers = new Set<Consumer>();
+  private connected: Promise<void> | null = null;
+  private problem: string | null = 'not connected';
+
+  constructor(private readonly opts: KafkaBusOptions) {
+    const log = opts.logger.child({ component: 'kafka' });
+    const config: KafkaConfig = {
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      ssl: opts.ssl,
+      connectionTimeout: 3000,
+      requestTimeout: 30000,
+      logLevel: logLevel.WARN,
+      // kafkajs logs connection trouble as errors over and over; one warning line each is enough.
+      logCreator: () => (entry: LogEntry) => {
+        const { message, ...rest } = entry.log;
+        const level = entry.level <= logLevel.ERROR ? 'warn' : 'info';
+        log[level]({ kafkaLogger: entry.namespace, broker: rest.broker, error: rest.error }, message);
+      },
+    };
+    if (opts.sasl) config.sasl = { ...opts.sasl } as SASLOptions;
+    this.kafka = new Kafka(config);
+    // Idempotence keeps kafkajs's own retries from writing a record twice. Retries are finite so
+    // that a dead broker fails the send instead of holding it (and the edge's memory) forever.
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: 6, initialRetryTime: 200, maxRetryTime: 5000 },
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.problem = 'producer disconnected'));
+    this.producer.on(this.producer.events.CONNECT, () => (this.problem = null));
+    this.batcher = new BatchingProducer(this.producer, {
+      lingerMs: opts.lingerMs,
+      maxBatchBytes: Math.max(8 * MiB, opts.maxRecordBytes),
+      maxQueuedBytes: Math.max(256 * MiB, 4 * opts.maxRecordBytes),
+      timeoutMs: 30000,
+    });
+  }
+
+  private connect(): Promise<void> {
+    this.connected ??= this.producer.connect().catch((err) => {
+      this.connected = null;
+      throw err;
+    });
+    return this.connected;
+  }
+
+  async ensureTopics(topics: TopicSpec[]): Promise<void> {
+    await this.connect();
+    if (!this.opts.createTopics) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.name));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: this.opts.partitions,
+          replicationFactor: this.opts.replicationFactor,
+          configEntries: [
+            { name: 'max.message.bytes', value: String(t.maxRecordBytes) },
+            ...(t.retentionMs ? [{ name: 'retention.ms', value: String(t.retentionMs) }] : []),
+            // Never lose an acknowledged record to an unclean leader election.
+            { name: 'unclean.leader.election.enable', value: 'false' },
+            { name: 'min.insync.replicas', value: String(Math.min(2, this.opts.replicationFactor)) },
+          ],
+        })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async publish(topic: string, records: OutRecord[]): Promise<void> {
+    await this.connect();
+    await this.batcher.send(
+      topic,
+      records.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? {} })),
+    );
+  }
+
+  async consume(opts: ConsumeOptions): Promise<Subscription> {
+    const log = this.opts.logger.child({ component: 'consumer', topic: opts.topic, group: opts.group });
+    const fetchBytes = Math.max(16 * MiB, this.opts.maxRecordBytes + MiB);
+    const consumer = this.kafka.consumer({
+      groupId: opts.group,
+      sessionTimeout: this.opts.sessionTimeoutMs,
+      heartbeatInterval: Math.max(1000, Math.floor(this.opts.sessionTimeoutMs / 10)),
+      rebalanceTimeout: 60000,
+      maxBytesPerPartition: fetchBytes,
+      maxBytes: fetchBytes,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10000 },
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      log.error({ error: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed');
+      if (!e.payload.restart) this.problem = `consumer for ${opts.topic} stopped`;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
+    this.consumers.add(consumer);
+    let running = true;
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      partitionsConsumedConcurrently: 2,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+        const alive = () => running && isRunning() && !isStale();
+        const msgs = batch.messages;
+        for (let start = 0; start < msgs.length; start += opts.concurrency) {
+          if (!alive()) return;
+          const window = msgs.slice(start, start + opts.concurrency);
+          try {
+            await Promise.all(
+              window.map((m) => this.handleWithRetry(toInRecord(batch.topic, batch.partition, m), opts, alive, heartbeat, log)),
+            );
+          } catch (err) {
+            if (err instanceof StopBatch) return;
+            throw err;
+          }
+          // Every record of the window is done, and what each produced is durable.
+          resolveOffset(window[window.length - 1]!.offset);
+          await heartbeat();
+          await commitOffsetsIfNecessary();
+        }
+      },
+    });
+    return {
+      stop: async () => {
+        running = false;
+        await consumer.disconnect();
+        this.consumers.delete(consumer);
+      },
+    };
+  }
+
+  /** A failing record is retried in place: the partition waits, nothing after it is skipped. */
+  private async handleWithRetry(
+    rec: InRecord,
+    opts: ConsumeOptions,
+    alive: () => boolean,
+    heartbeat: () => Promise<void>,
+    log: Logger,
+  ): Promise<void> {
+    for (let wait = dueIn(rec); wait > 0; wait = dueIn(rec)) {
+      if (!alive()) throw new StopBatch();
+      await sleep(Math.min(1000, wait));
+      await heartbeat();
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await opts.handle(rec);
+        return;
+      } catch (err) {
+        log.warn({ partition: rec.partition, offset: rec.offset, attempt, error: (err as Error).message }, 'record failed, will retry');
+      }
+      const wait = backoffMs(attempt);
+      for (let waited = 0; waited < wait; waited += 1000) {
+        if (!alive()) throw new StopBatch();
+        await sleep(Math.min(1000, wait - waited));
+        await heartbeat();
+      }
+      if (!alive()) throw new StopBatch();
+    }
+  }
+
+  unhealthy(): string | null {
+    return this.problem;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.disconnect()));
+    this.consumers.clear();
+    await this.batcher.drain();
+    this.batcher.failQueued('bus closed');
+    await this.producer.disconnect();
+  }
+}
+
+function toInRecord(topic: string, partition: number, m: KafkaMessage): InRecord {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ? m.key.toString('utf8') : null,
+    value: m.value ?? Buffer.alloc(0),
+    headers: headersToStrings(m.headers),
+  };
+}
+
+function headersToStrings(h: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!h) return out;
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = first.toString();
+  }
+  return out;
+}

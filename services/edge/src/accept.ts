@@ -1,0 +1,116 @@
+import { Topics, newMessageId, type Envelope, type MailMeta, type MailRecord, type Verdict } from '@portcullis/contract';
+import { publishWithin, toOutRecord, type Bus } from '@portcullis/bus';
+import { claimFate, type SharedState } from '@portcullis/state';
+import { Replies, replyForVerdict, type SmtpReply } from '@portcullis/smtp-replies';
+import { startSpan, endSpan, SpanKind, type Logger } from '@portcullis/telemetry';
+import type { VerdictWaiter } from './verdict-waiter.js';
+import { receivedHeader } from './received.js';
+
+export interface AcceptDeps {
+  bus: Bus;
+  state: SharedState;
+  waiter: VerdictWaiter;
+  logger: Logger;
+  hostname: string;
+  storeTimeoutMs: number;
+  verdictTimeoutMs: number;
+  now?: () => Date;
+}
+
+export interface AcceptInput {
+  envelope: Omit<Envelope, 'receivedAt'>;
+  protocol: string;
+  body: Buffer;
+}
+
+export interface AcceptOutcome {
+  messageId: string;
+  reply: SmtpReply;
+  /** What the sender was told, for logs and metrics. */
+  outcome: 'accepted' | 'rejected' | 'tempfailed' | 'store-failed';
+  verdict: Verdict | null;
+}
+
+/**
+ * data.accept: the end of DATA. The message is stored durably first (250 is
+ * never given before that); then the session waits, up to the deadline, for
+ * the pipeline's verdict so that a reject reaches the sender in the session
+ * instead of as a bounce later.
+ */
+export async function acceptMessage(deps: AcceptDeps, input: AcceptInput): Promise<AcceptOutcome> {
+  const now = deps.now?.() ?? new Date();
+  const id = newMessageId(now.getTime());
+  const log = deps.logger.child({ messageId: id });
+  const received = receivedHeader({
+    helo: input.envelope.helo,
+    clientIp: input.envelope.client.ip,
+    ...(input.envelope.client.hostname ? { clientHostname: input.envelope.client.hostname } : {}),
+    by: deps.hostname,
+    protocol: input.protocol,
+    tls: input.envelope.tls,
+    id,
+    recipients: input.envelope.rcptTo,
+    date: now,
+  });
+  const raw = Buffer.concat([received, input.body], received.length + input.body.length);
+  const meta: MailMeta = {
+    v: 1,
+    id,
+    size: raw.length,
+    envelope: { ...input.envelope, receivedAt: now.toISOString() },
+    results: [],
+  };
+  if (deps.verdictTimeoutMs > 0) {
+    meta.replyTo = { channel: deps.waiter.channel, deadline: new Date(now.getTime() + deps.verdictTimeoutMs).toISOString() };
+  }
+  const record: MailRecord = { meta, raw };
+  const span = startSpan('smtp DATA', SpanKind.PRODUCER, undefined, {
+    'portcullis.message_id': id,
+    'client.address': input.envelope.client.ip,
+    'messaging.destination.name': Topics.accepted,
+  });
+
+  const waiting = deps.verdictTimeoutMs > 0 ? deps.waiter.expect(id, deps.verdictTimeoutMs) : null;
+  try {
+    await publishWithin(deps.bus, Topics.accepted, [toOutRecord(record, span, Topics.accepted)], deps.storeTimeoutMs);
+  } catch (err) {
+    waiting?.cancel();
+    // The bus may still store the record after we gave up; the fate tells the
+    // pipeline to drop it then, since the sender was told to try again.
+    await claimFate(deps.state, id, 'tempfailed').catch(() => undefined);
+    log.warn({ error: (err as Error).message }, 'durable write failed, answered 451');
+    endSpan(span, err);
+    return { messageId: id, reply: Replies.storeFailed(id), outcome: 'store-failed', verdict: null };
+  }
+  log.info({ size: raw.length, rcpts: input.envelope.rcptTo.length, client: input.envelope.client.ip }, 'message stored');
+
+  const verdict = waiting ? await waiting.verdict : null;
+  const result = await answer(deps, id, verdict, log);
+  span.setAttribute('smtp.reply_code', result.reply.code);
+  endSpan(span);
+  return result;
+}
+
+async function answer(deps: AcceptDeps, id: string, verdict: Verdict | null, log: Logger): Promise<AcceptOutcome> {
+  if (!verdict) {
+    // Deadline passed: from here on a reject can only become quarantine.
+    await claimFate(deps.state, id, 'accepted').catch((err: Error) => log.warn({ error: err.message }, 'could not record fate'));
+    return { messageId: id, reply: Replies.queued(id), outcome: 'accepted', verdict: null };
+  }
+  if (verdict.action === 'deliver' || verdict.action === 'quarantine') {
+    return { messageId: id, reply: replyForVerdict(verdict, id), outcome: 'accepted', verdict };
+  }
+  const wanted = verdict.action === 'reject' ? 'rejected' : 'tempfailed';
+  let fate: string;
+  try {
+    fate = await claimFate(deps.state, id, wanted);
+  } catch (err) {
+    // Without the claim the relay cannot know the sender was refused; accept,
+    // and the relay turns the reject into quarantine.
+    log.warn({ error: (err as Error).message }, 'could not record fate; accepting for quarantine');
+    return { messageId: id, reply: Replies.queued(id), outcome: 'accepted', verdict };
+  }
+  if (fate !== wanted) return { messageId: id, reply: Replies.queued(id), outcome: 'accepted', verdict };
+  log.info({ action: verdict.action, reason: verdict.reason, by: verdict.decidedBy }, 'refused in session');
+  return { messageId: id, reply: replyForVerdict(verdict, id), outcome: wanted, verdict };
+}

@@ -1,0 +1,30 @@
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+
+const LEADING_CODE = /^([245]\.\d{1,3}\.\d{1,3}) ([\s\S]*)$/;
+let installed = false;
+
+/**
+ * smtp-server writes error replies with a fixed enhanced status code per basic
+ * code (every 550 becomes 5.1.1 "bad destination mailbox", every 451 4.3.0),
+ * which would tell a sender the wrong thing about a policy reject. Our errors
+ * carry their own code at the start of the text (see @portcullis/smtp-replies);
+ * this moves it into the enhanced-code position. Replies without one are left
+ * to smtp-server's own mapping.
+ */
+export function installEnhancedCodeReplies(): void {
+  if (installed) return;
+  installed = true;
+  type Send = (this: SMTPConnection, code: number, data?: string | string[], context?: string | false) => void;
+  const proto = SMTPConnection.prototype as unknown as { send: Send; _useEnhancedStatusCodes(): boolean };
+  const original = proto.send;
+  proto.send = function (this: SMTPConnection, code, data, context) {
+    if (typeof data === 'string' && context === undefined) {
+      const m = LEADING_CODE.exec(data);
+      if (m) {
+        const useCodes = (this as unknown as typeof proto)._useEnhancedStatusCodes();
+        return original.call(this, code, useCodes ? `${m[1]} ${m[2]}` : m[2], false);
+      }
+    }
+    return original.call(this, code, data, context);
+  };
+}

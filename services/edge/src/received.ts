@@ -1,0 +1,38 @@
+/** RFC 5322 date-time in UTC with a numeric zone. */
+export function rfc5322Date(d: Date): string {
+  return d.toUTCString().replace(/GMT$/, '+0000');
+}
+
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\x00-\x1f\x7f()\\]/g;
+
+/** Keeps client-supplied text from breaking the header or its comments. */
+function clean(text: string, max = 255): string {
+  return text.replace(UNSAFE, '?').slice(0, max);
+}
+
+export interface ReceivedInfo {
+  helo: string;
+  clientIp: string;
+  clientHostname?: string;
+  by: string;
+  /** RFC 3848 protocol: SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA. */
+  protocol: string;
+  tls?: { version: string; cipher: string } | null;
+  id: string;
+  recipients: string[];
+  date: Date;
+}
+
+/**
+ * The trace header of RFC 5321 4.4, folded to stay under 78 columns. The
+ * recipient is named only when there is one (naming several would leak the
+ * other recipients of a message to each of them).
+ */
+export function receivedHeader(info: ReceivedInfo): Buffer {
+  const from = `from ${clean(info.helo) || 'unknown'} (${info.clientHostname ? clean(info.clientHostname) + ' ' : ''}[${info.clientIp}])`;
+  const tls = info.tls ? `\r\n\t(using ${clean(info.tls.version)} with cipher ${clean(info.tls.cipher)})` : '';
+  const by = `by ${info.by} (Portcullis) with ${info.protocol} id ${info.id}`;
+  const forClause = info.recipients.length === 1 ? `\r\n\tfor <${clean(info.recipients[0]!)}>` : '';
+  return Buffer.from(`Received: ${from}${tls}\r\n\t${by}${forClause};\r\n\t${rfc5322Date(info.date)}\r\n`, 'utf8');
+}

@@ -1,0 +1,59 @@
+import type { Config } from '@portcullis/config';
+import type { MailRecord } from '@portcullis/contract';
+import type { SharedState } from '@portcullis/state';
+import type { Logger } from '@portcullis/telemetry';
+import { deliverToMaildir } from './maildir.js';
+import { routeRecipients } from './route.js';
+import type { RecipientOutcome, SmtpDelivery } from './smtp-delivery.js';
+
+const DELIVERED_TTL_SECONDS = 7 * 24 * 3600;
+const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt.toLowerCase()}`;
+
+/**
+ * relay.deliver: delivers one message to the given recipients and says what
+ * happened to each. A recipient already marked delivered (the record was read
+ * again after a crash or rebalance) is not sent a second copy.
+ */
+export async function deliverMessage(
+  deps: { config: Config; state: SharedState; smtp: SmtpDelivery; logger: Logger },
+  record: MailRecord,
+  recipients: string[],
+): Promise<RecipientOutcome[]> {
+  const { meta, raw } = record;
+  const done = await Promise.all(recipients.map((r) => deps.state.get(deliveredKey(meta.id, r))));
+  const outcomes: RecipientOutcome[] = [];
+  const todo: string[] = [];
+  recipients.forEach((r, i) => (done[i] ? outcomes.push({ recipient: r, status: 'delivered', response: 'already delivered' }) : todo.push(r)));
+
+  for (const { route, recipients: group } of routeRecipients(deps.config, todo).values()) {
+    let results: RecipientOutcome[];
+    if (route.kind === 'smtp') {
+      results = await deps.smtp.send(route.downstream, meta.envelope.mailFrom, group, raw);
+    } else {
+      results = await Promise.all(
+        group.map(async (r): Promise<RecipientOutcome> => {
+          try {
+            const path = await deliverToMaildir(route.root, r, meta.id, raw);
+            return { recipient: r, status: 'delivered', response: `written to ${path}` };
+          } catch (err) {
+            return { recipient: r, status: 'temporary', response: `maildir: ${(err as Error).message}` };
+          }
+        }),
+      );
+    }
+    for (const o of results) {
+      if (o.status === 'delivered') {
+        // A failure here only risks a duplicate later, never a loss.
+        await deps.state.set(deliveredKey(meta.id, o.recipient), '1', DELIVERED_TTL_SECONDS).catch((err: Error) =>
+          deps.logger.warn({ messageId: meta.id, error: err.message }, 'could not record delivery'),
+        );
+      }
+      deps.logger.info(
+        { messageId: meta.id, rcpt: o.recipient, status: o.status, response: o.response, via: route.kind },
+        'delivery attempt',
+      );
+    }
+    outcomes.push(...results);
+  }
+  return outcomes;
+}

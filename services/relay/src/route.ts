@@ -1,0 +1,19 @@
+import type { Config, DownstreamConfig } from '@portcullis/config';
+
+export type Route = { kind: 'smtp'; downstream: DownstreamConfig } | { kind: 'maildir'; root: string };
+
+/** relay.route: recipients grouped by where they go, one delivery per group. */
+export function routeRecipients(config: Config, recipients: string[]): Map<string, { route: Route; recipients: string[] }> {
+  const byDomain = new Map(config.domains.map((d) => [d.name, d]));
+  const groups = new Map<string, { route: Route; recipients: string[] }>();
+  for (const rcpt of recipients) {
+    const domain = rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase();
+    const d = byDomain.get(domain);
+    const route: Route = d?.downstream ? { kind: 'smtp', downstream: d.downstream } : { kind: 'maildir', root: config.relay.maildir };
+    const k = route.kind === 'smtp' ? `smtp:${route.downstream.host}:${route.downstream.port}:${route.downstream.tls}` : `maildir:${route.root}`;
+    const g = groups.get(k) ?? { route, recipients: [] };
+    g.recipients.push(rcpt);
+    groups.set(k, g);
+  }
+  return groups;
+}
