@@ -15,7 +15,7 @@ export function topicSpecs(config: Config): TopicSpec[] {
     { name: Topics.authChecked, maxRecordBytes, retentionMs: 7 * day },
     { name: Topics.reputationChecked, maxRecordBytes, retentionMs: 7 * day },
     { name: Topics.decided, maxRecordBytes, retentionMs: 7 * day },
-    { name: Topics.retry, maxRecordBytes, retentionMs: 7 * day },
+    { name: Topics.retry, maxRecordBytes, retentionMs: 7 * day, selfFed: true },
     { name: Topics.quarantine, maxRecordBytes, retentionMs: 30 * day },
     { name: Topics.failed, maxRecordBytes, retentionMs: 14 * day },
     { name: Topics.deadLetter, maxRecordBytes, retentionMs: 30 * day },

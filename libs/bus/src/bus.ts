@@ -21,6 +21,12 @@ export interface TopicSpec {
   maxRecordBytes: number;
   /** How long records are kept, in milliseconds. */
   retentionMs?: number;
+  /**
+   * Fed by its own consumer (retries). The in-process bus leaves such a topic
+   * unbounded, since a consumer blocked on publishing to its own full topic
+   * would wait forever; what enters it is bounded by the topics before it.
+   */
+  selfFed?: boolean;
 }
 
 /**

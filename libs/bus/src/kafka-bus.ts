@@ -86,6 +86,7 @@ export class KafkaBus implements Bus {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t.name));
       if (missing.length === 0) return;
+      // Replicas starting together race to create the topics; losing the race is fine.
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((t) => ({
@@ -100,6 +101,9 @@ export class KafkaBus implements Bus {
             { name: 'min.insync.replicas', value: String(Math.min(2, this.opts.replicationFactor)) },
           ],
         })),
+      }).catch(async (err: Error) => {
+        const now = new Set(await admin.listTopics());
+        if (!missing.every((t) => now.has(t.name))) throw err;
       });
     } finally {
       await admin.disconnect();

@@ -22,7 +22,7 @@ class MemoryTopic {
   /** Records published before any group subscribed; handed to the first group. */
   readonly unclaimed: InRecord[] = [];
   readonly spaceWaiters: Waiter[] = [];
-  constructor(readonly name: string, readonly capacity: number) {}
+  constructor(readonly name: string, public capacity: number) {}
 
   /** Records held for the slowest group (or unclaimed). */
   backlog(): number {
@@ -59,7 +59,10 @@ export class MemoryBus implements Bus {
   }
 
   async ensureTopics(topics: TopicSpec[]): Promise<void> {
-    for (const spec of topics) this.topic(spec.name);
+    for (const spec of topics) {
+      const t = this.topic(spec.name);
+      if (spec.selfFed) t.capacity = Number.POSITIVE_INFINITY;
+    }
   }
 
   async publish(topicName: string, records: OutRecord[]): Promise<void> {
@@ -135,6 +138,10 @@ export class MemoryBus implements Bus {
               break;
             }
             await sleep(backoffMs(attempt), signal);
+            if (signal.aborted) {
+              queue.records.unshift(rec);
+              break;
+            }
           }
         }
       } finally {

@@ -10,10 +10,11 @@ export class ConfigError extends Error {
 export function parseConfig(doc: unknown, source = 'config'): Config {
   const parsed = ConfigSchema.safeParse(doc ?? {});
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => {
-    const key = issue.path.join('.') || '(top level)';
-    const extra = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-    return `  ${key}: ${issue.message}${extra}`;
+  const lines = parsed.error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => `  ${[...issue.path, k].join('.')}: unknown key`);
+    }
+    return [`  ${issue.path.join('.') || '(top level)'}: ${issue.message}`];
   });
   throw new ConfigError(`${source} is invalid:\n${lines.join('\n')}`);
 }

@@ -70,7 +70,8 @@ export const ReplyTo = z.object({
 });
 
 export const Delivery = z.object({
-  attempt: z.number().int().min(1),
+  /** Attempts made so far; 0 while a record only waits for the edge's answer. */
+  attempt: z.number().int().min(0),
   firstAttemptAt: z.iso.datetime(),
   notBefore: z.iso.datetime(),
   /** Recipients still to be delivered; a subset of envelope.rcptTo. */

@@ -37,7 +37,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   const waiter = new VerdictWaiter(`verdicts:${instance}`, deps.state, log);
   await waiter.start();
 
-  const replies = new Counter({ name: 'portcullis_edge_data_replies_total', help: 'Replies at end of DATA', labelNames: ['code', 'outcome'], registers: [deps.registry] });
+  const replies = new Counter({ name: 'portcullis_edge_data_replies_total', help: 'Replies at end of DATA, by code, outcome and the verdict heard in session (none: deadline passed or no verdict)', labelNames: ['code', 'outcome', 'verdict'], registers: [deps.registry] });
   const sessions = new Gauge({ name: 'portcullis_edge_sessions', help: 'SMTP sessions open', registers: [deps.registry] });
   let stopping = false;
 
@@ -79,13 +79,13 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb) {
       handleData(stream, session)
         .then((reply) => {
-          replies.inc({ code: String(reply.code), outcome: reply.outcome });
+          replies.inc({ code: String(reply.code), outcome: reply.outcome, verdict: reply.verdict });
           if (reply.code === 250) cb(null, reply.text); // smtp-server adds 2.6.0
           else cb(smtpError(reply));
         })
         .catch((err: Error) => {
           log.error({ error: err.message }, 'unexpected error at end of DATA');
-          replies.inc({ code: '451', outcome: 'error' });
+          replies.inc({ code: '451', outcome: 'error', verdict: 'none' });
           cb(smtpError(Replies.stateUnavailable()));
         });
     },
@@ -97,7 +97,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
     if (!collected.ok) {
       log.info({ client: session.remoteAddress, reason: collected.reason }, 'message refused at DATA');
       const reply = collected.reason === 'too-big' ? Replies.tooBig(config.smtp.maxMessageBytes) : collected.reason === 'bare-line-ending' ? Replies.bareLineEnding() : Replies.stateUnavailable();
-      return { ...reply, outcome: collected.reason };
+      return { ...reply, outcome: collected.reason, verdict: 'none' };
     }
     const from = session.envelope.mailFrom as SMTPServerAddress | false;
     const args = (from && (from.args as Record<string, string | boolean>)) || {};
@@ -120,7 +120,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         },
       },
     );
-    return { ...result.reply, outcome: result.outcome };
+    return { ...result.reply, outcome: result.outcome, verdict: result.verdict?.action ?? 'none' };
   }
 
   const { host, port } = config.smtp.mx.listen;

@@ -17,6 +17,7 @@ export function checkRecipient(address: string, acceptedDomains: ReadonlySet<str
     return { ok: false, reply: Replies.badRecipientSyntax(address) };
   }
   // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f]/.test(address)) return { ok: false, reply: Replies.badRecipientSyntax(address) };
   if (!smtputf8 && /[^\x21-\x7e]/.test(address)) return { ok: false, reply: Replies.badRecipientSyntax(address) };
   if (domain.endsWith('.') || domain.startsWith('[')) return { ok: false, reply: Replies.relayDenied(address) };
   if (!acceptedDomains.has(domain)) return { ok: false, reply: Replies.relayDenied(address) };

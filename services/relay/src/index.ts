@@ -85,5 +85,5 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
 
 function firstDelivery(meta: Decided) {
   const now = new Date().toISOString();
-  return { attempt: 1, firstAttemptAt: now, notBefore: now, pending: meta.envelope.rcptTo };
+  return { attempt: 0, firstAttemptAt: now, notBefore: now, pending: meta.envelope.rcptTo };
 }

@@ -1,0 +1,37 @@
+# Portcullis. Two commands matter on a fresh machine:
+#   make run    start the gateway in embedded mode (SMTP 127.0.0.1:2525, HTTP 127.0.0.1:8025)
+#   make test   install what the tests need (Node 24, Kafka, Redis), run every test, clean up
+SHELL := /bin/bash
+NODE_DIR := $(shell bash scripts/node.sh)
+export PATH := $(NODE_DIR):$(PATH)
+CONFIG ?= config/portcullis.yaml
+
+.PHONY: all deps build run test test-unit test-e2e bench clean
+
+all: build
+
+node_modules/.installed: package.json package-lock.json $(wildcard */*/package.json) test/package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.installed
+
+build: deps
+	npx tsc --build
+
+run: build
+	node apps/portcullis/dist/src/main.js run all --config $(CONFIG)
+
+test: build
+	bash scripts/test.sh
+
+# Unit tests only: no broker, no Redis.
+test-unit: build
+	node --test --test-concurrency=2 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'apps/*/dist/test/**/*.test.js'
+
+bench: build
+	bash scripts/bench.sh
+
+clean:
+	npx tsc --build --clean
+	rm -rf var

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { verdict } from '@portcullis/contract';
+import { replyForVerdict, smtpError, formatReply, Replies } from '../src/replies.js';
+
+const ID = '01J0000000ABCDEFGHJKMNPQRS';
+
+test('deliver and quarantine verdicts both give 250 with the message id', () => {
+  for (const action of ['deliver', 'quarantine'] as const) {
+    const r = replyForVerdict(verdict(action, 'looks like spam', 'test'), ID);
+    assert.equal(r.code, 250);
+    assert.equal(r.enhanced, '2.0.0');
+    assert.ok(r.text.includes(ID));
+    assert.ok(!r.text.includes('spam'), 'a quarantine must not tell the sender why');
+  }
+});
+
+test("reject uses the verdict's enhanced code", () => {
+  const r = replyForVerdict(verdict('reject', 'virus found', 'content.clamav', { enhancedCode: '5.7.0' }), ID);
+  assert.deepEqual(r, { code: 550, enhanced: '5.7.0', text: `Rejected: virus found (${ID})` });
+});
+
+test('reject without an enhanced code gets 5.7.1', () => {
+  const r = replyForVerdict(verdict('reject', 'spam', 'content'), ID);
+  assert.equal(r.code, 550);
+  assert.equal(r.enhanced, '5.7.1');
+  assert.ok(r.text.includes('spam') && r.text.includes(ID));
+});
+
+test('tempfail gives 451 4.7.1 unless the verdict says otherwise', () => {
+  const r = replyForVerdict(verdict('tempfail', 'greylisted', 'reputation'), ID);
+  assert.deepEqual(r, { code: 451, enhanced: '4.7.1', text: `Try again later: greylisted (${ID})` });
+  assert.equal(replyForVerdict(verdict('tempfail', 'x', 'y', { enhancedCode: '4.3.0' }), ID).enhanced, '4.3.0');
+});
+
+test('smtpError carries the response code and starts its message with the enhanced code', () => {
+  const err = smtpError(Replies.relayDenied('user@other.test'));
+  assert.ok(err instanceof Error);
+  assert.equal(err.responseCode, 550);
+  assert.equal(err.enhanced, '5.7.1');
+  assert.equal(err.message, '5.7.1 Relay access denied for <user@other.test>');
+});
+
+test('formatReply writes code, enhanced code and text', () => {
+  assert.equal(formatReply(Replies.tooBig(1024)), '552 5.3.4 Message exceeds the size limit of 1024 octets');
+  assert.equal(formatReply(Replies.queued(ID)), `250 2.0.0 Ok: queued as ${ID}`);
+});
+
+test('every fixed reply has a class-consistent enhanced code', () => {
+  const all = [
+    Replies.queued(ID),
+    Replies.storeFailed(ID),
+    Replies.stateUnavailable(),
+    Replies.tooBig(1),
+    Replies.bareLineEnding(),
+    Replies.relayDenied('a@b'),
+    Replies.badRecipientSyntax('a@b'),
+    Replies.tooManyRecipients(1),
+    Replies.shuttingDown(),
+  ];
+  for (const r of all) {
+    assert.match(r.enhanced, /^[245]\.\d{1,3}\.\d{1,3}$/);
+    assert.equal(r.enhanced[0], String(r.code)[0], `${r.code} ${r.enhanced}`);
+  }
+});

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Starts (or stops) what the integration tests and benchmarks need: a real
+# Apache Kafka broker (KRaft, from Maven Central) and a real Redis.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+case "${1:-}" in
+  up)
+    bash "$root/test/infra/redis.sh" start
+    # A fresh broker for every run, so no test sees records of an earlier one.
+    bash "$root/test/infra/kafka.sh" reset
+    bash "$root/test/infra/kafka.sh" start
+    ;;
+  down)
+    bash "$root/test/infra/kafka.sh" stop || true
+    bash "$root/test/infra/redis.sh" stop || true
+    ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The README's test command runs this (through make test): unit tests, the
+# bus contract against both buses, then end to end against a real broker,
+# Redis and SMTP peers on loopback. Infrastructure is stopped whatever happens.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+trap 'bash scripts/infra.sh down' EXIT
+bash scripts/infra.sh up
+rm -rf var/test-mail
+node --test --test-concurrency=2 --test-timeout=120000 \
+  'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js'
+# One file at a time: these share the broker, and one of them stops it.
+node --test --test-concurrency=1 --test-timeout=900000 \
+  'test/dist/contract/**/*.test.js' 'test/dist/e2e/**/*.test.js'

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Verdict, result, type MailMeta } from '@portcullis/contract';
+import { decide } from '../src/verdict.js';
+
+const now = new Date('2030-01-01T00:00:00.000Z');
+
+function meta(results: MailMeta['results']): MailMeta {
+  return {
+    v: 1,
+    id: '01J0000000ABCDEFGHJKMNPQRS',
+    size: 0,
+    envelope: {
+      listener: 'mx',
+      client: { ip: '192.0.2.1', port: 40000 },
+      helo: 'client.example.net',
+      tls: null,
+      auth: null,
+      mailFrom: 'sender@example.net',
+      body: '7BIT',
+      smtputf8: false,
+      rcptTo: ['user@example.test'],
+      receivedAt: '2030-01-01T00:00:00.000Z',
+    },
+    results,
+  };
+}
+
+test('with no results the verdict is deliver, saying no checks are configured', () => {
+  const v = decide(meta([]), now);
+  assert.deepEqual(v, { action: 'deliver', reason: 'no content checks configured', decidedBy: 'content.verdict', score: 0, at: now.toISOString() });
+  assert.equal(Verdict.safeParse(v).success, true);
+});
+
+test('with results the scores are summed and counted in the reason', () => {
+  const v = decide(meta([result('auth', 'auth.spf', 'fail', 'no match', 1.5), result('reputation', 'reputation.dbl', 'info', 'listed', 2), result('auth', 'auth.dkim', 'pass', 'ok')]), now);
+  assert.equal(v.action, 'deliver');
+  assert.equal(v.score, 3.5);
+  assert.equal(v.reason, '3 checks, score 3.5');
+  assert.equal(v.at, now.toISOString());
+});
+
+test('negative scores count too', () => {
+  const v = decide(meta([result('reputation', 'reputation.allow', 'pass', 'allow-listed', -5), result('auth', 'auth.spf', 'fail', 'x', 2)]), now);
+  assert.equal(v.score, -3);
+});

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TopicSchemas, Topics, verdict, type MailMeta } from '@portcullis/contract';
+import { nextAttempt } from '../src/retry.js';
+import type { RecipientOutcome } from '../src/smtp-delivery.js';
+
+type Decided = MailMeta & { verdict: NonNullable<MailMeta['verdict']> };
+const now = new Date('2030-01-01T00:00:00.000Z');
+const delays = [60, 300, 900];
+
+function decided(delivery?: MailMeta['delivery']): Decided {
+  return {
+    v: 1,
+    id: '01J0000000ABCDEFGHJKMNPQRS',
+    size: 0,
+    envelope: {
+      listener: 'mx',
+      client: { ip: '192.0.2.1', port: 40000 },
+      helo: 'client.example.net',
+      tls: null,
+      auth: null,
+      mailFrom: 'sender@example.net',
+      body: '7BIT',
+      smtputf8: false,
+      rcptTo: ['a@example.test', 'b@example.test', 'c@example.test'],
+      receivedAt: '2030-01-01T00:00:00.000Z',
+    },
+    results: [],
+    verdict: verdict('deliver', 'ok', 'content.verdict', { now }),
+    ...(delivery ? { delivery } : {}),
+  };
+}
+
+const mixed: RecipientOutcome[] = [
+  { recipient: 'a@example.test', status: 'delivered', response: '250 ok' },
+  { recipient: 'b@example.test', status: 'temporary', code: 451, response: '451 mailbox busy' },
+  { recipient: 'c@example.test', status: 'permanent', code: 550, response: '550 no such user' },
+];
+
+test('only temporary recipients are pending; the first attempt uses the first delay', () => {
+  const input = decided();
+  const next = nextAttempt(input, mixed, delays, now);
+  assert.ok(next);
+  assert.equal(next.notBefore, now.getTime() + 60_000);
+  assert.deepEqual(next.meta.delivery, {
+    attempt: 1,
+    firstAttemptAt: now.toISOString(),
+    notBefore: new Date(now.getTime() + 60_000).toISOString(),
+    pending: ['b@example.test'],
+    lastError: '451 mailbox busy',
+  });
+  assert.equal(input.delivery, undefined, 'the input is not modified');
+  assert.equal(TopicSchemas[Topics.retry].safeParse(next.meta).success, true, 'the result is a valid retry record');
+});
+
+test('attempt increments, firstAttemptAt is kept and the delay follows the schedule', () => {
+  const first = '2029-12-31T23:00:00.000Z';
+  const next = nextAttempt(decided({ attempt: 2, firstAttemptAt: first, notBefore: first, pending: ['b@example.test'] }), mixed, delays, now);
+  assert.ok(next);
+  assert.equal(next.meta.delivery?.attempt, 3);
+  assert.equal(next.meta.delivery?.firstAttemptAt, first);
+  assert.equal(next.notBefore, now.getTime() + 900_000);
+});
+
+test('past the end of the schedule the last delay repeats', () => {
+  for (const attempt of [3, 4, 50]) {
+    const next = nextAttempt(decided({ attempt, firstAttemptAt: now.toISOString(), notBefore: now.toISOString(), pending: ['b@example.test'] }), mixed, delays, now);
+    assert.equal(next?.notBefore, now.getTime() + 900_000, `attempt ${attempt}`);
+  }
+});
+
+test('all temporary recipients are kept, in order', () => {
+  const results: RecipientOutcome[] = [
+    { recipient: 'a@example.test', status: 'temporary', response: 'timeout' },
+    { recipient: 'c@example.test', status: 'temporary', code: 421, response: '421 later' },
+  ];
+  assert.deepEqual(nextAttempt(decided(), results, delays, now)?.meta.delivery?.pending, ['a@example.test', 'c@example.test']);
+});
+
+test('null when nothing failed temporarily', () => {
+  const done = mixed.filter((r) => r.status !== 'temporary');
+  assert.equal(nextAttempt(decided(), done, delays, now), null);
+  assert.equal(nextAttempt(decided(), [], delays, now), null);
+});

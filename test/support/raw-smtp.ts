@@ -1,0 +1,74 @@
+import { connect, type Socket } from 'node:net';
+
+/**
+ * A bare SMTP client over a socket, for what a well-behaved library refuses
+ * to send (bare LF, smuggling attempts). Each step writes bytes and reads one
+ * complete reply (multi-line replies joined by \n).
+ */
+export class RawSmtp {
+  private buffer = '';
+  private waiters: (() => void)[] = [];
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      this.buffer += d;
+      for (const w of this.waiters.splice(0)) w();
+    });
+    socket.on('close', () => {
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static async open(port: number): Promise<{ client: RawSmtp; greeting: string }> {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const client = new RawSmtp(socket);
+    return { client, greeting: await client.reply() };
+  }
+
+  /** Reads one reply: lines until one whose fourth character is a space. */
+  async reply(timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = /^((?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n)/.exec(this.buffer);
+      if (m) {
+        this.buffer = this.buffer.slice(m[1]!.length);
+        return m[1]!.trimEnd().replace(/\r\n/g, '\n');
+      }
+      if (this.socket.destroyed) throw new Error(`connection closed; unread: ${JSON.stringify(this.buffer)}`);
+      if (Date.now() > deadline) throw new Error(`no reply within ${timeoutMs} ms; unread: ${JSON.stringify(this.buffer)}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+  }
+
+  async send(bytes: string | Buffer): Promise<string> {
+    this.socket.write(bytes);
+    return this.reply();
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
+
+/** EHLO, MAIL, RCPT, DATA, then the given message bytes (which must end the DATA themselves). */
+export async function sendRawData(port: number, data: string | Buffer, rcpt = 'postmaster@example.test'): Promise<string> {
+  const { client } = await RawSmtp.open(port);
+  try {
+    await client.send('EHLO client.test\r\n');
+    await client.send('MAIL FROM:<sender@sender.test>\r\n');
+    await client.send(`RCPT TO:<${rcpt}>\r\n`);
+    const go = await client.send('DATA\r\n');
+    if (!go.startsWith('354')) return go;
+    return await client.send(data);
+  } finally {
+    client.close();
+  }
+}
