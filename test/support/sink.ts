@@ -39,6 +39,8 @@ export class MailboxSink {
   }
 
   async start(): Promise<number> {
+    // A relay killed mid-session resets its connections; that is expected here, not a failure.
+    this.server.on('error', () => undefined);
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
     const addr = this.server.server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : 0;

@@ -55,6 +55,8 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
   const bus = createBus(config, logger);
   const state = createState(config);
   const health = await startHealthServer({ host: config.http.listen.host, port: config.http.listen.port, registry, logger });
+  let started = false;
+  health.addReadiness('startup', () => (started ? null : 'starting'));
   health.addReadiness('bus', () => bus.unhealthy());
   health.addReadiness('state', () => state.unhealthy());
 
@@ -91,6 +93,7 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
     logger.fatal({ error: (err as Error).message }, 'start failed');
     return 1;
   }
+  started = true;
   logger.info({ services: names, bus: bus.kind, state: state.kind }, 'portcullis started');
   return -1; // keep running
 }

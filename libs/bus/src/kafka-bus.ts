@@ -30,6 +30,7 @@ export class KafkaBus implements Bus {
   private readonly producer;
   private readonly batcher: BatchingProducer;
   private readonly consumers = new Set<Consumer>();
+  private readonly consumerProblems = new Map<string, string>();
   private connected: Promise<void> | null = null;
   private problem: string | null = 'not connected';
 
@@ -120,8 +121,57 @@ export class KafkaBus implements Bus {
 
   async consume(opts: ConsumeOptions): Promise<Subscription> {
     const log = this.opts.logger.child({ component: 'consumer', topic: opts.topic, group: opts.group });
+    let running = true;
+    let current: Consumer | null = null;
+    const problemKey = `${opts.group}/${opts.topic}`;
+    // kafkajs gives up for good on errors it deems non-retriable (e.g. no group
+    // coordinator while the broker restarts). A gateway must not: rebuild the
+    // consumer after a pause, for as long as the service runs.
+    const launch = async (): Promise<void> => {
+      const consumer = this.newConsumer(opts);
+      consumer.on(consumer.events.CRASH, (e) => {
+        log.error({ error: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed');
+        if (e.payload.restart || !running) return;
+        this.consumerProblems.set(problemKey, `consumer for ${opts.topic} restarting`);
+        this.consumers.delete(consumer);
+        setTimeout(() => void relaunch(), 2000).unref();
+      });
+      consumer.on(consumer.events.GROUP_JOIN, () => this.consumerProblems.delete(problemKey));
+      current = consumer;
+      this.consumers.add(consumer);
+      await consumer.connect();
+      await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
+      await this.runConsumer(consumer, opts, log, () => running);
+    };
+    const relaunch = async (): Promise<void> => {
+      for (let attempt = 1; running; attempt++) {
+        try {
+          await launch();
+          log.warn('consumer rebuilt after a crash');
+          return;
+        } catch (err) {
+          log.warn({ attempt, error: (err as Error).message }, 'consumer rebuild failed, trying again');
+          await current?.disconnect().catch(() => undefined);
+          await sleep(Math.min(10_000, 1000 * attempt));
+        }
+      }
+    };
+    await launch();
+    return {
+      stop: async () => {
+        running = false;
+        this.consumerProblems.delete(problemKey);
+        if (current) {
+          await current.disconnect();
+          this.consumers.delete(current);
+        }
+      },
+    };
+  }
+
+  private newConsumer(opts: ConsumeOptions): Consumer {
     const fetchBytes = Math.max(16 * MiB, this.opts.maxRecordBytes + MiB);
-    const consumer = this.kafka.consumer({
+    return this.kafka.consumer({
       groupId: opts.group,
       sessionTimeout: this.opts.sessionTimeoutMs,
       heartbeatInterval: Math.max(1000, Math.floor(this.opts.sessionTimeoutMs / 10)),
@@ -132,21 +182,16 @@ export class KafkaBus implements Bus {
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10000 },
     });
-    consumer.on(consumer.events.CRASH, (e) => {
-      log.error({ error: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed');
-      if (!e.payload.restart) this.problem = `consumer for ${opts.topic} stopped`;
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
-    this.consumers.add(consumer);
-    let running = true;
+  }
+
+  private async runConsumer(consumer: Consumer, opts: ConsumeOptions, log: Logger, isUp: () => boolean): Promise<void> {
     await consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
       autoCommitInterval: 1000,
       partitionsConsumedConcurrently: 2,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
-        const alive = () => running && isRunning() && !isStale();
+        const alive = () => isUp() && isRunning() && !isStale();
         const msgs = batch.messages;
         for (let start = 0; start < msgs.length; start += opts.concurrency) {
           if (!alive()) return;
@@ -166,13 +211,6 @@ export class KafkaBus implements Bus {
         }
       },
     });
-    return {
-      stop: async () => {
-        running = false;
-        await consumer.disconnect();
-        this.consumers.delete(consumer);
-      },
-    };
   }
 
   /** A failing record is retried in place: the partition waits, nothing after it is skipped. */
@@ -206,7 +244,7 @@ export class KafkaBus implements Bus {
   }
 
   unhealthy(): string | null {
-    return this.problem;
+    return this.problem ?? this.consumerProblems.values().next().value ?? null;
   }
 
   async close(): Promise<void> {

@@ -31,7 +31,7 @@ export interface Edge {
 export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   installEnhancedCodeReplies();
   const { config, logger } = deps;
-  const log = logger.child({ service: 'edge' });
+  const log = logger.child({ component: 'edge' });
   const accepted = new Set(config.domains.map((d) => d.name));
   const instance = `${osHostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   const waiter = new VerdictWaiter(`verdicts:${instance}`, deps.state, log);

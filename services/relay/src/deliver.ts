@@ -15,6 +15,7 @@ const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt.toLow
  * again after a crash or rebalance) is not sent a second copy.
  */
 export async function deliverMessage(
+  /** The logger already carries the message id. */
   deps: { config: Config; state: SharedState; smtp: SmtpDelivery; logger: Logger },
   record: MailRecord,
   recipients: string[],
@@ -45,11 +46,11 @@ export async function deliverMessage(
       if (o.status === 'delivered') {
         // A failure here only risks a duplicate later, never a loss.
         await deps.state.set(deliveredKey(meta.id, o.recipient), '1', DELIVERED_TTL_SECONDS).catch((err: Error) =>
-          deps.logger.warn({ messageId: meta.id, error: err.message }, 'could not record delivery'),
+          deps.logger.warn({ error: err.message }, 'could not record delivery'),
         );
       }
       deps.logger.info(
-        { messageId: meta.id, rcpt: o.recipient, status: o.status, response: o.response, via: route.kind },
+        { rcpt: o.recipient, status: o.status, response: o.response, via: route.kind },
         'delivery attempt',
       );
     }

@@ -23,7 +23,7 @@ export interface Relay {
 type Decided = MetaOf<typeof Topics.decided>;
 
 export async function startRelay(deps: RelayDeps): Promise<Relay> {
-  const log = deps.logger.child({ service: 'relay' });
+  const log = deps.logger.child({ component: 'relay' });
   const smtp = new SmtpDelivery({
     hostname: deps.config.hostname,
     maxConnections: deps.config.relay.maxConnectionsPerDestination,

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# make bench: accept throughput and latency over the real broker (and embedded).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+trap 'bash scripts/infra.sh down' EXIT
+bash scripts/infra.sh up
+BENCH_MODE=kafka node test/dist/bench/accept.js
+BENCH_MODE=embedded node test/dist/bench/accept.js
