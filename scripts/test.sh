@@ -9,7 +9,7 @@ trap 'bash scripts/infra.sh down' EXIT
 bash scripts/infra.sh up
 rm -rf var/test-mail
 node --test --test-concurrency=2 --test-timeout=120000 \
-  'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js'
+  'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'apps/*/dist/test/**/*.test.js'
 # One file at a time: these share the broker, and one of them stops it.
 node --test --test-concurrency=1 --test-timeout=900000 \
   'test/dist/contract/**/*.test.js' 'test/dist/e2e/**/*.test.js'

@@ -62,6 +62,8 @@ const Smtp = z.strictObject({
   maxMessageBytes: z.number().int().min(1024).max(200 * 1024 * 1024).default(25 * 1024 * 1024),
   maxRecipients: z.number().int().min(1).max(10000).default(100),
   maxClients: z.number().int().min(1).max(100000).default(500),
+  /** Message bytes all sessions of one edge may hold in memory together; past it 452 4.3.1. */
+  maxBufferedBytes: z.number().int().min(1024).default(512 * 1024 * 1024),
   socketTimeoutMs: z.number().int().min(1000).default(60000),
   /** Bound on the durable write at end of DATA; past it the client gets 451 4.3.0. */
   storeTimeoutMs: z.number().int().min(100).max(120000).default(10000),
@@ -105,7 +107,7 @@ export const ConfigSchema = z.strictObject({
     .default({ concurrency: 32 }),
   relay: Relay.default(Relay.parse({})),
   log: z
-    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
 });
 

@@ -40,6 +40,7 @@ export const Replies = {
     enhanced: '5.6.0',
     text: 'Message contains a bare CR or LF or a NUL; lines must end with CRLF (RFC 5322 2.3)',
   }),
+  memoryFull: (): SmtpReply => ({ code: 452, enhanced: '4.3.1', text: 'Insufficient system storage, try again later' }),
   relayDenied: (rcpt: string): SmtpReply => ({
     code: 550,
     enhanced: '5.7.1',

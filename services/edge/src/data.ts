@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
+import type { ByteBudget } from './byte-budget.js';
 
 export type DataResult =
   | { ok: true; message: Buffer }
-  | { ok: false; reason: 'too-big' | 'bare-line-ending' | 'stream-error'; detail?: string };
+  | { ok: false; reason: 'too-big' | 'bare-line-ending' | 'stream-error' | 'memory-full'; detail?: string };
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -52,23 +53,37 @@ export function normalizeLineEndings(buf: Buffer): Buffer {
  * data.collect: reads the DATA stream into memory, stopping at the size limit
  * (what is over the limit is read and thrown away, so the reply comes in turn).
  * The whole message is needed in memory anyway to write one Kafka record; the
- * edge bounds how many sessions may hold one at a time (maxClients).
+ * edge bounds the bytes all sessions hold together with the budget. Whatever
+ * was taken from the budget is in `held` on return: the caller gives it back
+ * once it no longer holds the message.
  */
-export async function collectMessage(stream: Readable & { sizeExceeded?: boolean }, maxBytes: number, bareLineEndings: 'reject' | 'normalize'): Promise<DataResult> {
+export async function collectMessage(
+  stream: Readable & { sizeExceeded?: boolean },
+  maxBytes: number,
+  bareLineEndings: 'reject' | 'normalize',
+  budget: ByteBudget,
+  held: { bytes: number },
+): Promise<DataResult> {
   const chunks: Buffer[] = [];
   let size = 0;
   let over = false;
+  let full = false;
   try {
     for await (const chunk of stream) {
       const buf = chunk as Buffer;
       size += buf.length;
       if (size > maxBytes) over = true;
-      if (!over) chunks.push(buf);
+      if (!over && !full && !budget.tryTake(buf.length)) full = true;
+      if (!over && !full) {
+        held.bytes += buf.length;
+        chunks.push(buf);
+      }
     }
   } catch (err) {
     return { ok: false, reason: 'stream-error', detail: (err as Error).message };
   }
   if (over || stream.sizeExceeded) return { ok: false, reason: 'too-big' };
+  if (full) return { ok: false, reason: 'memory-full' };
   let message: Buffer = Buffer.concat(chunks, size);
   if (message.indexOf(0) >= 0) return { ok: false, reason: 'bare-line-ending', detail: 'NUL' };
   if (findBareLineEnding(message) >= 0) {

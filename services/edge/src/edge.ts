@@ -11,6 +11,7 @@ import { checkRecipient } from './rcpt.js';
 import { collectMessage } from './data.js';
 import { acceptMessage } from './accept.js';
 import { VerdictWaiter } from './verdict-waiter.js';
+import { ByteBudget } from './byte-budget.js';
 
 export interface EdgeDeps {
   config: Config;
@@ -40,6 +41,19 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   const replies = new Counter({ name: 'portcullis_edge_data_replies_total', help: 'Replies at end of DATA, by code, outcome and the verdict heard in session (none: deadline passed or no verdict)', labelNames: ['code', 'outcome', 'verdict'], registers: [deps.registry] });
   const sessions = new Gauge({ name: 'portcullis_edge_sessions', help: 'SMTP sessions open', registers: [deps.registry] });
   let stopping = false;
+  const budget = new ByteBudget(config.smtp.maxBufferedBytes);
+  const dataRefusal = (reason: 'too-big' | 'bare-line-ending' | 'stream-error' | 'memory-full') => {
+    switch (reason) {
+      case 'too-big':
+        return Replies.tooBig(config.smtp.maxMessageBytes);
+      case 'bare-line-ending':
+        return Replies.bareLineEnding();
+      case 'memory-full':
+        return Replies.memoryFull();
+      case 'stream-error':
+        return Replies.stateUnavailable();
+    }
+  };
 
   const server = new SMTPServer({
     name: config.hostname,
@@ -93,10 +107,19 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   server.on('error', (err) => log.warn({ error: err.message }, 'smtp connection error'));
 
   async function handleData(stream: SMTPServerDataStream, session: SMTPServerSession) {
-    const collected = await collectMessage(stream, config.smtp.maxMessageBytes, config.smtp.bareLineEndings);
+    const held = { bytes: 0 };
+    try {
+      return await storeData(stream, session, held);
+    } finally {
+      budget.give(held.bytes);
+    }
+  }
+
+  async function storeData(stream: SMTPServerDataStream, session: SMTPServerSession, held: { bytes: number }) {
+    const collected = await collectMessage(stream, config.smtp.maxMessageBytes, config.smtp.bareLineEndings, budget, held);
     if (!collected.ok) {
       log.info({ client: session.remoteAddress, reason: collected.reason }, 'message refused at DATA');
-      const reply = collected.reason === 'too-big' ? Replies.tooBig(config.smtp.maxMessageBytes) : collected.reason === 'bare-line-ending' ? Replies.bareLineEnding() : Replies.stateUnavailable();
+      const reply = dataRefusal(collected.reason);
       return { ...reply, outcome: collected.reason, verdict: 'none' };
     }
     const from = session.envelope.mailFrom as SMTPServerAddress | false;

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { findBareLineEnding, normalizeLineEndings, collectMessage } from '../src/data.js';
+import { ByteBudget } from '../src/byte-budget.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 
@@ -40,34 +41,34 @@ test('normalize turns bare CR and bare LF each into CRLF and leaves CRLF alone',
 const stream = (chunks: string[]) => Readable.from(chunks.map(b));
 
 test('collectMessage joins the chunks of a clean message', async () => {
-  const r = await collectMessage(stream(['Subject: x\r', '\n\r\nbody\r\n']), 1_000, 'reject');
+  const r = await collectMessage(stream(['Subject: x\r', '\n\r\nbody\r\n']), 1_000, 'reject', new ByteBudget(1 << 30), { bytes: 0 });
   assert.deepEqual(r, { ok: true, message: b('Subject: x\r\n\r\nbody\r\n') });
 });
 
 test('collectMessage over the limit gives too-big', async () => {
-  const r = await collectMessage(stream(['12345\r\n', '12345\r\n']), 10, 'reject');
+  const r = await collectMessage(stream(['12345\r\n', '12345\r\n']), 10, 'reject', new ByteBudget(1 << 30), { bytes: 0 });
   assert.deepEqual(r, { ok: false, reason: 'too-big' });
-  assert.deepEqual(await collectMessage(stream(['1234567890']), 10, 'reject'), { ok: true, message: b('1234567890') });
+  assert.deepEqual(await collectMessage(stream(['1234567890']), 10, 'reject', new ByteBudget(1 << 30), { bytes: 0 }), { ok: true, message: b('1234567890') });
 });
 
 test("collectMessage honours smtp-server's sizeExceeded flag", async () => {
   const s = Object.assign(stream(['small\r\n']), { sizeExceeded: true });
-  assert.deepEqual(await collectMessage(s, 1_000, 'reject'), { ok: false, reason: 'too-big' });
+  assert.deepEqual(await collectMessage(s, 1_000, 'reject', new ByteBudget(1 << 30), { bytes: 0 }), { ok: false, reason: 'too-big' });
 });
 
 test("collectMessage with a bare LF and 'reject' gives bare-line-ending", async () => {
-  const r = await collectMessage(stream(['Subject: x\n', '\r\nbody\r\n']), 1_000, 'reject');
+  const r = await collectMessage(stream(['Subject: x\n', '\r\nbody\r\n']), 1_000, 'reject', new ByteBudget(1 << 30), { bytes: 0 });
   assert.equal(r.ok, false);
   assert.equal(!r.ok && r.reason, 'bare-line-ending');
 });
 
 test("collectMessage with 'normalize' gives normalized bytes", async () => {
-  const r = await collectMessage(stream(['Subject: x\n', '\nbody\rmore\r\n']), 1_000, 'normalize');
+  const r = await collectMessage(stream(['Subject: x\n', '\nbody\rmore\r\n']), 1_000, 'normalize', new ByteBudget(1 << 30), { bytes: 0 });
   assert.deepEqual(r, { ok: true, message: b('Subject: x\r\n\r\nbody\r\nmore\r\n') });
 });
 
 test('collectMessage refuses a NUL even when normalizing', async () => {
-  const r = await collectMessage(stream(['a\0b\r\n']), 1_000, 'normalize');
+  const r = await collectMessage(stream(['a\0b\r\n']), 1_000, 'normalize', new ByteBudget(1 << 30), { bytes: 0 });
   assert.deepEqual(r, { ok: false, reason: 'bare-line-ending', detail: 'NUL' });
 });
 
@@ -77,5 +78,19 @@ test('collectMessage reports a stream error', async () => {
       this.destroy(new Error('connection reset'));
     },
   });
-  assert.deepEqual(await collectMessage(s, 1_000, 'reject'), { ok: false, reason: 'stream-error', detail: 'connection reset' });
+  assert.deepEqual(await collectMessage(s, 1_000, 'reject', new ByteBudget(1 << 30), { bytes: 0 }), { ok: false, reason: 'stream-error', detail: 'connection reset' });
+});
+
+test('collectMessage stops holding bytes when the shared budget is spent, and reports what it holds', async () => {
+  const budget = new ByteBudget(12);
+  const held = { bytes: 0 };
+  const r = await collectMessage(stream(['12345\r\n', '12345\r\n', '12345\r\n']), 1_000, 'reject', budget, held);
+  assert.deepEqual(r, { ok: false, reason: 'memory-full' });
+  assert.equal(held.bytes, 7, 'only what fitted was taken');
+  assert.equal(budget.inUse, 7);
+  budget.give(held.bytes);
+  assert.equal(budget.inUse, 0);
+  const again = { bytes: 0 };
+  assert.equal((await collectMessage(stream(['12345\r\n']), 1_000, 'reject', budget, again)).ok, true);
+  assert.equal(again.bytes, 7);
 });
