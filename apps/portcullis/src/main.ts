@@ -4,8 +4,10 @@ import { ConfigError, loadConfigFile, type Config } from '@portcullis/config';
 import { createLogger, createRegistry, installTracing, startHealthServer } from '@portcullis/telemetry';
 import { createBus, createState, topicSpecs } from './runtime.js';
 import { SERVICES, startService, type Running, type ServiceName } from './services.js';
+import { hashPassword } from '@portcullis/edge';
 
 const USAGE = `usage: portcullis run <all|edge|auth|reputation|content|relay>... [--config FILE]
+       portcullis hash-password        (reads a password on stdin, prints its scrypt hash for the users file)
 
   all        every service in one process (embedded mode with bus.kind: memory)
   --config   YAML configuration (default: $PORTCULLIS_CONFIG, else config/portcullis.yaml)`;
@@ -16,6 +18,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
   });
+  if (positionals[0] === 'hash-password') return hashPasswordCommand();
   if (values.help || positionals[0] !== 'run' || positionals.length < 2) {
     console.error(USAGE);
     return values.help ? 0 : 2;
@@ -91,11 +94,24 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
     }
   } catch (err) {
     logger.fatal({ error: (err as Error).message }, 'start failed');
-    return 1;
+    if (err instanceof ConfigError) console.error(err.message);
+    return err instanceof ConfigError ? 78 : 1;
   }
   started = true;
   logger.info({ services: names, bus: bus.kind, state: state.kind }, 'portcullis started');
   return -1; // keep running
+}
+
+async function hashPasswordCommand(): Promise<number> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (!password) {
+    console.error('hash-password: give the password on standard input, e.g. printf %s "$PASSWORD" | portcullis hash-password');
+    return 2;
+  }
+  console.log(await hashPassword(password));
+  return 0;
 }
 
 /** Kafka may come up after us (a fresh cluster); wait for it a while rather than crash-loop. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { ConfigSchema, type Config } from './schema.js';
+import { CheckedConfigSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -8,7 +8,7 @@ export class ConfigError extends Error {
 
 /** Validates a parsed document; the error lists every bad key by its dotted path. */
 export function parseConfig(doc: unknown, source = 'config'): Config {
-  const parsed = ConfigSchema.safeParse(doc ?? {});
+  const parsed = CheckedConfigSchema.safeParse(doc ?? {});
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {

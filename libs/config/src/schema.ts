@@ -55,9 +55,40 @@ const Redis = z.strictObject({
   keyPrefix: z.string().default('portcullis:'),
 });
 
+const Cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'expected a CIDR such as 10.0.0.0/8 or 2001:db8::/32');
+
+const Proxy = z.strictObject({
+  /** Peers allowed to send a PROXY header (the load balancer's addresses). */
+  trustedCidrs: z.array(Cidr).min(1),
+  /**
+   * A trusted peer must always send a header (v1 or v2). true: peers outside trustedCidrs are
+   * refused (421); false: they are served as direct clients with their own address.
+   */
+  required: z.boolean().default(true),
+  headerTimeoutMs: z.number().int().min(100).max(30000).default(5000),
+});
+
+const Listener = (port: number, enabled: boolean) =>
+  z
+    .strictObject({
+      enabled: z.boolean().default(enabled),
+      listen: Listen.default({ host: '0.0.0.0', port }),
+      /** HAProxy PROXY protocol in front of this listener. */
+      proxy: Proxy.optional(),
+    })
+    .default({ enabled, listen: { host: '0.0.0.0', port } });
+
 const Smtp = z.strictObject({
-  /** Port 25 listener for mail from the Internet. */
-  mx: z.strictObject({ listen: Listen }).default({ listen: { host: '0.0.0.0', port: 2525 } }),
+  /** Port 25: mail from the Internet. STARTTLS offered, plain allowed (opportunistic TLS). */
+  mx: Listener(2525, true),
+  /** Port 587 (RFC 6409): STARTTLS, then AUTH; nothing accepted without AUTH. */
+  submission: Listener(2587, false),
+  /** Port 465 (RFC 8314): implicit TLS, then AUTH. */
+  submissions: Listener(2465, false),
+  /** On the MX listener, refuse MAIL without STARTTLS from these sender domains or client networks. */
+  requireTls: z
+    .strictObject({ senderDomains: z.array(DomainName).default([]), networks: z.array(Cidr).default([]) })
+    .default({ senderDomains: [], networks: [] }),
   /** Largest message accepted, in octets (SIZE, RFC 1870). */
   maxMessageBytes: z.number().int().min(1024).max(200 * 1024 * 1024).default(25 * 1024 * 1024),
   maxRecipients: z.number().int().min(1).max(10000).default(100),
@@ -73,9 +104,54 @@ const Smtp = z.strictObject({
   bareLineEndings: z.enum(['reject', 'normalize']).default('reject'),
 });
 
+const Tls = z.strictObject({
+  /**
+   * Certificate and key files, e.g. a cert-manager Secret mounted as a
+   * directory (tls.crt, tls.key). Several are served by SNI; an ECDSA and an
+   * RSA certificate for the same names are both offered.
+   */
+  certificates: z.array(z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) })).default([]),
+  /** With no certificates: make a self-signed one under selfSignedDir (trying out only). */
+  selfSigned: z.boolean().default(false),
+  selfSignedDir: z.string().default('var/tls'),
+  /** How often the files are checked for a renewal. */
+  reloadCheckMs: z.number().int().min(1000).default(30000),
+});
+
+const Auth = z
+  .strictObject({
+    /** Where credentials are checked: a users file with scrypt hashes, or the mailbox server itself. */
+    source: z.enum(['none', 'file', 'passthrough']).default('none'),
+    file: z.strictObject({ path: z.string().min(1), pollSeconds: z.number().int().min(1).max(3600).default(5) }).optional(),
+    passthrough: z
+      .strictObject({
+        host: z.string().min(1),
+        port: Port.default(587),
+        tls: z.enum(['starttls', 'implicit']).default('starttls'),
+        verifyCertificate: z.boolean().default(true),
+        timeoutMs: z.number().int().min(500).default(10000),
+        /** CA bundle to verify the mailbox server's certificate with (default: the system's). */
+        caFile: z.string().optional(),
+        /** Name to verify the certificate against, when host is an IP address. */
+        servername: z.string().optional(),
+        /** A success is remembered this long (as a salted hash, never the password). */
+        cacheSeconds: z.number().int().min(0).max(3600).default(60),
+        maxConcurrent: z.number().int().min(1).max(256).default(8),
+        /** Per user (its login name): further addresses it may send as, full or "@domain". */
+        aliases: z.record(z.string(), z.array(z.string())).default({}),
+      })
+      .optional(),
+    /** AUTH failures allowed in one connection before it is closed (421). */
+    maxFailuresPerConnection: z.number().int().min(1).max(20).default(3),
+  })
+  .refine((a) => a.source !== 'file' || a.file, { message: 'auth.file is required when auth.source is file', path: ['file'] })
+  .refine((a) => a.source !== 'passthrough' || a.passthrough, { message: 'auth.passthrough is required when auth.source is passthrough', path: ['passthrough'] });
+
 const Relay = z.strictObject({
   /** Where mail for a domain without a downstream is written, one Maildir per recipient. */
   maildir: z.string().default('var/mail'),
+  /** Outgoing mail (from authenticated users to other domains). Direct MX delivery is not built yet. */
+  outbound: z.strictObject({ smarthost: Downstream }).optional(),
   maxConnectionsPerDestination: z.number().int().min(1).max(100).default(5),
   connectionTimeoutMs: z.number().int().min(1000).default(30000),
   /** Delays between delivery attempts; the last one repeats. */
@@ -87,6 +163,8 @@ export const ConfigSchema = z.strictObject({
   hostname: z.string().min(1).default('localhost'),
   domains: z.array(Domain).min(1),
   smtp: Smtp.default(Smtp.parse({})),
+  tls: Tls.default(Tls.parse({})),
+  auth: Auth.default(Auth.parse({})),
   http: z.strictObject({ listen: Listen }).default({ listen: { host: '127.0.0.1', port: 8025 } }),
   bus: z
     .strictObject({
@@ -109,6 +187,19 @@ export const ConfigSchema = z.strictObject({
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
+});
+
+/** Rules that span sections: a submission port needs TLS and a credential source. */
+export const CheckedConfigSchema = ConfigSchema.superRefine((c, ctx) => {
+  for (const kind of ['submission', 'submissions'] as const) {
+    if (!c.smtp[kind].enabled) continue;
+    if (c.auth.source === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['auth', 'source'], message: `smtp.${kind} is enabled, so auth.source must be file or passthrough` });
+    }
+    if (c.tls.certificates.length === 0 && !c.tls.selfSigned) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'certificates'], message: `smtp.${kind} is enabled, so a certificate is needed (or tls.selfSigned: true)` });
+    }
+  }
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

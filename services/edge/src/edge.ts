@@ -3,6 +3,7 @@ import { hostname as osHostname } from 'node:os';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession, type SMTPServerAddress } from 'smtp-server';
 import type { Bus } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
+import type { Envelope } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
 import { Replies, smtpError } from '@portcullis/smtp-replies';
 import { Counter, Gauge, type Logger, type Registry } from '@portcullis/telemetry';
@@ -12,6 +13,13 @@ import { collectMessage } from './data.js';
 import { acceptMessage } from './accept.js';
 import { VerdictWaiter } from './verdict-waiter.js';
 import { ByteBudget } from './byte-budget.js';
+import { CertificateStore, ensureSelfSigned } from './certificates.js';
+import { listenerOptions, type ListenerKind } from './listeners.js';
+import { checkMailFrom } from './mail.js';
+import { createAuthHandler } from './auth.js';
+import { createAuthBackend } from './auth-backend.js';
+import { checkFromHeader } from './sender-identity.js';
+import { createListener, type Listening } from './proxied-listener.js';
 
 export interface EdgeDeps {
   config: Config;
@@ -22,12 +30,14 @@ export interface EdgeDeps {
 }
 
 export interface Edge {
-  /** Where the MX listener is bound (port 0 in config picks a free one). */
-  address(): { host: string; port: number };
+  /** Where each enabled listener is bound (port 0 in config picks a free one). */
+  address(kind?: ListenerKind): { host: string; port: number };
   unhealthy(): string | null;
   /** Stops accepting, lets sessions in progress finish (up to graceMs), then closes. */
   stop(graceMs?: number): Promise<void>;
 }
+
+type DataRefusal = 'too-big' | 'bare-line-ending' | 'stream-error' | 'memory-full';
 
 export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   installEnhancedCodeReplies();
@@ -36,13 +46,22 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   const accepted = new Set(config.domains.map((d) => d.name));
   const instance = `${osHostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   const waiter = new VerdictWaiter(`verdicts:${instance}`, deps.state, log);
+  const budget = new ByteBudget(config.smtp.maxBufferedBytes);
+  const certs = await loadCertificates(config, log);
+  const auth = await createAuthBackend(config, log);
+  const authHandler = createAuthHandler({ auth, maxFailures: config.auth.maxFailuresPerConnection, logger: log });
   await waiter.start();
 
-  const replies = new Counter({ name: 'portcullis_edge_data_replies_total', help: 'Replies at end of DATA, by code, outcome and the verdict heard in session (none: deadline passed or no verdict)', labelNames: ['code', 'outcome', 'verdict'], registers: [deps.registry] });
-  const sessions = new Gauge({ name: 'portcullis_edge_sessions', help: 'SMTP sessions open', registers: [deps.registry] });
+  const replies = new Counter({
+    name: 'portcullis_edge_data_replies_total',
+    help: 'Replies at end of DATA, by code, outcome and the verdict heard in session (none: deadline passed or no verdict)',
+    labelNames: ['code', 'outcome', 'verdict'],
+    registers: [deps.registry],
+  });
+  const sessions = new Gauge({ name: 'portcullis_edge_sessions', help: 'SMTP sessions open', labelNames: ['listener'], registers: [deps.registry] });
   let stopping = false;
-  const budget = new ByteBudget(config.smtp.maxBufferedBytes);
-  const dataRefusal = (reason: 'too-big' | 'bare-line-ending' | 'stream-error' | 'memory-full') => {
+
+  const dataRefusal = (reason: DataRefusal) => {
     switch (reason) {
       case 'too-big':
         return Replies.tooBig(config.smtp.maxMessageBytes);
@@ -55,119 +74,180 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
     }
   };
 
-  const server = new SMTPServer({
-    name: config.hostname,
-    banner: 'Portcullis ESMTP',
-    size: config.smtp.maxMessageBytes,
-    rejectOversized: true,
-    hideENHANCEDSTATUSCODES: false,
-    hideDSN: true,
-    // TLS and AUTH arrive with their own issue; until then neither is offered.
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    authOptional: true,
-    disableReverseLookup: true,
-    maxClients: config.smtp.maxClients,
-    socketTimeout: config.smtp.socketTimeoutMs,
-    closeTimeout: 30_000,
-    logger: false,
-    onConnect(session, cb) {
-      if (stopping) return cb(smtpError(Replies.shuttingDown()));
-      sessions.inc();
-      cb();
-    },
-    onClose() {
-      sessions.dec();
-    },
-    onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb) {
-      if (session.envelope.rcptTo.length >= config.smtp.maxRecipients) {
-        return cb(smtpError(Replies.tooManyRecipients(config.smtp.maxRecipients)));
-      }
-      const smtputf8 = Boolean((session.envelope.mailFrom as SMTPServerAddress | false) && (session.envelope.mailFrom as SMTPServerAddress).args && ((session.envelope.mailFrom as SMTPServerAddress).args as Record<string, unknown>).SMTPUTF8);
-      const check = checkRecipient(address.address, accepted, smtputf8);
-      if (!check.ok) {
-        log.info({ client: session.remoteAddress, rcpt: address.address, code: check.reply.code }, 'recipient refused');
-        return cb(smtpError(check.reply));
-      }
-      cb();
-    },
-    onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb) {
-      handleData(stream, session)
-        .then((reply) => {
-          replies.inc({ code: String(reply.code), outcome: reply.outcome, verdict: reply.verdict });
-          if (reply.code === 250) cb(null, reply.text); // smtp-server adds 2.6.0
-          else cb(smtpError(reply));
-        })
-        .catch((err: Error) => {
-          log.error({ error: err.message }, 'unexpected error at end of DATA');
-          replies.inc({ code: '451', outcome: 'error', verdict: 'none' });
-          cb(smtpError(Replies.stateUnavailable()));
-        });
-    },
-  });
-  server.on('error', (err) => log.warn({ error: err.message }, 'smtp connection error'));
+  function envelopeOf(kind: ListenerKind, session: SMTPServerSession): Omit<Envelope, 'receivedAt'> {
+    const from = session.envelope.mailFrom as SMTPServerAddress | false;
+    const args = (from && (from.args as Record<string, string | boolean>)) || {};
+    const body = String(args.BODY ?? '7BIT').toUpperCase();
+    const tlsInfo = session.secure && session.tlsOptions ? session.tlsOptions : null;
+    return {
+      listener: kind,
+      client: { ip: session.remoteAddress, port: session.remotePort },
+      helo: session.hostNameAppearsAs || '',
+      tls: tlsInfo
+        ? { version: tlsInfo.version, cipher: tlsInfo.standardName || tlsInfo.name, ...(session.servername ? { sni: String(session.servername) } : {}) }
+        : null,
+      auth: typeof session.user === 'string' && session.user ? { user: session.user, mechanism: 'PLAIN/LOGIN' } : null,
+      mailFrom: from ? from.address : '',
+      body: body === '8BITMIME' || body === 'BINARYMIME' ? body : '7BIT',
+      smtputf8: Boolean(args.SMTPUTF8),
+      rcptTo: session.envelope.rcptTo.map((r) => r.address),
+    };
+  }
 
-  async function handleData(stream: SMTPServerDataStream, session: SMTPServerSession) {
+  /** data.from: on submission the From header must name only addresses the user owns. */
+  function checkFromOwnership(message: Buffer, session: SMTPServerSession) {
+    const user = typeof session.user === 'string' ? session.user : '';
+    const end = message.indexOf('\r\n\r\n');
+    const headers = end >= 0 ? message.subarray(0, end + 2) : message;
+    const verdict = checkFromHeader(user, headers, auth && user ? auth.addressesFor(user) : []);
+    if (verdict.ok) return null;
+    log.info({ client: session.remoteAddress, user, reason: verdict.reason }, 'From header refused');
+    const text =
+      verdict.reason === 'not-owned'
+        ? `From address <${verdict.address}> is not owned by the authenticated user`
+        : `From header is ${verdict.reason === 'missing' ? 'missing' : verdict.reason === 'several-fields' ? 'given more than once' : 'malformed'}`;
+    return { code: 553, enhanced: '5.7.1', text };
+  }
+
+  async function handleData(kind: ListenerKind, stream: SMTPServerDataStream, session: SMTPServerSession) {
     const held = { bytes: 0 };
     try {
-      return await storeData(stream, session, held);
+      const collected = await collectMessage(stream, config.smtp.maxMessageBytes, config.smtp.bareLineEndings, budget, held);
+      if (!collected.ok) {
+        log.info({ client: session.remoteAddress, reason: collected.reason }, 'message refused at DATA');
+        return { ...dataRefusal(collected.reason), outcome: collected.reason, verdict: 'none' };
+      }
+      if (kind !== 'mx') {
+        const refusal = checkFromOwnership(collected.message, session);
+        if (refusal) return { ...refusal, outcome: 'sender-not-owned', verdict: 'none' };
+      }
+      const result = await acceptMessage(
+        { bus: deps.bus, state: deps.state, waiter, logger: log, hostname: config.hostname, storeTimeoutMs: config.smtp.storeTimeoutMs, verdictTimeoutMs: config.smtp.verdictTimeoutMs },
+        { protocol: session.transmissionType || 'ESMTP', body: collected.message, envelope: envelopeOf(kind, session) },
+      );
+      return { ...result.reply, outcome: result.outcome, verdict: result.verdict?.action ?? 'none' };
     } finally {
       budget.give(held.bytes);
     }
   }
 
-  async function storeData(stream: SMTPServerDataStream, session: SMTPServerSession, held: { bytes: number }) {
-    const collected = await collectMessage(stream, config.smtp.maxMessageBytes, config.smtp.bareLineEndings, budget, held);
-    if (!collected.ok) {
-      log.info({ client: session.remoteAddress, reason: collected.reason }, 'message refused at DATA');
-      const reply = dataRefusal(collected.reason);
-      return { ...reply, outcome: collected.reason, verdict: 'none' };
-    }
-    const from = session.envelope.mailFrom as SMTPServerAddress | false;
-    const args = (from && (from.args as Record<string, string | boolean>)) || {};
-    const body = String(args.BODY ?? '7BIT').toUpperCase();
-    const result = await acceptMessage(
-      { bus: deps.bus, state: deps.state, waiter, logger: log, hostname: config.hostname, storeTimeoutMs: config.smtp.storeTimeoutMs, verdictTimeoutMs: config.smtp.verdictTimeoutMs },
-      {
-        protocol: session.transmissionType || 'ESMTP',
-        body: collected.message,
-        envelope: {
-          listener: 'mx',
-          client: { ip: session.remoteAddress, port: session.remotePort },
-          helo: session.hostNameAppearsAs || '',
-          tls: null,
-          auth: null,
-          mailFrom: from ? from.address : '',
-          body: body === '8BITMIME' || body === 'BINARYMIME' ? body : '7BIT',
-          smtputf8: Boolean(args.SMTPUTF8),
-          rcptTo: session.envelope.rcptTo.map((r) => r.address),
-        },
+  function buildServer(kind: ListenerKind): SMTPServer {
+    const server = new SMTPServer({
+      name: config.hostname,
+      banner: 'Portcullis ESMTP',
+      size: config.smtp.maxMessageBytes,
+      rejectOversized: true,
+      hideENHANCEDSTATUSCODES: false,
+      hideDSN: true,
+      disableReverseLookup: true,
+      maxClients: config.smtp.maxClients,
+      socketTimeout: config.smtp.socketTimeoutMs,
+      closeTimeout: 30_000,
+      logger: false,
+      ...listenerOptions(kind, config, certs),
+      onConnect(session, cb) {
+        if (stopping) return cb(smtpError(Replies.shuttingDown()));
+        sessions.inc({ listener: kind });
+        cb();
       },
-    );
-    return { ...result.reply, outcome: result.outcome, verdict: result.verdict?.action ?? 'none' };
+      onClose(session) {
+        sessions.dec({ listener: kind });
+        authHandler.forget(session.id);
+      },
+      onAuth: authHandler.handler,
+      onMailFrom(address, session, cb) {
+        const refusal = checkMailFrom(kind, session, address.address, { config, auth });
+        if (refusal) {
+          log.info({ client: session.remoteAddress, listener: kind, from: address.address, code: refusal.code }, 'sender refused');
+          return cb(smtpError(refusal));
+        }
+        cb();
+      },
+      onRcptTo(address, session, cb) {
+        if (session.envelope.rcptTo.length >= config.smtp.maxRecipients) {
+          return cb(smtpError(Replies.tooManyRecipients(config.smtp.maxRecipients)));
+        }
+        // Authenticated users send anywhere we have a route to; everyone else only to us.
+        if (kind !== 'mx' && session.user) {
+          const domain = address.address.slice(address.address.lastIndexOf('@') + 1).toLowerCase();
+          if (accepted.has(domain) || config.relay.outbound) return cb();
+          return cb(smtpError({ code: 550, enhanced: '5.7.1', text: `No route for outgoing mail to <${address.address}> (relay.outbound is not configured)` }));
+        }
+        const from = session.envelope.mailFrom as SMTPServerAddress | false;
+        const smtputf8 = Boolean(from && (from.args as Record<string, unknown> | false) && (from.args as Record<string, unknown>).SMTPUTF8);
+        const check = checkRecipient(address.address, accepted, smtputf8);
+        if (!check.ok) {
+          log.info({ client: session.remoteAddress, rcpt: address.address, code: check.reply.code }, 'recipient refused');
+          return cb(smtpError(check.reply));
+        }
+        cb();
+      },
+      onData(stream, session, cb) {
+        handleData(kind, stream, session)
+          .then((reply) => {
+            replies.inc({ code: String(reply.code), outcome: reply.outcome, verdict: reply.verdict });
+            if (reply.code === 250) cb(null, reply.text); // smtp-server adds 2.6.0
+            else cb(smtpError(reply));
+          })
+          .catch((err: Error) => {
+            log.error({ error: err.message }, 'unexpected error at end of DATA');
+            replies.inc({ code: '451', outcome: 'error', verdict: 'none' });
+            cb(smtpError(Replies.stateUnavailable()));
+          });
+      },
+    });
+    server.on('error', (err) => log.warn({ listener: kind, error: err.message }, 'smtp connection error'));
+    certs?.onReload((defaults) => server.updateSecureContext({ ...defaults }));
+    return server;
   }
 
-  const { host, port } = config.smtp.mx.listen;
-  await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
-    server.listen(port, host, () => {
-      server.server.off('error', reject);
-      resolve();
+  const listening = new Map<ListenerKind, { server: SMTPServer; listener: Listening }>();
+  for (const kind of ['mx', 'submission', 'submissions'] as const) {
+    const lc = config.smtp[kind];
+    if (!lc.enabled) continue;
+    const server = buildServer(kind);
+    const listener = await createListener(server, {
+      host: lc.listen.host,
+      port: lc.listen.port,
+      implicitTls: kind === 'submissions',
+      ...(lc.proxy ? { proxy: lc.proxy } : {}),
+      logger: log,
     });
-  });
-  const bound = server.server.address();
-  const boundPort = typeof bound === 'object' && bound ? bound.port : port;
-  log.info({ host, port: boundPort }, 'SMTP (MX) listening');
+    listening.set(kind, { server, listener });
+    log.info({ listener: kind, ...listener.address() }, 'SMTP listening');
+  }
+  certs?.watch(config.tls.reloadCheckMs);
 
   return {
-    address: () => ({ host, port: boundPort }),
+    address: (kind = 'mx') => {
+      const l = listening.get(kind);
+      if (!l) throw new Error(`listener ${kind} is not enabled`);
+      return l.listener.address();
+    },
     unhealthy: () => (stopping ? 'stopping' : null),
     stop: async (graceMs = 30_000) => {
       stopping = true;
-      // smtp-server stops accepting at once and closes the sessions still open after closeTimeout.
-      (server.options as { closeTimeout?: number }).closeTimeout = graceMs;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(
+        [...listening.values()].map(async ({ server, listener }) => {
+          // Stops accepting, lets sessions finish for up to graceMs, then 421s and closes the rest.
+          await listener.close(graceMs);
+          (server.options as { closeTimeout?: number }).closeTimeout = 1000;
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+        }),
+      );
+      certs?.stop();
+      auth?.close();
       await waiter.stop();
       log.info('edge stopped');
     },
   };
+}
+
+async function loadCertificates(config: Config, log: Logger): Promise<CertificateStore | null> {
+  let files = config.tls.certificates;
+  if (files.length === 0 && config.tls.selfSigned) files = [await ensureSelfSigned(config.tls.selfSignedDir, config.hostname, log)];
+  if (files.length === 0) return null;
+  const store = new CertificateStore(files, log);
+  await store.load();
+  return store;
 }

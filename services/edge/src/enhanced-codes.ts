@@ -18,6 +18,10 @@ export function installEnhancedCodeReplies(): void {
   const proto = SMTPConnection.prototype as unknown as { send: Send; _useEnhancedStatusCodes(): boolean };
   const original = proto.send;
   proto.send = function (this: SMTPConnection, code, data, context) {
+    // smtp-server answers AUTH before STARTTLS with a non-standard 538; RFC 3207 section 4 says 530 5.7.0.
+    if (code === 538 && typeof data === 'string' && /STARTTLS/i.test(data)) {
+      return original.call(this, 530, '5.7.0 Must issue a STARTTLS command first', false);
+    }
     if (typeof data === 'string' && context === undefined) {
       const m = LEADING_CODE.exec(data);
       if (m) {

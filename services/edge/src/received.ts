@@ -18,7 +18,7 @@ export interface ReceivedInfo {
   by: string;
   /** RFC 3848 protocol: SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA. */
   protocol: string;
-  tls?: { version: string; cipher: string } | null;
+  tls?: { version: string; cipher: string; sni?: string } | null;
   id: string;
   recipients: string[];
   date: Date;
@@ -31,7 +31,8 @@ export interface ReceivedInfo {
  */
 export function receivedHeader(info: ReceivedInfo): Buffer {
   const from = `from ${clean(info.helo) || 'unknown'} (${info.clientHostname ? clean(info.clientHostname) + ' ' : ''}[${info.clientIp}])`;
-  const tls = info.tls ? `\r\n\t(using ${clean(info.tls.version)} with cipher ${clean(info.tls.cipher)})` : '';
+  const sni = info.tls?.sni ? ` for SNI ${clean(info.tls.sni)}` : '';
+  const tls = info.tls ? `\r\n\t(using ${clean(info.tls.version)} with cipher ${clean(info.tls.cipher)}${sni})` : '';
   const by = `by ${info.by} (Portcullis) with ${info.protocol} id ${info.id}`;
   const forClause = info.recipients.length === 1 ? `\r\n\tfor <${clean(info.recipients[0]!)}>` : '';
   return Buffer.from(`Received: ${from}${tls}\r\n\t${by}${forClause};\r\n\t${rfc5322Date(info.date)}\r\n`, 'utf8');

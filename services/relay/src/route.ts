@@ -9,7 +9,12 @@ export function routeRecipients(config: Config, recipients: string[]): Map<strin
   for (const rcpt of recipients) {
     const domain = rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase();
     const d = byDomain.get(domain);
-    const route: Route = d?.downstream ? { kind: 'smtp', downstream: d.downstream } : { kind: 'maildir', root: config.relay.maildir };
+    const outbound = config.relay.outbound?.smarthost;
+    const route: Route = d?.downstream
+      ? { kind: 'smtp', downstream: d.downstream }
+      : d || !outbound
+        ? { kind: 'maildir', root: config.relay.maildir }
+        : { kind: 'smtp', downstream: outbound };
     const k = route.kind === 'smtp' ? `smtp:${route.downstream.host}:${route.downstream.port}:${route.downstream.tls}` : `maildir:${route.root}`;
     const g = groups.get(k) ?? { route, recipients: [] };
     g.recipients.push(rcpt);

@@ -1,0 +1,51 @@
+import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
+import { smtpError } from '@portcullis/smtp-replies';
+import type { Logger } from '@portcullis/telemetry';
+import type { AuthBackend } from './auth-source.js';
+
+/**
+ * auth.login: AUTH PLAIN/LOGIN against the configured source. smtp-server puts
+ * no limit on attempts per connection, so we count failures per session and
+ * close the connection (421) past the limit. A source that cannot answer is a
+ * temporary failure (454 4.7.0), never a pass. Passwords are never logged.
+ */
+export function createAuthHandler(deps: { auth: AuthBackend | null; maxFailures: number; logger: Logger }) {
+  const failures = new Map<string, number>();
+  const handler = (
+    auth: SMTPServerAuthentication,
+    session: SMTPServerSession,
+    cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
+  ): void => {
+    const username = auth.username ?? '';
+    if (!deps.auth) {
+      cb(smtpError({ code: 454, enhanced: '4.7.0', text: 'Authentication is not available' }));
+      return;
+    }
+    deps.auth.verify(username, auth.password ?? '').then(
+      (outcome) => {
+        if (outcome.ok) {
+          failures.delete(session.id);
+          deps.logger.info({ client: session.remoteAddress, user: outcome.user, method: auth.method }, 'authenticated');
+          return cb(null, { user: outcome.user });
+        }
+        if (outcome.reason === 'unavailable') {
+          deps.logger.warn({ client: session.remoteAddress, detail: outcome.detail }, 'credential source unavailable');
+          return cb(smtpError({ code: 454, enhanced: '4.7.0', text: 'Temporary authentication failure, try again later' }));
+        }
+        const n = (failures.get(session.id) ?? 0) + 1;
+        failures.set(session.id, n);
+        deps.logger.info({ client: session.remoteAddress, user: username, failures: n }, 'authentication failed');
+        if (n >= deps.maxFailures) {
+          failures.delete(session.id);
+          return cb(smtpError({ code: 421, enhanced: '4.7.0', text: 'Too many authentication failures, closing connection' }));
+        }
+        cb(smtpError({ code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' }));
+      },
+      (err: Error) => {
+        deps.logger.error({ error: err.message }, 'credential check failed');
+        cb(smtpError({ code: 454, enhanced: '4.7.0', text: 'Temporary authentication failure, try again later' }));
+      },
+    );
+  };
+  return { handler, forget: (sessionId: string) => failures.delete(sessionId) };
+}
