@@ -27,6 +27,11 @@ export interface GatewayOptions {
   maildir?: string;
   verdictTimeoutMs?: number;
   storeTimeoutMs?: number;
+  submissionPort?: number;
+  submissionsPort?: number;
+  /** YAML flow mapping for smtp.mx.proxy, e.g. "{ trustedCidrs: [127.0.0.0/8], required: true }". */
+  mxProxy?: string;
+  /** Extra top-level YAML (tls:, auth:, ...). */
   extra?: string;
 }
 
@@ -41,8 +46,8 @@ export function configYaml(o: GatewayOptions): string {
 domains:
   - name: example.test${downstream}
 smtp:
-  mx: { listen: { host: 127.0.0.1, port: ${o.smtpPort} } }
-  verdictTimeoutMs: ${o.verdictTimeoutMs ?? 5000}
+  mx: { listen: { host: 127.0.0.1, port: ${o.smtpPort} }${o.mxProxy ? `, proxy: ${o.mxProxy}` : ''} }
+${o.submissionPort ? `  submission: { enabled: true, listen: { host: 127.0.0.1, port: ${o.submissionPort} } }\n` : ''}${o.submissionsPort ? `  submissions: { enabled: true, listen: { host: 127.0.0.1, port: ${o.submissionsPort} } }\n` : ''}  verdictTimeoutMs: ${o.verdictTimeoutMs ?? 5000}
   storeTimeoutMs: ${o.storeTimeoutMs ?? 3000}
 http:
   listen: { host: 127.0.0.1, port: ${o.httpPort} }

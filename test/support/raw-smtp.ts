@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket, type ConnectionOptions } from 'node:tls';
 
 /**
  * A bare SMTP client over a socket, for what a well-behaved library refuses
@@ -9,7 +10,7 @@ export class RawSmtp {
   private buffer = '';
   private waiters: (() => void)[] = [];
 
-  private constructor(private readonly socket: Socket) {
+  constructor(readonly socket: Socket) {
     socket.setEncoding('latin1');
     socket.on('data', (d: string) => {
       this.buffer += d;
@@ -48,6 +49,33 @@ export class RawSmtp {
     }
   }
 
+  /** Bytes received and not yet read as a reply. */
+  get unread(): string {
+    return this.buffer;
+  }
+
+  /** Upgrades the connection after "220 Ready to start TLS"; the old reader is left behind. */
+  async startTls(options: ConnectionOptions = {}): Promise<RawSmtp> {
+    this.socket.removeAllListeners('data');
+    const tls = tlsConnect({ socket: this.socket, rejectUnauthorized: false, ...options });
+    await new Promise<void>((resolve, reject) => {
+      tls.once('secureConnect', resolve);
+      tls.once('error', reject);
+    });
+    return new RawSmtp(tls);
+  }
+
+  /** Opens implicit TLS (port 465) and reads the greeting. */
+  static async openTls(port: number, options: ConnectionOptions = {}): Promise<{ client: RawSmtp; greeting: string; tls: TLSSocket }> {
+    const tls = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false, ...options });
+    await new Promise<void>((resolve, reject) => {
+      tls.once('secureConnect', resolve);
+      tls.once('error', reject);
+    });
+    const client = new RawSmtp(tls);
+    return { client, greeting: await client.reply(), tls };
+  }
+
   async send(bytes: string | Buffer): Promise<string> {
     this.socket.write(bytes);
     return this.reply();
@@ -64,7 +92,8 @@ export async function sendRawData(port: number, data: string | Buffer, rcpt = 'p
   try {
     await client.send('EHLO client.test\r\n');
     await client.send('MAIL FROM:<sender@sender.test>\r\n');
-    await client.send(`RCPT TO:<${rcpt}>\r\n`);
+    const rcptReply = await client.send(`RCPT TO:<${rcpt}>\r\n`);
+    if (!rcptReply.startsWith('250')) return rcptReply;
     const go = await client.send('DATA\r\n');
     if (!go.startsWith('354')) return go;
     return await client.send(data);

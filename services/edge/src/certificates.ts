@@ -27,11 +27,18 @@ const TICKET_KEY_ROTATION_MS = 12 * 3600 * 1000;
  * (never with subPath, which is never updated), so a renewal shows up as new
  * file contents; we poll the files' mtimes and rebuild the contexts. Sessions
  * already established keep theirs; the next handshake gets the new one.
- * Several certificates for one name (ECDSA beside RSA) share one context, and
- * OpenSSL picks the one the client supports.
+ *
+ * Several certificates for the primary names (ECDSA beside RSA) share the
+ * default context, and OpenSSL picks the one the client supports. That works
+ * only in the context the handshake starts with: when SNI switches to another
+ * context, OpenSSL (3.x, measured with Node 24) keeps just one of its key
+ * pairs. So names served through SNI get one certificate each (the first
+ * listed), and SNI for a primary name does not switch context at all (see
+ * sni-passthrough.ts).
  */
 export class CertificateStore {
   private byName = new Map<string, SecureContext>();
+  private primaryNames = new Set<string>();
   private defaults: { key: string[]; cert: string[] } = { key: [], cert: [] };
   private mtimes = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -60,11 +67,12 @@ export class CertificateStore {
     const groups = new Map<string, Loaded[]>();
     for (const l of loaded) for (const n of l.names) groups.set(n, [...(groups.get(n) ?? []), l]);
     const byName = new Map<string, SecureContext>();
-    for (const [name, ls] of groups) byName.set(name, context(ls));
+    for (const [name, ls] of groups) byName.set(name, context(ls.slice(0, 1)));
     this.byName = byName;
     // Clients that send no SNI (many MTAs) get the first configured certificate (and its siblings).
     const first = loaded[0];
     const defaults = first ? loaded.filter((l) => l.names.join() === first.names.join()) : [];
+    this.primaryNames = new Set(first?.names ?? []);
     this.defaults = { key: defaults.map((l) => l.key), cert: defaults.map((l) => l.cert) };
     this.loadedAt = new Date();
     for (const l of loaded) {
@@ -85,10 +93,14 @@ export class CertificateStore {
   /** SNICallback: exact name first, then a wildcard one label up, then the default (undefined). */
   resolve(servername: string): SecureContext | undefined {
     const name = servername.toLowerCase().replace(/\.$/, '');
-    const exact = this.byName.get(name);
-    if (exact) return exact;
     const dot = name.indexOf('.');
-    return dot > 0 ? this.byName.get(`*${name.slice(dot)}`) : undefined;
+    const candidates = dot > 0 ? [name, `*${name.slice(dot)}`] : [name];
+    for (const c of candidates) {
+      if (this.primaryNames.has(c)) return undefined;
+      const ctx = this.byName.get(c);
+      if (ctx) return ctx;
+    }
+    return undefined;
   }
 
   /** Starts watching the files; a change that fails to load keeps the old certificates. */

@@ -7,7 +7,8 @@ import type { Envelope } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
 import { Replies, smtpError } from '@portcullis/smtp-replies';
 import { Counter, Gauge, type Logger, type Registry } from '@portcullis/telemetry';
-import { installEnhancedCodeReplies } from './enhanced-codes.js';
+import { installReplyWriter } from './reply-writer.js';
+import { installSniPassthrough } from './sni-passthrough.js';
 import { checkRecipient } from './rcpt.js';
 import { collectMessage } from './data.js';
 import { acceptMessage } from './accept.js';
@@ -40,7 +41,8 @@ export interface Edge {
 type DataRefusal = 'too-big' | 'bare-line-ending' | 'stream-error' | 'memory-full';
 
 export async function startEdge(deps: EdgeDeps): Promise<Edge> {
-  installEnhancedCodeReplies();
+  installReplyWriter();
+  installSniPassthrough();
   const { config, logger } = deps;
   const log = logger.child({ component: 'edge' });
   const accepted = new Set(config.domains.map((d) => d.name));
@@ -139,6 +141,8 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       rejectOversized: true,
       hideENHANCEDSTATUSCODES: false,
       hideDSN: true,
+      // We do not (yet) carry REQUIRETLS (RFC 8689) to the next hop, so we must not advertise it.
+      hideREQUIRETLS: true,
       disableReverseLookup: true,
       maxClients: config.smtp.maxClients,
       socketTimeout: config.smtp.socketTimeoutMs,
