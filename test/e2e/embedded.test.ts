@@ -85,3 +85,26 @@ describe('embedded mode without a mailbox server', { timeout: 120_000 }, () => {
     }
   });
 });
+
+describe('embedded mode with recipient verification', { timeout: 120_000 }, () => {
+  it('refuses unknown users in the session (550 5.1.1) and accepts known ones', async () => {
+    const sink = new MailboxSink(new Set(['postmaster@example.test']));
+    await sink.start();
+    const smtpPort = await freePort();
+    const gw = new GatewayProcess('embedded-verify', { services: ['all'], smtpPort, httpPort: await freePort(), distributed: false, downstreamPort: sink.port });
+    // The same config with verification turned on for the domain.
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    writeFileSync(gw.configPath, readFileSync(gw.configPath, 'utf8').replace(/(downstream: \{[^}]*\})/, '$1\n    verifyRecipients: { enabled: true }'));
+    await gw.start();
+    try {
+      const unknown = await sendRawData(smtpPort, 'Subject: x\r\n\r\nbody\r\n.\r\n', 'nobody@example.test');
+      assert.match(unknown, /^550 5\.1\.1 /);
+      const r = await sendRaw(smtpPort, makeMessage(`verified ${Date.now()}`));
+      assert.equal(r.code, 250, r.response);
+      await waitFor('delivery', () => sink.find(r.messageId!)[0]);
+    } finally {
+      await gw.stop('SIGTERM');
+      await sink.stop();
+    }
+  });
+});

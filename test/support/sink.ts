@@ -15,13 +15,18 @@ export class MailboxSink {
   private server: SMTPServer;
   port = 0;
 
-  constructor() {
+  /** When set, RCPT for any other address gets 550 5.1.1, as a real mailbox server does. */
+  constructor(readonly known?: Set<string>) {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['AUTH', 'STARTTLS'],
       disableReverseLookup: true,
       logger: false,
       size: 64 * 1024 * 1024,
+      onRcptTo: (addr, _session, cb) => {
+        if (!this.known || this.known.has(addr.address.toLowerCase())) return cb();
+        cb(Object.assign(new Error('5.1.1 User unknown'), { responseCode: 550 }));
+      },
       onData: (stream, session, cb) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));

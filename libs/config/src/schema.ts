@@ -22,11 +22,28 @@ const Downstream = z.strictObject({
   tls: DownstreamTls.default('opportunistic'),
 });
 
-const Domain = z.strictObject({
-  name: DomainName,
-  /** The mailbox server for this domain; without it mail goes to the Maildir (trying it out only). */
-  downstream: Downstream.optional(),
-});
+const Domain = z
+  .strictObject({
+    name: DomainName,
+    /** The mailbox server for this domain; without it mail goes to the Maildir (trying it out only). */
+    downstream: Downstream.optional(),
+    /**
+     * Ask the downstream (RCPT without DATA) whether each recipient exists, and refuse unknown
+     * ones in the session (550 5.1.1) instead of bouncing later. Answers are cached.
+     */
+    verifyRecipients: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        positiveTtlSeconds: z.number().int().min(0).default(3600),
+        negativeTtlSeconds: z.number().int().min(0).default(300),
+        timeoutMs: z.number().int().min(200).max(60000).default(5000),
+      })
+      .optional(),
+  })
+  .refine((d) => !d.verifyRecipients?.enabled || d.downstream, {
+    message: 'verifyRecipients needs a downstream to ask',
+    path: ['verifyRecipients'],
+  });
 
 const Kafka = z.strictObject({
   brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1),

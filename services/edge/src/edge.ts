@@ -20,6 +20,7 @@ import { checkMailFrom } from './mail.js';
 import { createAuthHandler } from './auth.js';
 import { createAuthBackend } from './auth-backend.js';
 import { checkFromHeader } from './sender-identity.js';
+import { RecipientVerifier, verifyReply } from './rcpt-verify.js';
 import { createListener, type Listening } from './proxied-listener.js';
 
 export interface EdgeDeps {
@@ -75,6 +76,15 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         return Replies.stateUnavailable();
     }
   };
+
+  const verifier = new RecipientVerifier(deps.state, { helo: config.hostname, maxConcurrent: 16 });
+  const domains = new Map(config.domains.map((d) => [d.name, d]));
+  /** rcpt.verify, for domains that ask for it. */
+  async function verifyIfConfigured(address: string) {
+    const d = domains.get(address.slice(address.lastIndexOf('@') + 1));
+    if (!d?.verifyRecipients?.enabled || !d.downstream) return null;
+    return verifyReply(await verifier.verify(address, d.downstream, d.verifyRecipients), address);
+  }
 
   function envelopeOf(kind: ListenerKind, session: SMTPServerSession): Omit<Envelope, 'receivedAt'> {
     const from = session.envelope.mailFrom as SMTPServerAddress | false;
@@ -184,7 +194,14 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
           log.info({ client: session.remoteAddress, rcpt: address.address, code: check.reply.code }, 'recipient refused');
           return cb(smtpError(check.reply));
         }
-        cb();
+        verifyIfConfigured(check.address).then(
+          (refusal) => {
+            if (!refusal) return cb();
+            log.info({ client: session.remoteAddress, rcpt: address.address, code: refusal.code }, 'recipient refused by verification');
+            cb(smtpError(refusal));
+          },
+          () => cb(smtpError({ code: 451, enhanced: '4.4.3', text: 'Recipient verification failed, try again later' })),
+        );
       },
       onData(stream, session, cb) {
         handleData(kind, stream, session)
