@@ -119,6 +119,20 @@ const Smtp = z.strictObject({
   verdictTimeoutMs: z.number().int().min(0).max(600000).default(20000),
   /** What a bare CR or LF in DATA gets: rejected (550 5.6.0) or rewritten to CRLF. */
   bareLineEndings: z.enum(['reject', 'normalize']).default('reject'),
+  /** Per-connection limits; docs/limits.md lists each with the reply it produces. */
+  limits: z
+    .strictObject({
+      maxCommands: z.number().int().min(0).default(20000),
+      maxErrors: z.number().int().min(0).default(20),
+      maxMessages: z.number().int().min(0).default(100),
+      sessionTimeoutMs: z.number().int().min(0).default(30 * 60_000),
+      dataTimeoutMs: z.number().int().min(0).default(5 * 60_000),
+      dataMinBytesPerSecond: z.number().int().min(0).default(4096),
+      enforceDeclaredSize: z.boolean().default(true),
+      maxHeaderBytes: z.number().int().min(1024).default(256 * 1024),
+      maxLineLength: z.number().int().min(78).default(998),
+    })
+    .prefault({}),
 });
 
 const Tls = z.strictObject({
@@ -182,7 +196,13 @@ export const ConfigSchema = z.strictObject({
   smtp: Smtp.default(Smtp.parse({})),
   tls: Tls.default(Tls.parse({})),
   auth: Auth.default(Auth.parse({})),
-  http: z.strictObject({ listen: Listen }).default({ listen: { host: '127.0.0.1', port: 8025 } }),
+  http: z
+    .strictObject({
+      listen: Listen,
+      /** File holding the bearer token for /admin (bans today); without it the admin API is off. */
+      adminTokenFile: z.string().optional(),
+    })
+    .default({ listen: { host: '127.0.0.1', port: 8025 } }),
   bus: z
     .strictObject({
       kind: z.enum(['memory', 'kafka']),

@@ -9,6 +9,10 @@ import { Replies, smtpError } from '@portcullis/smtp-replies';
 import { Counter, Gauge, type Logger, type Registry } from '@portcullis/telemetry';
 import { installReplyWriter } from './reply-writer.js';
 import { installSniPassthrough } from './sni-passthrough.js';
+import { installPipeliningFix } from './pipelining-fix.js';
+import { SessionLimits } from './session-limits.js';
+import { attachSessionLimits } from './session-guard.js';
+import { watchHeaderLimits } from './header-limits.js';
 import { checkRecipient } from './rcpt.js';
 import { collectMessage } from './data.js';
 import { acceptMessage } from './accept.js';
@@ -44,6 +48,7 @@ type DataRefusal = 'too-big' | 'bare-line-ending' | 'stream-error' | 'memory-ful
 export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   installReplyWriter();
   installSniPassthrough();
+  installPipeliningFix();
   const { config, logger } = deps;
   const log = logger.child({ component: 'edge' });
   const accepted = new Set(config.domains.map((d) => d.name));
@@ -59,6 +64,12 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
     name: 'portcullis_edge_data_replies_total',
     help: 'Replies at end of DATA, by code, outcome and the verdict heard in session (none: deadline passed or no verdict)',
     labelNames: ['code', 'outcome', 'verdict'],
+    registers: [deps.registry],
+  });
+  const limitRefusals = new Counter({
+    name: 'portcullis_edge_limit_refusals_total',
+    help: 'Replies given because a protocol limit was reached',
+    labelNames: ['listener', 'limit'],
     registers: [deps.registry],
   });
   const sessions = new Gauge({ name: 'portcullis_edge_sessions', help: 'SMTP sessions open', labelNames: ['listener'], registers: [deps.registry] });
@@ -121,10 +132,21 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
     return { code: 553, enhanced: '5.7.1', text };
   }
 
-  async function handleData(kind: ListenerKind, stream: SMTPServerDataStream, session: SMTPServerSession) {
+  async function handleData(kind: ListenerKind, limits: SessionLimits, stream: SMTPServerDataStream, session: SMTPServerSession) {
     const held = { bytes: 0 };
+    const L = config.smtp.limits;
+    // Attached before collecting: both read the same chunks.
+    const headers = watchHeaderLimits(stream, { maxHeaderBytes: L.maxHeaderBytes, maxLineLength: L.maxLineLength });
+    const mailFrom = session.envelope.mailFrom;
     try {
-      const collected = await collectMessage(stream, config.smtp.maxMessageBytes, config.smtp.bareLineEndings, budget, held);
+      const collected = await collectMessage(stream, limits.messageByteLimit(mailFrom), config.smtp.bareLineEndings, budget, held);
+      // A timer cut the session (DATA or session time): the client already has its 421.
+      const cut = limits.cutBy(session.id);
+      if (cut) return { ...cut, outcome: cut.limit, verdict: 'none' };
+      const size = limits.checkMessageSize(session.id, stream.byteLength, mailFrom);
+      if (!size.ok) return { ...size, outcome: size.limit, verdict: 'none' };
+      const shape = headers.end();
+      if (!shape.ok) return { ...shape, outcome: shape.limit, verdict: 'none' };
       if (!collected.ok) {
         log.info({ client: session.remoteAddress, reason: collected.reason }, 'message refused at DATA');
         return { ...dataRefusal(collected.reason), outcome: collected.reason, verdict: 'none' };
@@ -144,6 +166,15 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   }
 
   function buildServer(kind: ListenerKind): SMTPServer {
+    const limits = new SessionLimits(
+      { ...config.smtp.limits, maxMessageBytes: config.smtp.maxMessageBytes },
+      {
+        onLimit: (id, v) => {
+          limitRefusals.inc({ listener: kind, limit: v.limit });
+          log.info({ listener: kind, session: id, limit: v.limit, code: v.code }, 'protocol limit reached');
+        },
+      },
+    );
     const server = new SMTPServer({
       name: config.hostname,
       banner: 'Portcullis ESMTP',
@@ -170,6 +201,8 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       },
       onAuth: authHandler.handler,
       onMailFrom(address, session, cb) {
+        const limit = limits.mail(session.id, address);
+        if (!limit.ok) return cb(smtpError(limit)); // a 421 makes smtp-server close
         const refusal = checkMailFrom(kind, session, address.address, { config, auth });
         if (refusal) {
           log.info({ client: session.remoteAddress, listener: kind, from: address.address, code: refusal.code }, 'sender refused');
@@ -204,7 +237,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         );
       },
       onData(stream, session, cb) {
-        handleData(kind, stream, session)
+        handleData(kind, limits, stream, session)
           .then((reply) => {
             replies.inc({ code: String(reply.code), outcome: reply.outcome, verdict: reply.verdict });
             if (reply.code === 250) cb(null, reply.text); // smtp-server adds 2.6.0
@@ -218,6 +251,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       },
     });
     server.on('error', (err) => log.warn({ listener: kind, error: err.message }, 'smtp connection error'));
+    attachSessionLimits(server, limits);
     certs?.onReload((defaults) => server.updateSecureContext({ ...defaults }));
     return server;
   }

@@ -1,0 +1,313 @@
+/**
+ * Test harness for the protocol limits: a real SMTPServer on loopback, wired with the session and
+ * header limits exactly as recommended for the edge (see `buildLimitedServer`), and a raw-socket
+ * SMTP client that sends bytes as given (no line-ending fixes, no dot-stuffing, pipelining as
+ * the test writes it) and reads replies one by one.
+ */
+import net from 'node:net';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { smtpError, type SmtpReply } from '@portcullis/smtp-replies';
+import { installReplyWriter } from '../src/reply-writer.js';
+import { installPipeliningFix } from '../src/pipelining-fix.js';
+import { collectMessage } from '../src/data.js';
+import { ByteBudget } from '../src/byte-budget.js';
+import { SessionLimits, type LimitVerdict, type Refusal, type SessionLimitOptions } from '../src/session-limits.js';
+import { attachSessionLimits } from '../src/session-guard.js';
+import { watchHeaderLimits, type HeaderLimitOptions, DEFAULT_HEADER_LIMITS } from '../src/header-limits.js';
+
+export const OURS = 'ours.example';
+
+// ------------------------------------------------------------------------------------------ client
+
+export interface Reply {
+  code: number;
+  /** Every line of the reply, without the code and separator. */
+  lines: string[];
+  /** The last line's text (after the code), e.g. "5.3.4 Message ...". */
+  text: string;
+}
+
+/** A raw SMTP client: bytes go out exactly as given, replies are parsed as they come. */
+export class RawClient {
+  private buffer = '';
+  private partial: string[] = [];
+  private readonly replies: Reply[] = [];
+  private waiter: (() => void) | null = null;
+  /** The server closed its side (FIN) or the socket closed. */
+  ended = false;
+  endedAt = 0;
+  readonly greeting: Promise<Reply>;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk.toString('latin1')));
+    const onEnd = () => {
+      if (!this.ended) {
+        this.ended = true;
+        this.endedAt = Date.now();
+      }
+      this.wake();
+    };
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    socket.on('error', () => {});
+    this.greeting = this.next();
+  }
+
+  static async connect(port: number): Promise<RawClient> {
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const client = new RawClient(socket);
+    const greeting = await client.greeting;
+    if (greeting.code !== 220) throw new Error(`no greeting: ${greeting.code} ${greeting.text}`);
+    return client;
+  }
+
+  private onData(text: string): void {
+    this.buffer += text;
+    let i: number;
+    while ((i = this.buffer.indexOf('\r\n')) >= 0) {
+      const line = this.buffer.slice(0, i);
+      this.buffer = this.buffer.slice(i + 2);
+      const m = /^(\d{3})([ -])(.*)$/.exec(line);
+      if (!m) throw new Error(`not an SMTP reply line: ${JSON.stringify(line)}`);
+      this.partial.push(m[3]!);
+      if (m[2] === ' ') {
+        this.replies.push({ code: Number(m[1]), lines: this.partial, text: m[3]! });
+        this.partial = [];
+      }
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  /** The next reply; rejects when the connection closes first or nothing comes in time. */
+  async next(timeoutMs = 5000): Promise<Reply> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.replies.length === 0) {
+      if (this.ended) throw new Error('connection closed');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no reply in time');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    return this.replies.shift()!;
+  }
+
+  /** Every reply until the server closes the connection. */
+  async rest(timeoutMs = 5000): Promise<Reply[]> {
+    const out: Reply[] = [];
+    for (;;) {
+      try {
+        out.push(await this.next(timeoutMs));
+      } catch (err) {
+        if ((err as Error).message === 'connection closed') return out;
+        throw err;
+      }
+    }
+  }
+
+  write(data: string | Buffer): void {
+    if (!this.socket.destroyed) this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  async command(line: string): Promise<Reply> {
+    this.write(`${line}\r\n`);
+    return this.next();
+  }
+
+  /** EHLO, MAIL, RCPT, DATA: ready to send the message (354 checked). */
+  async startData(opts: { from?: string; size?: number; rcpt?: string } = {}): Promise<void> {
+    await expectCode(this.command('EHLO client.example'), 250);
+    await expectCode(this.command(`MAIL FROM:<${opts.from ?? 'sender@sender.example'}>${opts.size !== undefined ? ` SIZE=${opts.size}` : ''}`), 250);
+    await expectCode(this.command(`RCPT TO:<${opts.rcpt ?? `user@${OURS}`}>`), 250);
+    await expectCode(this.command('DATA'), 354);
+  }
+
+  /** Waits for the server to close (FIN or close); true if it did within the time. */
+  async closedWithin(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!this.ended && Date.now() < deadline) await sleep(10);
+    return this.ended;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+export async function expectCode(reply: Promise<Reply>, code: number): Promise<Reply> {
+  const r = await reply;
+  if (r.code !== code) throw new Error(`expected ${code}, got ${r.code} ${r.lines.join(' / ')}`);
+  return r;
+}
+
+// ------------------------------------------------------------------------------------------ server
+
+export interface HarnessOptions {
+  limits?: Partial<SessionLimitOptions>;
+  headers?: Partial<HeaderLimitOptions>;
+  bareLineEndings?: 'reject' | 'normalize';
+  /** Hold the reply at end of DATA this long (stands for the durable write and verdict wait). */
+  replyDelayMs?: number;
+  /** smtp-server's idle timeout. */
+  socketTimeout?: number;
+  /** Leave smtp-server's own SIZE checks off (size unset), to see ours alone. */
+  noServerSize?: boolean;
+}
+
+export interface DataOutcome {
+  sessionId: string;
+  /** The DATA stream exactly as smtp-server delivered it. */
+  raw: Buffer;
+  /** What would be stored (collectMessage's result) when accepted. */
+  stored: Buffer | null;
+  reply: SmtpReply;
+  limit?: string;
+}
+
+export interface Harness {
+  port: number;
+  server: SMTPServer;
+  limits: SessionLimits;
+  budget: ByteBudget;
+  /** MAIL FROM addresses that reached onMailFrom. */
+  mailFroms: string[];
+  outcomes: DataOutcome[];
+  refusals: Array<{ sessionId: string; verdict: Refusal }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The recommended wiring. What the edge would paste:
+ *   - server options: size + rejectOversized (SIZE at MAIL and the fixed limit at end of DATA
+ *     are then smtp-server's own 552 5.3.4), hideENHANCEDSTATUSCODES: false;
+ *   - installReplyWriter() (our enhanced codes in error replies) and installPipeliningFix();
+ *   - attachSessionLimits(server, limits) after creating the server;
+ *   - onMailFrom: limits.mail(session.id, address) first;
+ *   - onData: watchHeaderLimits(stream) before collectMessage, collect up to
+ *     limits.messageByteLimit(mailFrom), then the checks in the order below.
+ */
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  installReplyWriter();
+  installPipeliningFix();
+  const mailFroms: string[] = [];
+  const outcomes: DataOutcome[] = [];
+  const refusals: Harness['refusals'] = [];
+  const limits = new SessionLimits(opts.limits ?? {}, { onLimit: (sessionId, verdict) => refusals.push({ sessionId, verdict }) });
+  const headerLimits: HeaderLimitOptions = { ...DEFAULT_HEADER_LIMITS, ...opts.headers };
+  const budget = new ByteBudget(1 << 30);
+  const bareLineEndings = opts.bareLineEndings ?? 'reject';
+
+  async function handleData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<DataOutcome> {
+    const raw: Buffer[] = [];
+    stream.on('data', (c: Buffer) => raw.push(c));
+    const headers = watchHeaderLimits(stream, headerLimits);
+    const held = { bytes: 0 };
+    const mailFrom = session.envelope.mailFrom as SMTPServerAddress | false;
+    const outcome = (reply: SmtpReply, stored: Buffer | null = null, limit?: string): DataOutcome => ({
+      sessionId: session.id,
+      raw: Buffer.concat(raw),
+      stored,
+      reply,
+      ...(limit ? { limit } : {}),
+    });
+    try {
+      const collected = await collectMessage(stream, limits.messageByteLimit(mailFrom), bareLineEndings, budget, held);
+      // 1. A limit cut the session (DATA or session time): the client already has its 421.
+      const cut = limits.cutBy(session.id);
+      if (cut) return outcome(cut, null, cut.limit);
+      // 2. Size: over the fixed limit or over the declared SIZE (RFC 1870).
+      const size = limits.checkMessageSize(session.id, stream.byteLength, mailFrom);
+      if (!size.ok) return outcome(size, null, size.limit);
+      // 3. Header section and line length.
+      const shape: LimitVerdict = headers.end();
+      if (!shape.ok) return outcome(shape, null, shape.limit);
+      // 4. The rest as the edge does today (bare line endings, memory, stream errors).
+      if (!collected.ok) {
+        const reply: SmtpReply =
+          collected.reason === 'bare-line-ending'
+            ? { code: 550, enhanced: '5.6.0', text: 'Message contains a bare CR or LF or a NUL' }
+            : collected.reason === 'too-big'
+              ? { code: 552, enhanced: '5.3.4', text: 'Message too big' }
+              : { code: 451, enhanced: '4.3.0', text: `Temporary local problem (${collected.reason})` };
+        return outcome(reply, null, collected.reason);
+      }
+      if (opts.replyDelayMs) await sleep(opts.replyDelayMs);
+      return outcome({ code: 250, enhanced: '2.0.0', text: 'Ok: queued' }, collected.message);
+    } finally {
+      budget.give(held.bytes);
+    }
+  }
+
+  const server = new SMTPServer({
+    name: 'mx.test',
+    banner: 'Portcullis ESMTP',
+    ...(opts.noServerSize ? {} : { size: limits.options.maxMessageBytes, rejectOversized: true }),
+    hideENHANCEDSTATUSCODES: false,
+    hideDSN: true,
+    hideREQUIRETLS: true,
+    disableReverseLookup: true,
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    socketTimeout: opts.socketTimeout ?? 10_000,
+    closeTimeout: 200,
+    logger: false,
+    onMailFrom(address, session, cb) {
+      const verdict = limits.mail(session.id, address);
+      if (!verdict.ok) return cb(smtpError(verdict));
+      mailFroms.push(address.address);
+      cb();
+    },
+    onRcptTo(address, _session, cb) {
+      if (address.address.toLowerCase().endsWith(`@${OURS}`)) return cb();
+      cb(smtpError({ code: 550, enhanced: '5.7.1', text: `Relay access denied for <${address.address}>` }));
+    },
+    onData(stream, session, cb) {
+      handleData(stream, session).then(
+        (o) => {
+          outcomes.push(o);
+          if (o.reply.code === 250) cb(null, o.reply.text);
+          else cb(smtpError(o.reply));
+        },
+        (err: Error) => cb(smtpError({ code: 451, enhanced: '4.3.0', text: err.message })),
+      );
+    },
+  });
+  server.on('error', () => {});
+  attachSessionLimits(server, limits);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as net.AddressInfo).port;
+  return {
+    port,
+    server,
+    limits,
+    budget,
+    mailFroms,
+    outcomes,
+    refusals,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Waits until `check` holds (or the time is up); returns whether it held. */
+export async function eventually(check: () => boolean, ms = 3000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await sleep(10);
+  }
+  return true;
+}
