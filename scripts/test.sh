@@ -8,6 +8,8 @@ cd "$root"
 trap 'bash scripts/infra.sh down' EXIT
 bash scripts/infra.sh up
 rm -rf var/test-mail
+# Tests that need Redis fail (rather than skip) when this one is not there.
+export PORTCULLIS_TEST_REDIS=redis://127.0.0.1:16379
 node --test --test-concurrency=2 --test-timeout=120000 \
   'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'apps/*/dist/test/**/*.test.js'
 # One file at a time: these share the broker, and one of them stops it.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile, type Config } from '@portcullis/config';
+import { ConfigError, loadConfigFile, readSecretFile, type Config } from '@portcullis/config';
 import { createLogger, createRegistry, installTracing, startHealthServer } from '@portcullis/telemetry';
 import { createBus, createState, topicSpecs } from './runtime.js';
 import { SERVICES, startService, type Running, type ServiceName } from './services.js';
@@ -57,7 +57,14 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
   const registry = createRegistry();
   const bus = createBus(config, logger);
   const state = createState(config);
-  const health = await startHealthServer({ host: config.http.listen.host, port: config.http.listen.port, registry, logger });
+  let adminToken: string | undefined;
+  try {
+    adminToken = config.http.adminTokenFile ? readSecretFile(config.http.adminTokenFile, 'http.adminTokenFile') : undefined;
+  } catch (err) {
+    console.error((err as Error).message);
+    return 78;
+  }
+  const health = await startHealthServer({ host: config.http.listen.host, port: config.http.listen.port, registry, logger, ...(adminToken ? { adminToken } : {}) });
   let started = false;
   health.addReadiness('startup', () => (started ? null : 'starting'));
   health.addReadiness('bus', () => bus.unhealthy());
@@ -88,7 +95,7 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
     // Consumers before the edge: accept nothing that has nowhere to go.
     const order = [...names].sort((a, b) => SERVICES.indexOf(b) - SERVICES.indexOf(a));
     for (const name of order) {
-      const r = await startService(name, { config, bus, state, logger, registry });
+      const r = await startService(name, { config, bus, state, logger, registry, admin: health.addAdmin });
       running.push(r);
       health.addReadiness(name, () => r.unhealthy());
     }

@@ -1,7 +1,7 @@
 import type { Bus } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
 import type { SharedState } from '@portcullis/state';
-import type { Logger, Registry } from '@portcullis/telemetry';
+import type { AdminHandler, Logger, Registry } from '@portcullis/telemetry';
 import { startEdge } from '@portcullis/edge';
 import { startAuth } from '@portcullis/auth';
 import { startReputation } from '@portcullis/reputation';
@@ -23,6 +23,7 @@ export interface Deps {
   state: SharedState;
   logger: Logger;
   registry: Registry;
+  admin?: (area: string, handler: AdminHandler) => void;
 }
 
 /**

@@ -178,6 +178,43 @@ const Auth = z
   .refine((a) => a.source !== 'file' || a.file, { message: 'auth.file is required when auth.source is file', path: ['file'] })
   .refine((a) => a.source !== 'passthrough' || a.passthrough, { message: 'auth.passthrough is required when auth.source is passthrough', path: ['passthrough'] });
 
+const IpOrCidr = z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an address or CIDR');
+const Rates = {
+  /** 0 turns a limit off. */
+  connections: z.number().int().min(0),
+  connectionsPerMinute: z.number().int().min(0),
+  messagesPerMinute: z.number().int().min(0),
+  recipientsPerMinute: z.number().int().min(0),
+};
+
+/** Cluster-wide flow control (shared through state.redis; per process in embedded mode). */
+const Flow = z.strictObject({
+  /** Never limited, never banned. */
+  allow: z.array(IpOrCidr).default([]),
+  /** Refused at connect (554 5.7.1). */
+  deny: z.array(IpOrCidr).default([]),
+  perIp: z
+    .strictObject(Rates)
+    .default({ connections: 20, connectionsPerMinute: 60, messagesPerMinute: 120, recipientsPerMinute: 600 }),
+  perNetwork: z
+    .strictObject({ ...Rates, ipv4PrefixLength: z.number().int().min(8).max(32), ipv6PrefixLength: z.number().int().min(16).max(128) })
+    .default({ connections: 60, connectionsPerMinute: 300, messagesPerMinute: 600, recipientsPerMinute: 3000, ipv4PrefixLength: 24, ipv6PrefixLength: 64 }),
+  /** How long the connection slots of a crashed edge outlive it. */
+  leaseSeconds: z.number().int().min(5).max(3600).default(60),
+});
+
+/** AUTH brute-force lockout, shared by every replica. */
+const Lockout = z.strictObject({
+  maxFailures: z.number().int().min(1).default(5),
+  maxFailuresPerUser: z.number().int().min(1).default(20),
+  windowSeconds: z.number().int().min(10).default(600),
+  banSeconds: z.number().int().min(1).default(900),
+  maxBanSeconds: z.number().int().min(1).default(86400),
+  offenceMemorySeconds: z.number().int().min(60).default(86400),
+  /** Never counted nor banned (offices, monitoring); flow.allow is exempt too. */
+  trusted: z.array(IpOrCidr).default([]),
+});
+
 const Relay = z.strictObject({
   /** Where mail for a domain without a downstream is written, one Maildir per recipient. */
   maildir: z.string().default('var/mail'),
@@ -196,6 +233,8 @@ export const ConfigSchema = z.strictObject({
   smtp: Smtp.default(Smtp.parse({})),
   tls: Tls.default(Tls.parse({})),
   auth: Auth.default(Auth.parse({})),
+  flow: Flow.prefault({}),
+  lockout: Lockout.prefault({}),
   http: z
     .strictObject({
       listen: Listen,

@@ -2,12 +2,15 @@ import type { SharedState } from './state.js';
 
 /**
  * Embedded mode's state: a bounded map with expiry. When full, the oldest
- * entries are dropped first (Map keeps insertion order).
+ * entries are dropped first (Map keeps insertion order). Lease keys live in a
+ * second map with the same bound. One process, so every operation is atomic.
  */
 export class MemoryState implements SharedState {
   readonly kind = 'memory' as const;
   private readonly entries = new Map<string, { value: string; expires: number }>();
   private readonly channels = new Map<string, Set<(m: string) => void>>();
+  /** Lease keys: member -> expiry (ms). Bounded like entries (at most maxEntries keys). */
+  private readonly leases = new Map<string, Map<string, number>>();
 
   constructor(private readonly opts: { maxEntries: number; now?: () => number } = { maxEntries: 100_000 }) {}
 
@@ -47,6 +50,89 @@ export class MemoryState implements SharedState {
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     this.put(key, value, ttlSeconds);
+  }
+
+  async incr(key: string, ttlSeconds: number, opts: { refreshTtl?: boolean } = {}): Promise<number> {
+    const held = this.live(key);
+    const n = (held === null ? 0 : Number.parseInt(held, 10) || 0) + 1;
+    const e = held === null ? undefined : this.entries.get(key);
+    if (e && !opts.refreshTtl) e.value = String(n); // keeps its window (and its place in the eviction order)
+    else this.put(key, String(n), ttlSeconds);
+    return n;
+  }
+
+  async del(key: string): Promise<boolean> {
+    const had = this.live(key) !== null || this.liveLeases(key) !== null;
+    this.entries.delete(key);
+    this.leases.delete(key);
+    return had;
+  }
+
+  async ttl(key: string): Promise<number | null> {
+    let expires: number | undefined;
+    if (this.live(key) !== null) expires = this.entries.get(key)!.expires;
+    else {
+      const members = this.liveLeases(key);
+      if (members) expires = Math.max(...members.values());
+    }
+    return expires === undefined ? null : Math.ceil((expires - this.now()) / 1000);
+  }
+
+  async scanKeys(prefix: string, max: number): Promise<string[]> {
+    const out: string[] = [];
+    for (const key of [...this.entries.keys(), ...this.leases.keys()]) {
+      if (out.length >= max) break;
+      if (key.startsWith(prefix) && (this.live(key) !== null || this.liveLeases(key) !== null)) out.push(key);
+    }
+    return out;
+  }
+
+  /** The live members of a lease key (expired ones dropped), or null when none is left. */
+  private liveLeases(key: string): Map<string, number> | null {
+    const members = this.leases.get(key);
+    if (!members) return null;
+    const now = this.now();
+    for (const [m, expires] of members) if (expires <= now) members.delete(m);
+    if (members.size === 0) {
+      this.leases.delete(key);
+      return null;
+    }
+    return members;
+  }
+
+  private leaseSet(key: string): Map<string, number> {
+    let members = this.liveLeases(key);
+    if (!members) {
+      while (this.leases.size >= this.opts.maxEntries) this.leases.delete(this.leases.keys().next().value as string);
+      this.leases.set(key, (members = new Map()));
+    }
+    return members;
+  }
+
+  async leaseAcquire(keys: readonly string[], limits: readonly number[], member: string, leaseSeconds: number): Promise<number> {
+    for (const [i, key] of keys.entries()) {
+      const members = this.liveLeases(key);
+      if (members && !members.has(member) && members.size >= (limits[i] ?? Infinity)) return i;
+    }
+    await this.leaseRenew(keys, member, leaseSeconds);
+    return -1;
+  }
+
+  async leaseRenew(keys: readonly string[], member: string, leaseSeconds: number): Promise<void> {
+    const expires = this.now() + leaseSeconds * 1000;
+    for (const key of keys) this.leaseSet(key).set(member, expires);
+  }
+
+  async leaseRelease(keys: readonly string[], member: string): Promise<void> {
+    for (const key of keys) {
+      const members = this.leases.get(key);
+      members?.delete(member);
+      if (members?.size === 0) this.leases.delete(key);
+    }
+  }
+
+  async leaseCount(key: string): Promise<number> {
+    return this.liveLeases(key)?.size ?? 0;
   }
 
   async publish(channel: string, message: string): Promise<void> {

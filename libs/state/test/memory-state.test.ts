@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
 import { MemoryState } from '../src/memory-state.js';
+import { sharedStateContract } from './state-contract.js';
 
 function clocked(maxEntries = 100) {
   const clock = { t: 1_000_000 };
@@ -86,4 +87,34 @@ test('publish to a channel nobody listens on is fine', async () => {
   const state = new MemoryState();
   await state.publish('nobody', 'x');
   assert.equal(state.unhealthy(), null);
+});
+
+sharedStateContract('MemoryState', async () => {
+  const clock = { t: 1_000_000 };
+  return {
+    state: new MemoryState({ maxEntries: 1000, now: () => clock.t }),
+    advance: async (ms) => void (clock.t += ms),
+    close: async () => undefined,
+  };
+});
+
+test('counters and lease sets are bounded too', async () => {
+  const { state } = clocked(3);
+  for (let i = 0; i < 10; i++) await state.incr(`c${i}`, 60);
+  for (let i = 0; i < 10; i++) await state.leaseAcquire([`l${i}`], [1], 'm', 60);
+  assert.equal((await state.scanKeys('c', 100)).length, 3);
+  assert.equal((await state.scanKeys('l', 100)).length, 3);
+  assert.equal(await state.get('c9'), '1');
+  assert.equal(await state.leaseCount('l9'), 1);
+  assert.equal(await state.leaseCount('l0'), 0);
+});
+
+test('an increment keeps the counter where it is in the eviction order', async () => {
+  const { state } = clocked(2);
+  await state.incr('old', 60);
+  await state.set('new', 'x', 60);
+  await state.incr('old', 60);
+  await state.set('newest', 'x', 60);
+  assert.equal(await state.get('old'), null);
+  assert.equal(await state.get('new'), 'x');
 });

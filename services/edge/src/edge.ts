@@ -6,7 +6,9 @@ import type { Config } from '@portcullis/config';
 import type { Envelope } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
 import { Replies, smtpError } from '@portcullis/smtp-replies';
-import { Counter, Gauge, type Logger, type Registry } from '@portcullis/telemetry';
+import { Counter, Gauge, type AdminHandler, type Logger, type Registry } from '@portcullis/telemetry';
+import { FlowControl } from './flow-control.js';
+import { AuthLockout } from './lockout.js';
 import { installReplyWriter } from './reply-writer.js';
 import { installSniPassthrough } from './sni-passthrough.js';
 import { installPipeliningFix } from './pipelining-fix.js';
@@ -33,6 +35,8 @@ export interface EdgeDeps {
   state: SharedState;
   logger: Logger;
   registry: Registry;
+  /** Registers operator endpoints under /admin on the admin HTTP port. */
+  admin?: (area: string, handler: AdminHandler) => void;
 }
 
 export interface Edge {
@@ -57,7 +61,34 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   const budget = new ByteBudget(config.smtp.maxBufferedBytes);
   const certs = await loadCertificates(config, log);
   const auth = await createAuthBackend(config, log);
-  const authHandler = createAuthHandler({ auth, maxFailures: config.auth.maxFailuresPerConnection, logger: log });
+  const stateErrors = new Counter({
+    name: 'portcullis_edge_state_errors_total',
+    help: 'Shared-state failures at the edge, by rule (rate limits fail open, the AUTH lockout fails closed)',
+    labelNames: ['rule'],
+    registers: [deps.registry],
+  });
+  const onStateError = (rule: string, err: Error) => {
+    stateErrors.inc({ rule });
+    log.warn({ rule, error: err.message }, 'shared state unavailable');
+  };
+  const flow = new FlowControl({ state: deps.state, options: config.flow, onStateError, replicaId: instance });
+  const lockout = new AuthLockout({ state: deps.state, options: config.lockout, exempt: config.flow.allow, onStateError });
+  const authHandler = createAuthHandler({ auth, maxFailures: config.auth.maxFailuresPerConnection, logger: log, lockout });
+  const flowRefusals = new Counter({
+    name: 'portcullis_edge_flow_refusals_total',
+    help: 'Connections and commands refused by flow control or the lockout, by rule',
+    labelNames: ['listener', 'rule'],
+    registers: [deps.registry],
+  });
+  deps.admin?.('bans', async ({ method, path }) => {
+    if (method === 'GET' && path.length === 0) return { status: 200, body: { bans: await lockout.listBans() } };
+    if (method === 'DELETE' && path.length === 1) {
+      const lifted = await lockout.liftBan(path[0]!);
+      log.warn({ ip: path[0], lifted }, 'ban lifted by the operator');
+      return { status: lifted ? 200 : 404, body: { ip: path[0], lifted } };
+    }
+    return { status: 405, body: { error: 'GET /admin/bans or DELETE /admin/bans/<ip>' } };
+  });
   await waiter.start();
 
   const replies = new Counter({
@@ -193,11 +224,26 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       onConnect(session, cb) {
         if (stopping) return cb(smtpError(Replies.shuttingDown()));
         sessions.inc({ listener: kind });
-        cb();
+        // connect.flow and connect.ban: the cheapest refusals, before the greeting.
+        (async () => {
+          const f = await flow.onConnect(session.remoteAddress, session.id);
+          if (f.action === 'refuse') return f;
+          const l = await lockout.checkConnect(session.remoteAddress);
+          return l.action === 'refuse' ? l : null;
+        })().then(
+          (refusal) => {
+            if (!refusal) return cb();
+            flowRefusals.inc({ listener: kind, rule: refusal.rule });
+            log.info({ listener: kind, client: session.remoteAddress, rule: refusal.rule, code: refusal.code }, 'connection refused');
+            cb(smtpError(refusal));
+          },
+          () => cb(),
+        );
       },
       onClose(session) {
         sessions.dec({ listener: kind });
         authHandler.forget(session.id);
+        void flow.onClose(session.id);
       },
       onAuth: authHandler.handler,
       onMailFrom(address, session, cb) {
@@ -208,7 +254,11 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
           log.info({ client: session.remoteAddress, listener: kind, from: address.address, code: refusal.code }, 'sender refused');
           return cb(smtpError(refusal));
         }
-        cb();
+        flow.onMailFrom(session.remoteAddress).then((f) => {
+          if (f.action === 'allow') return cb();
+          flowRefusals.inc({ listener: kind, rule: f.rule });
+          cb(smtpError(f));
+        }, () => cb());
       },
       onRcptTo(address, session, cb) {
         if (session.envelope.rcptTo.length >= config.smtp.maxRecipients) {
@@ -227,7 +277,16 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
           log.info({ client: session.remoteAddress, rcpt: address.address, code: check.reply.code }, 'recipient refused');
           return cb(smtpError(check.reply));
         }
-        verifyIfConfigured(check.address).then(
+        flow
+          .onRcptTo(session.remoteAddress)
+          .then((f) => {
+            if (f.action === 'refuse') {
+              flowRefusals.inc({ listener: kind, rule: f.rule });
+              return f;
+            }
+            return verifyIfConfigured(check.address);
+          })
+          .then(
           (refusal) => {
             if (!refusal) return cb();
             log.info({ client: session.remoteAddress, rcpt: address.address, code: refusal.code }, 'recipient refused by verification');
@@ -292,6 +351,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       );
       certs?.stop();
       auth?.close();
+      await flow.close();
       await waiter.stop();
       log.info('edge stopped');
     },
