@@ -31,6 +31,10 @@ export interface GatewayOptions {
   submissionsPort?: number;
   /** YAML flow mapping for smtp.mx.proxy, e.g. "{ trustedCidrs: [127.0.0.0/8], required: true }". */
   mxProxy?: string;
+  /** Shared state in this Redis (with this key prefix) even when the bus is in-process. */
+  redis?: { url: string; keyPrefix: string };
+  /** Extra YAML under smtp: (indented by the caller), e.g. "  limits: { dataTimeoutMs: 1000 }\n". */
+  smtpExtra?: string;
   /** Extra top-level YAML (tls:, auth:, ...). */
   extra?: string;
 }
@@ -41,7 +45,11 @@ export function configYaml(o: GatewayOptions): string {
   const bus = o.distributed
     ? `bus:\n  kind: kafka\n  kafka:\n    brokers: [${KAFKA_BROKERS.join(', ')}]\n    partitions: 3\n    replicationFactor: 1\n    sessionTimeoutMs: 6000\n`
     : 'bus:\n  kind: memory\n';
-  const state = o.distributed ? `state:\n  kind: redis\n  redis: { url: "${REDIS_URL}" }\n` : 'state:\n  kind: memory\n';
+  const state = o.redis
+    ? `state:\n  kind: redis\n  redis: { url: "${o.redis.url}", keyPrefix: "${o.redis.keyPrefix}" }\n`
+    : o.distributed
+      ? `state:\n  kind: redis\n  redis: { url: "${REDIS_URL}" }\n`
+      : 'state:\n  kind: memory\n';
   return `hostname: mx.test.portcullis
 domains:
   - name: example.test${downstream}
@@ -49,7 +57,7 @@ smtp:
   mx: { listen: { host: 127.0.0.1, port: ${o.smtpPort} }${o.mxProxy ? `, proxy: ${o.mxProxy}` : ''} }
 ${o.submissionPort ? `  submission: { enabled: true, listen: { host: 127.0.0.1, port: ${o.submissionPort} } }\n` : ''}${o.submissionsPort ? `  submissions: { enabled: true, listen: { host: 127.0.0.1, port: ${o.submissionsPort} } }\n` : ''}  verdictTimeoutMs: ${o.verdictTimeoutMs ?? 5000}
   storeTimeoutMs: ${o.storeTimeoutMs ?? 3000}
-http:
+${o.smtpExtra ?? ''}http:
   listen: { host: 127.0.0.1, port: ${o.httpPort} }
 ${bus}${state}relay:
   maildir: ${o.maildir ?? join(ROOT, 'var', 'test-mail')}
