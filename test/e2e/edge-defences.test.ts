@@ -148,6 +148,22 @@ lockout: { maxFailures: 3, banSeconds: 300 }
     }
   });
 
+  it('tarpits a client that collects errors: each refusal after the third comes later', async () => {
+    const [a] = edges as [(typeof edges)[0]];
+    const { client } = await RawSmtp.open(a.mx);
+    await client.send('EHLO scanner.test\r\n');
+    await client.send('MAIL FROM:<sender@sender.test>\r\n');
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = Date.now();
+      assert.match(await client.send(`RCPT TO:<user${i}@elsewhere.test>\r\n`), /^550 5\.7\.1 /);
+      times.push(Date.now() - t0);
+    }
+    client.close();
+    assert.ok(times.slice(0, 3).every((t) => t < 500), `quick at first: ${times}`);
+    assert.ok(times[3]! >= 900 && times[4]! >= 1900, `then slower: ${times}`);
+  });
+
   it('cuts off a client that drips its message a byte at a time', async () => {
     const [a] = edges as [(typeof edges)[0]];
     const { client } = await RawSmtp.open(a.mx);

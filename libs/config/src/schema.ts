@@ -131,6 +131,10 @@ const Smtp = z.strictObject({
       enforceDeclaredSize: z.boolean().default(true),
       maxHeaderBytes: z.number().int().min(1024).default(256 * 1024),
       maxLineLength: z.number().int().min(78).default(998),
+      /** After this many errors in a session, each refusal waits tarpitDelayMs more (up to tarpitMaxMs). */
+      tarpitAfterErrors: z.number().int().min(0).default(3),
+      tarpitDelayMs: z.number().int().min(0).default(1000),
+      tarpitMaxMs: z.number().int().min(0).max(60000).default(10000),
     })
     .prefault({}),
 });

@@ -206,6 +206,14 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         },
       },
     );
+    /** connect.tarpit: a client collecting errors waits longer for each refusal (cheap for us, costly for a scanner). */
+    const refuse = (session: SMTPServerSession, cb: (err?: Error | null) => void, reply: Parameters<typeof smtpError>[0]) => {
+      const L = config.smtp.limits;
+      const errors = limits.stats(session.id)?.errors ?? 0;
+      const delay = L.tarpitAfterErrors > 0 && errors >= L.tarpitAfterErrors ? Math.min(L.tarpitMaxMs, L.tarpitDelayMs * (errors - L.tarpitAfterErrors + 1)) : 0;
+      if (delay === 0 || reply.code === 421) return cb(smtpError(reply));
+      setTimeout(() => cb(smtpError(reply)), delay);
+    };
     const server = new SMTPServer({
       name: config.hostname,
       banner: 'Portcullis ESMTP',
@@ -252,7 +260,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         const refusal = checkMailFrom(kind, session, address.address, { config, auth });
         if (refusal) {
           log.info({ client: session.remoteAddress, listener: kind, from: address.address, code: refusal.code }, 'sender refused');
-          return cb(smtpError(refusal));
+          return refuse(session, cb, refusal);
         }
         flow.onMailFrom(session.remoteAddress).then((f) => {
           if (f.action === 'allow') return cb();
@@ -275,7 +283,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         const check = checkRecipient(address.address, accepted, smtputf8);
         if (!check.ok) {
           log.info({ client: session.remoteAddress, rcpt: address.address, code: check.reply.code }, 'recipient refused');
-          return cb(smtpError(check.reply));
+          return refuse(session, cb, check.reply);
         }
         flow
           .onRcptTo(session.remoteAddress)
@@ -290,7 +298,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
           (refusal) => {
             if (!refusal) return cb();
             log.info({ client: session.remoteAddress, rcpt: address.address, code: refusal.code }, 'recipient refused by verification');
-            cb(smtpError(refusal));
+            refuse(session, cb, refusal);
           },
           () => cb(smtpError({ code: 451, enhanced: '4.4.3', text: 'Recipient verification failed, try again later' })),
         );

@@ -29,6 +29,10 @@ export function installReplyWriter(): void {
     if (code === 250 && Array.isArray(data) && !conn.secure && !conn._server.options.allowInsecureAuth) {
       return original.call(this, code, data.filter((line) => !/^AUTH /.test(line)), context);
     }
+    // Its own abuse refusals (early talker, unrecognised commands) would read 4.4.2 "timeout".
+    if (code === 421 && typeof data === 'string' && /You talk too soon|too many unrecognized commands/.test(data)) {
+      return original.call(this, code, `4.7.0 ${data}`, false);
+    }
     if (code === 538 && typeof data === 'string' && /STARTTLS/i.test(data)) {
       return original.call(this, 530, '5.7.0 Must issue a STARTTLS command first', false);
     }
