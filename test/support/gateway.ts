@@ -132,7 +132,7 @@ export class GatewayProcess {
 }
 
 /** Every service as its own process over Kafka and Redis, as in the cluster. */
-export async function startDistributed(opts: { smtpPort: number; downstreamPort: number; verdictTimeoutMs?: number; storeTimeoutMs?: number }): Promise<Map<string, GatewayProcess>> {
+export async function startDistributed(opts: { smtpPort: number; downstreamPort: number; verdictTimeoutMs?: number; storeTimeoutMs?: number; extra?: string }): Promise<Map<string, GatewayProcess>> {
   const procs = new Map<string, GatewayProcess>();
   // Consumers first, the edge last, as the chart's readiness gates would have it.
   for (const name of ['relay', 'content', 'reputation', 'auth', 'edge']) {
@@ -144,6 +144,7 @@ export async function startDistributed(opts: { smtpPort: number; downstreamPort:
       distributed: true,
       ...(opts.verdictTimeoutMs !== undefined ? { verdictTimeoutMs: opts.verdictTimeoutMs } : {}),
       ...(opts.storeTimeoutMs !== undefined ? { storeTimeoutMs: opts.storeTimeoutMs } : {}),
+      ...(opts.extra !== undefined ? { extra: opts.extra } : {}),
     });
     procs.set(name, p);
   }

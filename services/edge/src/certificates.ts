@@ -3,6 +3,7 @@ import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
 import { readFile, stat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@portcullis/telemetry';
+import type { Config } from '@portcullis/config';
 import { TLS_POLICY } from './tls-policy.js';
 
 export interface CertificateFiles {
@@ -188,4 +189,14 @@ export async function ensureSelfSigned(dir: string, hostname: string, logger: Lo
   await writeFile(files.certFile, pems.cert);
   logger.warn({ certFile: files.certFile, hostname }, 'made a self-signed certificate (trying out only; configure tls.certificates for real use)');
   return files;
+}
+
+/** The configured certificates (or a self-signed one when asked for), loaded; null when TLS is off. */
+export async function loadCertificates(config: Config, log: Logger): Promise<CertificateStore | null> {
+  let files = config.tls.certificates;
+  if (files.length === 0 && config.tls.selfSigned) files = [await ensureSelfSigned(config.tls.selfSignedDir, config.hostname, log)];
+  if (files.length === 0) return null;
+  const store = new CertificateStore(files, log);
+  await store.load();
+  return store;
 }

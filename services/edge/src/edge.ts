@@ -3,10 +3,11 @@ import { hostname as osHostname } from 'node:os';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession, type SMTPServerAddress } from 'smtp-server';
 import type { Bus } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
-import type { Envelope } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
 import { Replies, smtpError } from '@portcullis/smtp-replies';
-import { Counter, Gauge, type AdminHandler, type Logger, type Registry } from '@portcullis/telemetry';
+import type { AdminHandler, Logger, Registry } from '@portcullis/telemetry';
+import { edgeMetrics } from './edge-metrics.js';
+import { bansAdmin } from './admin-bans.js';
 import { FlowControl } from './flow-control.js';
 import { AuthLockout } from './lockout.js';
 import { installReplyWriter } from './reply-writer.js';
@@ -20,7 +21,8 @@ import { collectMessage } from './data.js';
 import { acceptMessage } from './accept.js';
 import { VerdictWaiter } from './verdict-waiter.js';
 import { ByteBudget } from './byte-budget.js';
-import { CertificateStore, ensureSelfSigned } from './certificates.js';
+import { loadCertificates } from './certificates.js';
+import { envelopeOf } from './envelope.js';
 import { listenerOptions, type ListenerKind } from './listeners.js';
 import { checkMailFrom } from './mail.js';
 import { createAuthHandler } from './auth.js';
@@ -61,49 +63,17 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   const budget = new ByteBudget(config.smtp.maxBufferedBytes);
   const certs = await loadCertificates(config, log);
   const auth = await createAuthBackend(config, log);
-  const stateErrors = new Counter({
-    name: 'portcullis_edge_state_errors_total',
-    help: 'Shared-state failures at the edge, by rule (rate limits fail open, the AUTH lockout fails closed)',
-    labelNames: ['rule'],
-    registers: [deps.registry],
-  });
+  const metrics = edgeMetrics(deps.registry);
   const onStateError = (rule: string, err: Error) => {
-    stateErrors.inc({ rule });
+    metrics.stateErrors.inc({ rule });
     log.warn({ rule, error: err.message }, 'shared state unavailable');
   };
   const flow = new FlowControl({ state: deps.state, options: config.flow, onStateError, replicaId: instance });
   const lockout = new AuthLockout({ state: deps.state, options: config.lockout, exempt: config.flow.allow, onStateError });
   const authHandler = createAuthHandler({ auth, maxFailures: config.auth.maxFailuresPerConnection, logger: log, lockout });
-  const flowRefusals = new Counter({
-    name: 'portcullis_edge_flow_refusals_total',
-    help: 'Connections and commands refused by flow control or the lockout, by rule',
-    labelNames: ['listener', 'rule'],
-    registers: [deps.registry],
-  });
-  deps.admin?.('bans', async ({ method, path }) => {
-    if (method === 'GET' && path.length === 0) return { status: 200, body: { bans: await lockout.listBans() } };
-    if (method === 'DELETE' && path.length === 1) {
-      const lifted = await lockout.liftBan(path[0]!);
-      log.warn({ ip: path[0], lifted }, 'ban lifted by the operator');
-      return { status: lifted ? 200 : 404, body: { ip: path[0], lifted } };
-    }
-    return { status: 405, body: { error: 'GET /admin/bans or DELETE /admin/bans/<ip>' } };
-  });
+  deps.admin?.('bans', bansAdmin(lockout, log));
   await waiter.start();
 
-  const replies = new Counter({
-    name: 'portcullis_edge_data_replies_total',
-    help: 'Replies at end of DATA, by code, outcome and the verdict heard in session (none: deadline passed or no verdict)',
-    labelNames: ['code', 'outcome', 'verdict'],
-    registers: [deps.registry],
-  });
-  const limitRefusals = new Counter({
-    name: 'portcullis_edge_limit_refusals_total',
-    help: 'Replies given because a protocol limit was reached',
-    labelNames: ['listener', 'limit'],
-    registers: [deps.registry],
-  });
-  const sessions = new Gauge({ name: 'portcullis_edge_sessions', help: 'SMTP sessions open', labelNames: ['listener'], registers: [deps.registry] });
   let stopping = false;
 
   const dataRefusal = (reason: DataRefusal) => {
@@ -126,26 +96,6 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
     const d = domains.get(address.slice(address.lastIndexOf('@') + 1));
     if (!d?.verifyRecipients?.enabled || !d.downstream) return null;
     return verifyReply(await verifier.verify(address, d.downstream, d.verifyRecipients), address);
-  }
-
-  function envelopeOf(kind: ListenerKind, session: SMTPServerSession): Omit<Envelope, 'receivedAt'> {
-    const from = session.envelope.mailFrom as SMTPServerAddress | false;
-    const args = (from && (from.args as Record<string, string | boolean>)) || {};
-    const body = String(args.BODY ?? '7BIT').toUpperCase();
-    const tlsInfo = session.secure && session.tlsOptions ? session.tlsOptions : null;
-    return {
-      listener: kind,
-      client: { ip: session.remoteAddress, port: session.remotePort },
-      helo: session.hostNameAppearsAs || '',
-      tls: tlsInfo
-        ? { version: tlsInfo.version, cipher: tlsInfo.standardName || tlsInfo.name, ...(session.servername ? { sni: String(session.servername) } : {}) }
-        : null,
-      auth: typeof session.user === 'string' && session.user ? { user: session.user, mechanism: 'PLAIN/LOGIN' } : null,
-      mailFrom: from ? from.address : '',
-      body: body === '8BITMIME' || body === 'BINARYMIME' ? body : '7BIT',
-      smtputf8: Boolean(args.SMTPUTF8),
-      rcptTo: session.envelope.rcptTo.map((r) => r.address),
-    };
   }
 
   /** data.from: on submission the From header must name only addresses the user owns. */
@@ -201,7 +151,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       { ...config.smtp.limits, maxMessageBytes: config.smtp.maxMessageBytes },
       {
         onLimit: (id, v) => {
-          limitRefusals.inc({ listener: kind, limit: v.limit });
+          metrics.limitRefusals.inc({ listener: kind, limit: v.limit });
           log.info({ listener: kind, session: id, limit: v.limit, code: v.code }, 'protocol limit reached');
         },
       },
@@ -231,7 +181,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       ...listenerOptions(kind, config, certs),
       onConnect(session, cb) {
         if (stopping) return cb(smtpError(Replies.shuttingDown()));
-        sessions.inc({ listener: kind });
+        metrics.sessions.inc({ listener: kind });
         // connect.flow and connect.ban: the cheapest refusals, before the greeting.
         (async () => {
           const f = await flow.onConnect(session.remoteAddress, session.id);
@@ -241,7 +191,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         })().then(
           (refusal) => {
             if (!refusal) return cb();
-            flowRefusals.inc({ listener: kind, rule: refusal.rule });
+            metrics.flowRefusals.inc({ listener: kind, rule: refusal.rule });
             log.info({ listener: kind, client: session.remoteAddress, rule: refusal.rule, code: refusal.code }, 'connection refused');
             cb(smtpError(refusal));
           },
@@ -249,7 +199,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         );
       },
       onClose(session) {
-        sessions.dec({ listener: kind });
+        metrics.sessions.dec({ listener: kind });
         authHandler.forget(session.id);
         void flow.onClose(session.id);
       },
@@ -264,7 +214,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         }
         flow.onMailFrom(session.remoteAddress).then((f) => {
           if (f.action === 'allow') return cb();
-          flowRefusals.inc({ listener: kind, rule: f.rule });
+          metrics.flowRefusals.inc({ listener: kind, rule: f.rule });
           cb(smtpError(f));
         }, () => cb());
       },
@@ -289,7 +239,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
           .onRcptTo(session.remoteAddress)
           .then((f) => {
             if (f.action === 'refuse') {
-              flowRefusals.inc({ listener: kind, rule: f.rule });
+              metrics.flowRefusals.inc({ listener: kind, rule: f.rule });
               return f;
             }
             return verifyIfConfigured(check.address);
@@ -306,13 +256,13 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       onData(stream, session, cb) {
         handleData(kind, limits, stream, session)
           .then((reply) => {
-            replies.inc({ code: String(reply.code), outcome: reply.outcome, verdict: reply.verdict });
+            metrics.replies.inc({ code: String(reply.code), outcome: reply.outcome, verdict: reply.verdict });
             if (reply.code === 250) cb(null, reply.text); // smtp-server adds 2.6.0
             else cb(smtpError(reply));
           })
           .catch((err: Error) => {
             log.error({ error: err.message }, 'unexpected error at end of DATA');
-            replies.inc({ code: '451', outcome: 'error', verdict: 'none' });
+            metrics.replies.inc({ code: '451', outcome: 'error', verdict: 'none' });
             cb(smtpError(Replies.stateUnavailable()));
           });
       },
@@ -364,13 +314,4 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       log.info('edge stopped');
     },
   };
-}
-
-async function loadCertificates(config: Config, log: Logger): Promise<CertificateStore | null> {
-  let files = config.tls.certificates;
-  if (files.length === 0 && config.tls.selfSigned) files = [await ensureSelfSigned(config.tls.selfSignedDir, config.hostname, log)];
-  if (files.length === 0) return null;
-  const store = new CertificateStore(files, log);
-  await store.load();
-  return store;
 }

@@ -31,7 +31,3 @@ export function listenerOptions(kind: ListenerKind, config: Config, certs: Certi
       return { ...tls, secure: true, authOptional: false, allowInsecureAuth: false, authMethods: ['PLAIN', 'LOGIN'], disabledCommands: ['STARTTLS'] };
   }
 }
-
-export function listenerConfig(kind: ListenerKind, config: Config) {
-  return config.smtp[kind];
-}
