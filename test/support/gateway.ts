@@ -37,6 +37,8 @@ export interface GatewayOptions {
   smtpExtra?: string;
   /** Extra top-level YAML (tls:, auth:, ...). */
   extra?: string;
+  /** Extra environment for the process (OTEL_* and the like). */
+  env?: Record<string, string>;
 }
 
 /** The YAML a test process runs with: the same schema an operator writes. */
@@ -85,6 +87,7 @@ export class GatewayProcess {
     const log = createWriteStream(this.logPath, { flags: 'a' });
     const child = spawn(process.execPath, [CLI, 'run', ...this.options.services, '--config', this.configPath], {
       cwd: ROOT,
+      env: { ...process.env, ...(this.options.env ?? {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.pipe(log);
@@ -132,7 +135,7 @@ export class GatewayProcess {
 }
 
 /** Every service as its own process over Kafka and Redis, as in the cluster. */
-export async function startDistributed(opts: { smtpPort: number; downstreamPort: number; verdictTimeoutMs?: number; storeTimeoutMs?: number; extra?: string }): Promise<Map<string, GatewayProcess>> {
+export async function startDistributed(opts: { smtpPort: number; downstreamPort: number; verdictTimeoutMs?: number; storeTimeoutMs?: number; extra?: string; env?: Record<string, string> }): Promise<Map<string, GatewayProcess>> {
   const procs = new Map<string, GatewayProcess>();
   // Consumers first, the edge last, as the chart's readiness gates would have it.
   for (const name of ['relay', 'content', 'reputation', 'auth', 'edge']) {
@@ -145,6 +148,7 @@ export async function startDistributed(opts: { smtpPort: number; downstreamPort:
       ...(opts.verdictTimeoutMs !== undefined ? { verdictTimeoutMs: opts.verdictTimeoutMs } : {}),
       ...(opts.storeTimeoutMs !== undefined ? { storeTimeoutMs: opts.storeTimeoutMs } : {}),
       ...(opts.extra !== undefined ? { extra: opts.extra } : {}),
+      ...(opts.env !== undefined ? { env: opts.env } : {}),
     });
     procs.set(name, p);
   }

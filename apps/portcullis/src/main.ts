@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, readSecretFile, type Config } from '@portcullis/config';
-import { createLogger, createRegistry, installTracing, startHealthServer } from '@portcullis/telemetry';
+import { createLogger, createRegistry, installTracing, shutdownTracing, startHealthServer } from '@portcullis/telemetry';
 import { createBus, createState, topicSpecs } from './runtime.js';
 import { SERVICES, startService, type Running, type ServiceName } from './services.js';
 import { hashPassword } from '@portcullis/edge';
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
 
 async function run(config: Config, names: ServiceName[]): Promise<number> {
   const logger = createLogger({ level: config.log.level, service: names.length === SERVICES.length ? 'portcullis' : names.join('+') });
-  installTracing();
+  installTracing(names.length === SERVICES.length ? 'portcullis' : `portcullis-${names.join('+')}`);
   const registry = createRegistry();
   const bus = createBus(config, logger);
   const state = createState(config);
@@ -84,6 +84,7 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
     await bus.close().catch((err: Error) => logger.error({ error: err.message }, 'bus close failed'));
     await state.close();
     await health.close();
+    await shutdownTracing();
     logger.info('stopped');
     process.exit(0);
   };

@@ -88,6 +88,7 @@ export async function runStage(bus: Bus, def: StageDefinition, deps: { logger: L
         'portcullis.message_id': record.meta.id,
       });
       const stop = metrics.duration.startTimer({ stage: def.name });
+      const rlog = log.child({ messageId: record.meta.id, traceId: span.spanContext().traceId });
       try {
         const result = await def.process(record, span);
         const byTopic = new Map<MailTopic, OutRecord[]>();
@@ -98,16 +99,15 @@ export async function runStage(bus: Bus, def: StageDefinition, deps: { logger: L
         }
         await Promise.all([...byTopic].map(([topic, recs]) => bus.publish(topic, recs)));
         metrics.processed.inc({ stage: def.name, outcome: 'ok' });
+        rlog.info({ to: result.outputs.map((o) => o.topic), verdict: record.meta.verdict?.action }, 'record processed');
         if (result.afterDurable) {
-          await result.afterDurable().catch((err: Error) =>
-            log.warn({ messageId: record.meta.id, error: err.message }, 'post-processing step failed'),
-          );
+          await result.afterDurable().catch((err: Error) => rlog.warn({ error: err.message }, 'post-processing step failed'));
         }
         endSpan(span);
       } catch (err) {
         metrics.processed.inc({ stage: def.name, outcome: 'retry' });
         endSpan(span, err);
-        log.warn({ messageId: record.meta.id, error: (err as Error).message }, 'stage failed, record will be retried');
+        rlog.warn({ error: (err as Error).message }, 'stage failed, record will be retried');
         throw err;
       } finally {
         stop();

@@ -1,20 +1,42 @@
 import { context, propagation, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, AlwaysOnSampler, AlwaysOffSampler, ParentBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 
-let installed = false;
+let provider: BasicTracerProvider | null = null;
+
+/** True when the standard OTEL_* variables ask for spans to be exported. */
+export function tracingExportEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none') return false;
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
 
 /**
  * Installs a tracer provider and the W3C Trace Context propagator, so every
- * message gets a real trace id that travels in record headers from the edge to
- * the relay. Exporting the spans (OTLP) is configured by the observability work;
- * without an exporter the spans cost a few allocations and go nowhere.
+ * message gets a trace id that travels in record headers from the edge to the
+ * relay. Spans are exported with OTLP over HTTP when the standard variables
+ * say where (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS,
+ * OTEL_SERVICE_NAME, OTEL_BSP_*); otherwise nothing is sampled or exported,
+ * and trace ids still flow so logs and headers stay correlated.
  */
-export function installTracing(): void {
-  if (installed) return;
-  installed = true;
+export function installTracing(serviceName = 'portcullis'): void {
+  if (provider) return;
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(new BasicTracerProvider());
+  const exporting = tracingExportEnabled();
+  const spanProcessors: SpanProcessor[] = exporting ? [new BatchSpanProcessor(new OTLPTraceExporter())] : [];
+  provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME ?? serviceName }),
+    // A message sampled where it entered stays sampled in every service it passes through.
+    sampler: new ParentBasedSampler({ root: exporting ? new AlwaysOnSampler() : new AlwaysOffSampler() }),
+    spanProcessors,
+  });
+  trace.setGlobalTracerProvider(provider);
+}
+
+/** Sends the spans still buffered (at shutdown). */
+export async function shutdownTracing(): Promise<void> {
+  await provider?.shutdown().catch(() => undefined);
 }
 
 const tracer = () => trace.getTracer('portcullis');

@@ -2,7 +2,7 @@ import { Topics, newMessageId, type Envelope, type MailMeta, type MailRecord, ty
 import { publishWithin, toOutRecord, type Bus } from '@portcullis/bus';
 import { claimFate, type SharedState } from '@portcullis/state';
 import { Replies, replyForVerdict, type SmtpReply } from '@portcullis/smtp-replies';
-import { startSpan, endSpan, SpanKind, type Logger } from '@portcullis/telemetry';
+import { startSpan, endSpan, traceIdOf, SpanKind, type Logger } from '@portcullis/telemetry';
 import type { VerdictWaiter } from './verdict-waiter.js';
 import { receivedHeader } from './received.js';
 
@@ -40,8 +40,16 @@ export interface AcceptOutcome {
 export async function acceptMessage(deps: AcceptDeps, input: AcceptInput): Promise<AcceptOutcome> {
   const now = deps.now?.() ?? new Date();
   const id = newMessageId(now.getTime());
-  const log = deps.logger.child({ messageId: id });
+  const span = startSpan('smtp DATA', SpanKind.PRODUCER, undefined, {
+    'portcullis.message_id': id,
+    'client.address': input.envelope.client.ip,
+    'portcullis.listener': input.envelope.listener,
+    'messaging.destination.name': Topics.accepted,
+  });
+  const traceId = traceIdOf(span);
+  const log = deps.logger.child({ messageId: id, traceId });
   const received = receivedHeader({
+    traceId,
     helo: input.envelope.helo,
     clientIp: input.envelope.client.ip,
     ...(input.envelope.client.hostname ? { clientHostname: input.envelope.client.hostname } : {}),
@@ -64,11 +72,6 @@ export async function acceptMessage(deps: AcceptDeps, input: AcceptInput): Promi
     meta.replyTo = { channel: deps.waiter.channel, deadline: new Date(now.getTime() + deps.verdictTimeoutMs).toISOString() };
   }
   const record: MailRecord = { meta, raw };
-  const span = startSpan('smtp DATA', SpanKind.PRODUCER, undefined, {
-    'portcullis.message_id': id,
-    'client.address': input.envelope.client.ip,
-    'messaging.destination.name': Topics.accepted,
-  });
 
   const waiting = deps.verdictTimeoutMs > 0 ? deps.waiter.expect(id, deps.verdictTimeoutMs) : null;
   try {
@@ -87,6 +90,8 @@ export async function acceptMessage(deps: AcceptDeps, input: AcceptInput): Promi
   const verdict = waiting ? await waiting.verdict : null;
   const result = await answer(deps, id, verdict, log);
   span.setAttribute('smtp.reply_code', result.reply.code);
+  span.setAttribute('portcullis.verdict', verdict?.action ?? 'none');
+  if (verdict) span.setAttribute('portcullis.reason', verdict.reason);
   endSpan(span);
   return result;
 }

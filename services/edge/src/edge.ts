@@ -13,6 +13,7 @@ import { AuthLockout } from './lockout.js';
 import { installReplyWriter } from './reply-writer.js';
 import { installSniPassthrough } from './sni-passthrough.js';
 import { installPipeliningFix } from './pipelining-fix.js';
+import { traceRefusal } from './refusal-trace.js';
 import { SessionLimits } from './session-limits.js';
 import { attachSessionLimits } from './session-guard.js';
 import { watchHeaderLimits } from './header-limits.js';
@@ -157,7 +158,8 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       },
     );
     /** connect.tarpit: a client collecting errors waits longer for each refusal (cheap for us, costly for a scanner). */
-    const refuse = (session: SMTPServerSession, cb: (err?: Error | null) => void, reply: Parameters<typeof smtpError>[0]) => {
+    const refuse = (session: SMTPServerSession, cb: (err?: Error | null) => void, reply: Parameters<typeof smtpError>[0], command: string) => {
+      traceRefusal(command, session, reply);
       const L = config.smtp.limits;
       const errors = limits.stats(session.id)?.errors ?? 0;
       const delay = L.tarpitAfterErrors > 0 && errors >= L.tarpitAfterErrors ? Math.min(L.tarpitMaxMs, L.tarpitDelayMs * (errors - L.tarpitAfterErrors + 1)) : 0;
@@ -193,6 +195,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
             if (!refusal) return cb();
             metrics.flowRefusals.inc({ listener: kind, rule: refusal.rule });
             log.info({ listener: kind, client: session.remoteAddress, rule: refusal.rule, code: refusal.code }, 'connection refused');
+            traceRefusal('CONNECT', session, refusal, refusal.rule);
             cb(smtpError(refusal));
           },
           () => cb(),
@@ -210,7 +213,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         const refusal = checkMailFrom(kind, session, address.address, { config, auth });
         if (refusal) {
           log.info({ client: session.remoteAddress, listener: kind, from: address.address, code: refusal.code }, 'sender refused');
-          return refuse(session, cb, refusal);
+          return refuse(session, cb, refusal, 'MAIL');
         }
         flow.onMailFrom(session.remoteAddress).then((f) => {
           if (f.action === 'allow') return cb();
@@ -233,7 +236,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         const check = checkRecipient(address.address, accepted, smtputf8);
         if (!check.ok) {
           log.info({ client: session.remoteAddress, rcpt: address.address, code: check.reply.code }, 'recipient refused');
-          return refuse(session, cb, check.reply);
+          return refuse(session, cb, check.reply, 'RCPT');
         }
         flow
           .onRcptTo(session.remoteAddress)
@@ -248,7 +251,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
           (refusal) => {
             if (!refusal) return cb();
             log.info({ client: session.remoteAddress, rcpt: address.address, code: refusal.code }, 'recipient refused by verification');
-            refuse(session, cb, refusal);
+            refuse(session, cb, refusal, 'RCPT');
           },
           () => cb(smtpError({ code: 451, enhanced: '4.4.3', text: 'Recipient verification failed, try again later' })),
         );

@@ -20,6 +20,8 @@ export interface ReceivedInfo {
   protocol: string;
   tls?: { version: string; cipher: string; sni?: string } | null;
   id: string;
+  /** W3C trace id of the message, so an operator can go from the mail to its trace. */
+  traceId?: string;
   recipients: string[];
   date: Date;
 }
@@ -35,5 +37,6 @@ export function receivedHeader(info: ReceivedInfo): Buffer {
   const tls = info.tls ? `\r\n\t(using ${clean(info.tls.version)} with cipher ${clean(info.tls.cipher)}${sni})` : '';
   const by = `by ${info.by} (Portcullis) with ${info.protocol} id ${info.id}`;
   const forClause = info.recipients.length === 1 ? `\r\n\tfor <${clean(info.recipients[0]!)}>` : '';
-  return Buffer.from(`Received: ${from}${tls}\r\n\t${by}${forClause};\r\n\t${rfc5322Date(info.date)}\r\n`, 'utf8');
+  const traceClause = info.traceId ? `\r\n\t(trace ${clean(info.traceId)})` : '';
+  return Buffer.from(`Received: ${from}${tls}\r\n\t${by}${traceClause}${forClause};\r\n\t${rfc5322Date(info.date)}\r\n`, 'utf8');
 }
