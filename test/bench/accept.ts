@@ -12,10 +12,13 @@ import { MailboxSink } from '../support/sink.js';
 import { freePort, GatewayProcess, startDistributed } from '../support/gateway.js';
 import { makeMessage } from '../support/smtp.js';
 import { waitFor } from '../support/wait.js';
+import { OtlpReceiver } from '../support/otlp-receiver.js';
 
 const total = Number(process.env.BENCH_MESSAGES ?? 3000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const mode = process.env.BENCH_MODE ?? 'kafka';
+/** BENCH_TRACING=1: every service exports its spans (OTLP/HTTP) to a receiver in this process. */
+const tracing = process.env.BENCH_TRACING === '1';
 /**
  * The load comes from one loopback address, which the per-IP limits would
  * (rightly) throttle; the benchmark measures the pipeline, so loopback is on
@@ -37,14 +40,17 @@ function percentile(sorted: number[], p: number): number {
 async function main() {
   const sink = new MailboxSink();
   await sink.start();
+  const otlp = tracing ? new OtlpReceiver() : null;
+  await otlp?.start();
+  const env = otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlp.port}` } : undefined;
   const smtpPort = await freePort();
   const procs: GatewayProcess[] = [];
   if (mode === 'embedded') {
-    const gw = new GatewayProcess('bench-embedded', { services: ['all'], smtpPort, httpPort: await freePort(), downstreamPort: sink.port, distributed: false, extra: BENCH_FLOW });
+    const gw = new GatewayProcess('bench-embedded', { services: ['all'], smtpPort, httpPort: await freePort(), downstreamPort: sink.port, distributed: false, extra: BENCH_FLOW, ...(env ? { env } : {}) });
     await gw.start();
     procs.push(gw);
   } else {
-    procs.push(...(await startDistributed({ smtpPort, downstreamPort: sink.port, extra: BENCH_FLOW })).values());
+    procs.push(...(await startDistributed({ smtpPort, downstreamPort: sink.port, extra: BENCH_FLOW, ...(env ? { env } : {}) })).values());
   }
 
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, pool: true, maxConnections: concurrency, maxMessages: 100 /* smtp.limits.maxMessages */, ignoreTLS: true });
@@ -78,6 +84,8 @@ async function main() {
   latencies.sort((a, b) => a - b);
   const result = {
     mode,
+    tracing,
+    spansReceived: otlp?.spans.length ?? 0,
     messages: latencies.length,
     messageBytes: raws[0]!.length,
     concurrency,
@@ -90,6 +98,7 @@ async function main() {
   console.log(JSON.stringify(result, null, 2));
   await Promise.all(procs.map((p) => p.stop('SIGTERM')));
   await sink.stop();
+  await otlp?.stop();
 }
 
 async function rss(p: GatewayProcess): Promise<number | null> {

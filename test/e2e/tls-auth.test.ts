@@ -183,6 +183,7 @@ auth:
     assert.ok(id, info.response);
     const got = await waitFor('delivery', () => sink.find(id)[0]);
     assert.match(got.raw.toString('latin1', 0, 600), /\(using TLSv1\.3 with cipher TLS_[A-Z0-9_]+ for SNI mx-a\.test\)\r\n\tby .* with ESMTPSA id /);
+    assert.match(await gw.metrics(), /portcullis_edge_tls_handshakes_total\{listener="submission",version="TLSv1\.3",cipher="TLS_[A-Z0-9_]+"\} [1-9]/);
   });
 
   it('refuses an unauthenticated relay attempt on the MX port and allows mail to us without TLS', async () => {

@@ -59,6 +59,27 @@ describe('tracing across the services', { timeout: 300_000 }, () => {
     assert.equal(byName('smtp DATA').attributes['portcullis.verdict'], 'deliver');
   });
 
+  it('serves /metrics in the Prometheus text format on every service, and the counters move', async () => {
+    const edge = procs.get('edge')!;
+    const before = sample(parseExposition(await edge.metrics()), 'portcullis_edge_data_replies_total', { code: '250' });
+    const r = await sendRaw(smtpPort, makeMessage(`metrics ${Date.now()}`));
+    assert.equal(r.code, 250);
+    await waitFor('delivery', () => sink.find(r.messageId!)[0], 60_000);
+    const after = parseExposition(await edge.metrics());
+    assert.equal(sample(after, 'portcullis_edge_data_replies_total', { code: '250' }), before + 1);
+    assert.ok(sample(after, 'portcullis_kafka_produce_seconds_count', { topic: 'portcullis.mail.accepted.v1' }) >= 1);
+    for (const [name, p] of procs) {
+      const m = parseExposition(await p.metrics());
+      assert.ok(m.length > 20, `${name} exports metrics`);
+      if (name !== 'edge') {
+        assert.ok(m.some((x) => x.name === 'portcullis_stage_records_total'), `${name} counts records`);
+        assert.ok(m.some((x) => x.name === 'portcullis_kafka_consumer_lag'), `${name} reports consumer lag`);
+      }
+    }
+    const relay = parseExposition(await procs.get('relay')!.metrics());
+    assert.ok(sample(relay, 'portcullis_relay_recipients_total', { status: 'delivered' }) >= 1);
+  });
+
   it('traces a reject at RCPT with its reason', async () => {
     const reply = await sendRawData(smtpPort, 'Subject: x\r\n\r\nbody\r\n.\r\n', 'someone@elsewhere.test');
     assert.match(reply, /^550 5\.7\.1 /);
@@ -69,3 +90,30 @@ describe('tracing across the services', { timeout: 300_000 }, () => {
     assert.equal(span.service, 'portcullis-edge');
   });
 });
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** A strict reader of the Prometheus text exposition format (0.0.4): every line must parse. */
+function parseExposition(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || /^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* /.test(line)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+    assert.ok(m, `not exposition format: ${JSON.stringify(line)}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+/** Sum of the samples with this name whose labels include the given ones. */
+function sample(samples: Sample[], name: string, labels: Record<string, string>): number {
+  return samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((a, s) => a + s.value, 0);
+}

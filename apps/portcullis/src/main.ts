@@ -55,7 +55,7 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
   const logger = createLogger({ level: config.log.level, service: names.length === SERVICES.length ? 'portcullis' : names.join('+') });
   installTracing(names.length === SERVICES.length ? 'portcullis' : `portcullis-${names.join('+')}`);
   const registry = createRegistry();
-  const bus = createBus(config, logger);
+  const bus = createBus(config, logger, registry);
   const state = createState(config);
   let adminToken: string | undefined;
   try {

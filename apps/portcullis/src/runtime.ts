@@ -2,7 +2,7 @@ import { KafkaBus, MemoryBus, type Bus, type TopicSpec } from '@portcullis/bus';
 import { readSecretFile, type Config } from '@portcullis/config';
 import { Topics } from '@portcullis/contract';
 import { MemoryState, RedisState, type SharedState } from '@portcullis/state';
-import type { Logger } from '@portcullis/telemetry';
+import type { Logger, Registry } from '@portcullis/telemetry';
 
 /** Room for the metadata and the headers the gateway adds, beyond the largest message. */
 const RECORD_OVERHEAD = 2 * 1024 * 1024;
@@ -22,7 +22,7 @@ export function topicSpecs(config: Config): TopicSpec[] {
   ];
 }
 
-export function createBus(config: Config, logger: Logger): Bus {
+export function createBus(config: Config, logger: Logger, registry?: Registry): Bus {
   if (config.bus.kind === 'memory') return new MemoryBus({ maxRecordsPerTopic: config.bus.memory.maxRecordsPerTopic });
   const k = config.bus.kafka!;
   return new KafkaBus({
@@ -39,6 +39,7 @@ export function createBus(config: Config, logger: Logger): Bus {
     lingerMs: k.lingerMs,
     maxRecordBytes: config.smtp.maxMessageBytes + RECORD_OVERHEAD,
     logger,
+    ...(registry ? { registry } : {}),
   });
 }
 

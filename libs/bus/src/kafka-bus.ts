@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions, type IHeaders, type KafkaMessage } from 'kafkajs';
-import type { Logger } from '@portcullis/telemetry';
+import { Gauge, Histogram, type Logger, type Registry } from '@portcullis/telemetry';
 import { dueIn, type Bus, type ConsumeOptions, type InRecord, type OutRecord, type Subscription, type TopicSpec } from './bus.js';
 import { BatchingProducer } from './kafka-producer.js';
 import { backoffMs, sleep } from './backoff.js';
@@ -17,6 +17,8 @@ export interface KafkaBusOptions {
   /** Largest record any topic carries; consumer fetch sizes follow from it. */
   maxRecordBytes: number;
   logger: Logger;
+  /** Where produce latency and consumer lag are reported. */
+  registry?: Registry;
 }
 
 const MiB = 1024 * 1024;
@@ -33,9 +35,29 @@ export class KafkaBus implements Bus {
   private readonly consumerProblems = new Map<string, string>();
   private connected: Promise<void> | null = null;
   private problem: string | null = 'not connected';
+  private readonly produceSeconds: Histogram<'topic'> | null;
+  private readonly lag: Gauge<'topic' | 'group' | 'partition'> | null;
 
   constructor(private readonly opts: KafkaBusOptions) {
     const log = opts.logger.child({ component: 'kafka' });
+    const registers = opts.registry ? [opts.registry] : [];
+    this.produceSeconds = opts.registry
+      ? new Histogram({
+          name: 'portcullis_kafka_produce_seconds',
+          help: 'Time until a publish was acknowledged by all in-sync replicas',
+          labelNames: ['topic'],
+          buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+          registers,
+        })
+      : null;
+    this.lag = opts.registry
+      ? new Gauge({
+          name: 'portcullis_kafka_consumer_lag',
+          help: 'Records behind the end of the partition when a batch was fetched',
+          labelNames: ['topic', 'group', 'partition'],
+          registers,
+        })
+      : null;
     const config: KafkaConfig = {
       clientId: opts.clientId,
       brokers: opts.brokers,
@@ -113,10 +135,12 @@ export class KafkaBus implements Bus {
 
   async publish(topic: string, records: OutRecord[]): Promise<void> {
     await this.connect();
+    const stop = this.produceSeconds?.startTimer({ topic });
     await this.batcher.send(
       topic,
       records.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? {} })),
     );
+    stop?.();
   }
 
   async consume(opts: ConsumeOptions): Promise<Subscription> {
@@ -193,6 +217,7 @@ export class KafkaBus implements Bus {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
         const alive = () => isUp() && isRunning() && !isStale();
         const msgs = batch.messages;
+        this.lag?.set({ topic: batch.topic, group: opts.group, partition: String(batch.partition) }, Number(batch.offsetLagLow()));
         for (let start = 0; start < msgs.length; start += opts.concurrency) {
           if (!alive()) return;
           const window = msgs.slice(start, start + opts.concurrency);

@@ -27,6 +27,12 @@ export function edgeMetrics(registry: Registry) {
       labelNames: ['rule'],
       registers: [registry],
     }),
+    tlsHandshakes: new Counter({
+      name: 'portcullis_edge_tls_handshakes_total',
+      help: 'TLS sessions established, by listener, protocol version and cipher',
+      labelNames: ['listener', 'version', 'cipher'],
+      registers: [registry],
+    }),
     sessions: new Gauge({ name: 'portcullis_edge_sessions', help: 'SMTP sessions open', labelNames: ['listener'], registers: [registry] }),
   };
 }

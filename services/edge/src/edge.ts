@@ -207,6 +207,11 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         void flow.onClose(session.id);
       },
       onAuth: authHandler.handler,
+      onSecure(socket, _session, cb) {
+        const tlsSocket = socket as import('node:tls').TLSSocket;
+        metrics.tlsHandshakes.inc({ listener: kind, version: tlsSocket.getProtocol?.() ?? 'unknown', cipher: tlsSocket.getCipher?.()?.name ?? 'unknown' });
+        cb();
+      },
       onMailFrom(address, session, cb) {
         const limit = limits.mail(session.id, address);
         if (!limit.ok) return cb(smtpError(limit)); // a 421 makes smtp-server close
