@@ -1,5 +1,5 @@
 import { decodeMail, encodeMail, Headers, RecordError, Topics, type MailRecord, type MailTopic } from '@portcullis/contract';
-import { extractTrace, injectTrace, startSpan, endSpan, SpanKind, stageMetrics, type Logger, type Span, type Registry } from '@portcullis/telemetry';
+import { extractTrace, injectTrace, startSpan, startLinkedSpan, endSpan, SpanKind, stageMetrics, type Logger, type Span, type Registry } from '@portcullis/telemetry';
 import { NOT_BEFORE_HEADER, type Bus, type InRecord, type OutRecord, type Subscription } from './bus.js';
 
 export interface StageOutput {
@@ -23,6 +23,11 @@ export interface StageDefinition {
   group: string;
   from: MailTopic;
   concurrency: number;
+  /**
+   * Start a new trace for each record, linked to the one that wrote it,
+   * instead of continuing it (retries: a trace must not span hours).
+   */
+  newTracePerRecord?: boolean;
   /**
    * Does the stage's work on one record. Throw only for a temporary failure
    * (a dependency down): the record is then handed over again, never dropped.
@@ -80,13 +85,16 @@ export async function runStage(bus: Bus, def: StageDefinition, deps: { logger: L
         metrics.deadLettered.inc({ topic: rec.topic });
         return;
       }
-      const span = startSpan(`${def.name} process`, SpanKind.CONSUMER, extractTrace(rec.headers), {
+      const attributes = {
         'messaging.system': bus.kind === 'kafka' ? 'kafka' : 'memory',
         'messaging.operation.type': 'process',
         'messaging.destination.name': rec.topic,
         'messaging.consumer.group.name': def.group,
         'portcullis.message_id': record.meta.id,
-      });
+      };
+      const span = def.newTracePerRecord
+        ? startLinkedSpan(`${def.name} process`, SpanKind.CONSUMER, extractTrace(rec.headers), attributes)
+        : startSpan(`${def.name} process`, SpanKind.CONSUMER, extractTrace(rec.headers), attributes);
       const stop = metrics.duration.startTimer({ stage: def.name });
       const rlog = log.child({ messageId: record.meta.id, traceId: span.spanContext().traceId });
       try {

@@ -81,3 +81,17 @@ test('an unreadable record goes to the dead-letter topic with the reason, and th
   assert.match(dead?.headers[Headers.deadLetterReason] ?? '', /schema/);
   assert.equal(passed?.key, good.meta.id);
 });
+
+test('a stage marked newTracePerRecord starts a new trace (retries must not stretch one trace over hours)', async () => {
+  const bus = new MemoryBus({ maxRecordsPerTopic: 100 });
+  const stage = { ...passThroughStage({ name: 'retry', from: Topics.accepted, to: Topics.authChecked, concurrency: 1 }), newTracePerRecord: true };
+  const sub = await runStage(bus, stage, deps);
+  const record = mail();
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  await bus.publish(Topics.accepted, [{ key: record.meta.id, value: encodeMail(record), headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } }]);
+  const [out] = await collect(bus, Topics.authChecked, 1);
+  await sub.stop();
+  const tp = out?.headers[Headers.traceparent] ?? '';
+  assert.match(tp, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+  assert.notEqual(tp.split('-')[1], traceId);
+});

@@ -45,6 +45,12 @@ export function startSpan(name: string, kind: SpanKind, parent: Context = ROOT_C
   return tracer().startSpan(name, { kind, attributes }, parent);
 }
 
+/** A new root span (new trace) that links to the trace in `linked`: for retries hours later. */
+export function startLinkedSpan(name: string, kind: SpanKind, linked: Context, attributes: Record<string, string | number> = {}): Span {
+  const link = trace.getSpanContext(linked);
+  return tracer().startSpan(name, { kind, attributes, root: true, links: link ? [{ context: link }] : [] }, ROOT_CONTEXT);
+}
+
 /** Writes the span's context as traceparent/tracestate into a header map. */
 export function injectTrace(span: Span, headers: Record<string, string>): Record<string, string> {
   propagation.inject(trace.setSpan(context.active(), span), headers);

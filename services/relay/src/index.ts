@@ -2,7 +2,7 @@ import { Topics, type MailRecord, type MetaOf } from '@portcullis/contract';
 import { runStage, type Bus, type StageOutput, type StageResult, type Subscription } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
 import type { SharedState } from '@portcullis/state';
-import { Counter, type Logger, type Registry } from '@portcullis/telemetry';
+import { Counter, type Logger, type Registry, type Span } from '@portcullis/telemetry';
 import { gate } from './gate.js';
 import { deliverMessage } from './deliver.js';
 import { SmtpDelivery } from './smtp-delivery.js';
@@ -31,10 +31,10 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
   });
   const outcomes = new Counter({ name: 'portcullis_relay_recipients_total', help: 'Recipient outcomes at the relay', labelNames: ['status'], registers: [deps.registry] });
 
-  const handle = async (record: MailRecord): Promise<StageResult> => {
+  const handle = async (record: MailRecord, span: Span): Promise<StageResult> => {
     const meta = record.meta as Decided;
     const decision = await gate(meta, deps.state);
-    const mlog = log.child({ messageId: meta.id });
+    const mlog = log.child({ messageId: meta.id, traceId: span.spanContext().traceId });
     switch (decision.action) {
       case 'drop':
         mlog.info({ reason: decision.reason }, 'not delivered');
@@ -73,7 +73,7 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
   const concurrency = deps.config.stages.concurrency;
   const subs: Subscription[] = [
     await runStage(deps.bus, { name: 'relay', group: 'portcullis-relay', from: Topics.decided, concurrency, process: handle }, deps),
-    await runStage(deps.bus, { name: 'relay-retry', group: 'portcullis-relay-retry', from: Topics.retry, concurrency, process: handle }, deps),
+    await runStage(deps.bus, { name: 'relay-retry', group: 'portcullis-relay-retry', from: Topics.retry, concurrency, process: handle, newTracePerRecord: true }, deps),
   ];
   return {
     stop: async () => {
