@@ -82,6 +82,7 @@ export async function acceptMessage(deps: AcceptDeps, input: AcceptInput): Promi
     // pipeline to drop it then, since the sender was told to try again.
     await claimFate(deps.state, id, 'tempfailed').catch(() => undefined);
     log.warn({ error: (err as Error).message }, 'durable write failed, answered 451');
+    span.setAttribute('smtp.reply_code', 451);
     endSpan(span, err);
     return { messageId: id, reply: Replies.storeFailed(id), outcome: 'store-failed', verdict: null };
   }

@@ -124,11 +124,19 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       const collected = await collectMessage(stream, limits.messageByteLimit(mailFrom), config.smtp.bareLineEndings, budget, held);
       // A timer cut the session (DATA or session time): the client already has its 421.
       const cut = limits.cutBy(session.id);
+      const refusedAtData = (reply: { code: number; limit: string }) =>
+        log.info({ client: session.remoteAddress, listener: kind, limit: reply.limit, code: reply.code }, 'message refused at DATA');
       if (cut) return { ...cut, outcome: cut.limit, verdict: 'none' };
       const size = limits.checkMessageSize(session.id, stream.byteLength, mailFrom);
-      if (!size.ok) return { ...size, outcome: size.limit, verdict: 'none' };
+      if (!size.ok) {
+        refusedAtData(size);
+        return { ...size, outcome: size.limit, verdict: 'none' };
+      }
       const shape = headers.end();
-      if (!shape.ok) return { ...shape, outcome: shape.limit, verdict: 'none' };
+      if (!shape.ok) {
+        refusedAtData(shape);
+        return { ...shape, outcome: shape.limit, verdict: 'none' };
+      }
       if (!collected.ok) {
         log.info({ client: session.remoteAddress, reason: collected.reason }, 'message refused at DATA');
         return { ...dataRefusal(collected.reason), outcome: collected.reason, verdict: 'none' };
@@ -148,12 +156,14 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   }
 
   function buildServer(kind: ListenerKind): SMTPServer {
+    /** Client address per open session, for log lines written where only the session id is known. */
+    const clients = new Map<string, string>();
     const limits = new SessionLimits(
       { ...config.smtp.limits, maxMessageBytes: config.smtp.maxMessageBytes },
       {
         onLimit: (id, v) => {
           metrics.limitRefusals.inc({ listener: kind, limit: v.limit });
-          log.info({ listener: kind, session: id, limit: v.limit, code: v.code }, 'protocol limit reached');
+          log.info({ listener: kind, session: id, limit: v.limit, code: v.code, client: clients.get(id) }, 'protocol limit reached');
         },
       },
     );
@@ -184,6 +194,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       onConnect(session, cb) {
         if (stopping) return cb(smtpError(Replies.shuttingDown()));
         metrics.sessions.inc({ listener: kind });
+        clients.set(session.id, session.remoteAddress);
         // connect.flow and connect.ban: the cheapest refusals, before the greeting.
         (async () => {
           const f = await flow.onConnect(session.remoteAddress, session.id);
@@ -203,6 +214,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       },
       onClose(session) {
         metrics.sessions.dec({ listener: kind });
+        clients.delete(session.id);
         authHandler.forget(session.id);
         void flow.onClose(session.id);
       },
@@ -223,18 +235,21 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         flow.onMailFrom(session.remoteAddress).then((f) => {
           if (f.action === 'allow') return cb();
           metrics.flowRefusals.inc({ listener: kind, rule: f.rule });
-          cb(smtpError(f));
+          log.info({ client: session.remoteAddress, listener: kind, rule: f.rule, code: f.code }, 'sender refused by flow control');
+          refuse(session, cb, f, 'MAIL');
         }, () => cb());
       },
       onRcptTo(address, session, cb) {
         if (session.envelope.rcptTo.length >= config.smtp.maxRecipients) {
-          return cb(smtpError(Replies.tooManyRecipients(config.smtp.maxRecipients)));
+          log.info({ client: session.remoteAddress, listener: kind }, 'too many recipients');
+          return refuse(session, cb, Replies.tooManyRecipients(config.smtp.maxRecipients), 'RCPT');
         }
         // Authenticated users send anywhere we have a route to; everyone else only to us.
         if (kind !== 'mx' && session.user) {
           const domain = address.address.slice(address.address.lastIndexOf('@') + 1).toLowerCase();
           if (accepted.has(domain) || config.relay.outbound) return cb();
-          return cb(smtpError({ code: 550, enhanced: '5.7.1', text: `No route for outgoing mail to <${address.address}> (relay.outbound is not configured)` }));
+          log.info({ client: session.remoteAddress, listener: kind, user: session.user }, 'outgoing recipient refused: no outbound route');
+          return refuse(session, cb, { code: 550, enhanced: '5.7.1', text: `No route for outgoing mail to <${address.address}> (relay.outbound is not configured)` }, 'RCPT');
         }
         const from = session.envelope.mailFrom as SMTPServerAddress | false;
         const smtputf8 = Boolean(from && (from.args as Record<string, unknown> | false) && (from.args as Record<string, unknown>).SMTPUTF8);
@@ -255,7 +270,8 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
           .then(
           (refusal) => {
             if (!refusal) return cb();
-            log.info({ client: session.remoteAddress, rcpt: address.address, code: refusal.code }, 'recipient refused by verification');
+            const rule = 'rule' in refusal ? String(refusal.rule) : 'verification';
+            log.info({ client: session.remoteAddress, rcpt: address.address, code: refusal.code, rule }, 'recipient refused');
             refuse(session, cb, refusal, 'RCPT');
           },
           () => cb(smtpError({ code: 451, enhanced: '4.4.3', text: 'Recipient verification failed, try again later' })),
