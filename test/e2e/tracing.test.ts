@@ -57,6 +57,9 @@ describe('tracing across the services', { timeout: 300_000 }, () => {
     );
     assert.equal(byName('smtp DATA').attributes['portcullis.message_id'], r.messageId);
     assert.equal(byName('smtp DATA').attributes['portcullis.verdict'], 'deliver');
+    const delivery = await waitFor('the delivery span', () => otlp.spans.find((s) => s.traceId === traceId && s.name === 'relay deliver smtp'), 10_000);
+    assert.equal(delivery.parentSpanId, byName('relay process').spanId, 'delivery is a child of the relay stage');
+    assert.equal(delivery.attributes['portcullis.delivered'], 1);
   });
 
   it('serves /metrics in the Prometheus text format on every service, and the counters move', async () => {

@@ -45,6 +45,11 @@ export function startSpan(name: string, kind: SpanKind, parent: Context = ROOT_C
   return tracer().startSpan(name, { kind, attributes }, parent);
 }
 
+/** A child of `parent`, for one piece of I/O inside a stage (a delivery, a look-up). */
+export function startChildSpan(parent: Span, name: string, kind: SpanKind, attributes: Record<string, string | number> = {}): Span {
+  return tracer().startSpan(name, { kind, attributes }, trace.setSpan(ROOT_CONTEXT, parent));
+}
+
 /** A new root span (new trace) that links to the trace in `linked`: for retries hours later. */
 export function startLinkedSpan(name: string, kind: SpanKind, linked: Context, attributes: Record<string, string | number> = {}): Span {
   const link = trace.getSpanContext(linked);

@@ -1,7 +1,7 @@
 import type { Config } from '@portcullis/config';
 import type { MailRecord } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
-import type { Logger } from '@portcullis/telemetry';
+import { startChildSpan, endSpan, SpanKind, type Logger, type Span } from '@portcullis/telemetry';
 import { deliverToMaildir } from './maildir.js';
 import { routeRecipients } from './route.js';
 import type { RecipientOutcome, SmtpDelivery } from './smtp-delivery.js';
@@ -19,6 +19,7 @@ export async function deliverMessage(
   deps: { config: Config; state: SharedState; smtp: SmtpDelivery; logger: Logger },
   record: MailRecord,
   recipients: string[],
+  parent: Span,
 ): Promise<RecipientOutcome[]> {
   const { meta, raw } = record;
   const done = await Promise.all(recipients.map((r) => deps.state.get(deliveredKey(meta.id, r))));
@@ -28,6 +29,10 @@ export async function deliverMessage(
 
   for (const { route, recipients: group } of routeRecipients(deps.config, todo).values()) {
     let results: RecipientOutcome[];
+    const span = startChildSpan(parent, route.kind === 'smtp' ? 'relay deliver smtp' : 'relay deliver maildir', SpanKind.CLIENT, {
+      'portcullis.recipients': group.length,
+      ...(route.kind === 'smtp' ? { 'server.address': route.downstream.host, 'server.port': route.downstream.port } : {}),
+    });
     if (route.kind === 'smtp') {
       results = await deps.smtp.send(route.downstream, meta.envelope.mailFrom, group, raw);
     } else {
@@ -42,6 +47,10 @@ export async function deliverMessage(
         }),
       );
     }
+    const counts = { delivered: 0, temporary: 0, permanent: 0 };
+    for (const o of results) counts[o.status]++;
+    span.setAttributes({ 'portcullis.delivered': counts.delivered, 'portcullis.temporary': counts.temporary, 'portcullis.permanent': counts.permanent });
+    endSpan(span, counts.delivered === results.length ? undefined : new Error(`${counts.temporary} temporary, ${counts.permanent} permanent failures`));
     for (const o of results) {
       if (o.status === 'delivered') {
         // A failure here only risks a duplicate later, never a loss.

@@ -51,7 +51,7 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
         break;
     }
     const pending = meta.delivery?.pending ?? meta.envelope.rcptTo;
-    const results = await deliverMessage({ config: deps.config, state: deps.state, smtp, logger: mlog }, record, pending);
+    const results = await deliverMessage({ config: deps.config, state: deps.state, smtp, logger: mlog }, record, pending, span);
     for (const r of results) outcomes.inc({ status: r.status });
     const outputs: StageOutput[] = [];
     const failed = results.filter((r) => r.status === 'permanent');
