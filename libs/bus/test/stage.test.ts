@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Topics, Headers, encodeMail, decodeMail, newMessageId, type MailRecord } from '@portcullis/contract';
 import { createLogger, createRegistry, installTracing } from '@portcullis/telemetry';
+import { sampleMeta } from '@portcullis/contract/testing';
 import { MemoryBus } from '../src/memory-bus.js';
 import { passThroughStage, runStage } from '../src/stage.js';
 import type { InRecord } from '../src/bus.js';
@@ -12,27 +13,7 @@ const deps = { logger: createLogger({ level: 'silent', service: 'test' }), regis
 
 function mail(): MailRecord {
   const raw = Buffer.from('Subject: x\r\n\r\nbody\r\n');
-  return {
-    meta: {
-      v: 1,
-      id: newMessageId(),
-      size: raw.length,
-      envelope: {
-        listener: 'mx',
-        client: { ip: '192.0.2.1', port: 4000 },
-        helo: 'client.test',
-        tls: null,
-        auth: null,
-        mailFrom: 'a@sender.test',
-        body: '7BIT',
-        smtputf8: false,
-        rcptTo: ['postmaster@example.test'],
-        receivedAt: new Date().toISOString(),
-      },
-      results: [],
-    },
-    raw,
-  };
+  return { meta: sampleMeta({ id: newMessageId(), size: raw.length, envelope: { receivedAt: new Date().toISOString() } }), raw };
 }
 
 async function collect(bus: MemoryBus, topic: string, n: number): Promise<InRecord[]> {

@@ -3,26 +3,10 @@ import assert from 'node:assert/strict';
 import { encodeMail, decodeMail, RecordError } from '../src/codec.js';
 import { Topics } from '../src/topics.js';
 import type { MailMeta } from '../src/record.js';
+import { sampleMeta } from '../src/testing.js';
 
 function meta(size: number): MailMeta {
-  return {
-    v: 1,
-    id: '01J0000000ABCDEFGHJKMNPQRS',
-    size,
-    envelope: {
-      listener: 'mx',
-      client: { ip: '192.0.2.1', port: 40000 },
-      helo: 'client.example.net',
-      tls: null,
-      auth: null,
-      mailFrom: 'sender@example.net',
-      body: '7BIT',
-      smtputf8: false,
-      rcptTo: ['user@example.test'],
-      receivedAt: '2030-01-01T00:00:00.000Z',
-    },
-    results: [],
-  };
+  return sampleMeta({ size });
 }
 
 /** Every octet value, then LF, CRLF and a second copy: the message part must survive untouched. */

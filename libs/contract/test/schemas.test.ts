@@ -4,29 +4,12 @@ import { encodeMail, decodeMail, RecordError } from '../src/codec.js';
 import { Topics } from '../src/topics.js';
 import { verdict } from '../src/results.js';
 import type { MailMeta } from '../src/record.js';
+import { sampleMeta } from '../src/testing.js';
 
 const raw = Buffer.from('Subject: hi\r\n\r\nbody\r\n');
 
 function meta(extra: Partial<MailMeta> = {}): MailMeta {
-  return {
-    v: 1,
-    id: '01J0000000ABCDEFGHJKMNPQRS',
-    size: raw.length,
-    envelope: {
-      listener: 'mx',
-      client: { ip: '192.0.2.1', port: 40000 },
-      helo: 'client.example.net',
-      tls: null,
-      auth: null,
-      mailFrom: '',
-      body: '7BIT',
-      smtputf8: false,
-      rcptTo: ['user@example.test'],
-      receivedAt: '2030-01-01T00:00:00.000Z',
-    },
-    results: [],
-    ...extra,
-  };
+  return sampleMeta({ size: raw.length, ...extra, envelope: { mailFrom: '', ...extra.envelope } });
 }
 
 const v = verdict('deliver', 'ok', 'test', { now: new Date('2030-01-01T00:00:01Z') });

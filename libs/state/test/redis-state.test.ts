@@ -4,32 +4,17 @@
  * these tests are skipped; with the variable set, an unreachable Redis fails them.
  */
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import net from 'node:net';
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisState } from '../src/redis-state.js';
 import { sharedStateContract } from './state-contract.js';
+import { TEST_REDIS_URL, sharedRedisSkip } from '../src/testing.js';
 
-const URL_ = process.env.PORTCULLIS_TEST_REDIS ?? 'redis://127.0.0.1:16379';
-
-async function reachable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: u.hostname, port: Number(u.port || 6379) });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
-  });
-}
-
-const skip = process.env.PORTCULLIS_TEST_REDIS || (await reachable(URL_)) ? false : `no Redis at ${URL_} (set PORTCULLIS_TEST_REDIS or run make test)`;
+const URL_ = TEST_REDIS_URL;
+const skip = await sharedRedisSkip();
 
 /** A fresh key prefix per test so that tests (and concurrent runs) never see each other's keys. */
 const prefix = () => `portcullis-test:${randomUUID().slice(0, 8)}:`;

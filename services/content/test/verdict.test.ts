@@ -2,28 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Verdict, result, type MailMeta } from '@portcullis/contract';
 import { decide } from '../src/verdict.js';
+import { sampleMeta } from '@portcullis/contract/testing';
 
 const now = new Date('2030-01-01T00:00:00.000Z');
 
 function meta(results: MailMeta['results']): MailMeta {
-  return {
-    v: 1,
-    id: '01J0000000ABCDEFGHJKMNPQRS',
-    size: 0,
-    envelope: {
-      listener: 'mx',
-      client: { ip: '192.0.2.1', port: 40000 },
-      helo: 'client.example.net',
-      tls: null,
-      auth: null,
-      mailFrom: 'sender@example.net',
-      body: '7BIT',
-      smtputf8: false,
-      rcptTo: ['user@example.test'],
-      receivedAt: '2030-01-01T00:00:00.000Z',
-    },
-    results,
-  };
+  return sampleMeta({ results });
 }
 
 test('with no results the verdict is deliver, saying no checks are configured', () => {

@@ -155,21 +155,23 @@ export class AuthLockout {
   }
 
   /** Before the greeting. Banned → 421 4.7.0; state failure → allow (MX mail must keep flowing). */
-  async checkConnect(ip: string): Promise<LockoutVerdict> {
-    const addr = this.subject(ip);
-    if (!addr) return ALLOW;
-    try {
-      this.throwIfUnhealthy();
-      const ban = await this.isBanned(addr.ip);
-      return ban ? this.refuseBanned(ban) : ALLOW;
-    } catch (err) {
-      this.report('connect', err);
-      return ALLOW;
-    }
+  checkConnect(ip: string): Promise<LockoutVerdict> {
+    return this.checkBan(ip, 'connect', ALLOW);
   }
 
   /** At AUTH, before checking credentials. Banned → 421 4.7.0; state failure → 454 4.7.0 (fail closed). */
-  async checkAuthAllowed(ip: string): Promise<LockoutVerdict> {
+  checkAuthAllowed(ip: string): Promise<LockoutVerdict> {
+    return this.checkBan(ip, 'auth', {
+      action: 'refuse',
+      code: 454,
+      enhanced: '4.7.0',
+      text: 'Temporary authentication failure, try again later',
+      rule: 'lockout.unavailable',
+    });
+  }
+
+  /** Banned → the ban's refusal; state unreachable → `onStateFailure` (the caller's fail-open or fail-closed). */
+  private async checkBan(ip: string, where: 'connect' | 'auth', onStateFailure: LockoutVerdict): Promise<LockoutVerdict> {
     const addr = this.subject(ip);
     if (!addr) return ALLOW;
     try {
@@ -177,10 +179,11 @@ export class AuthLockout {
       const ban = await this.isBanned(addr.ip);
       return ban ? this.refuseBanned(ban) : ALLOW;
     } catch (err) {
-      this.report('auth', err);
-      return { action: 'refuse', code: 454, enhanced: '4.7.0', text: 'Temporary authentication failure, try again later', rule: 'lockout.unavailable' };
+      this.report(where, err);
+      return onStateFailure;
     }
   }
+
 
   /**
    * After the credential source refused username's credentials from ip. Returns a refusal when this

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryState, RedisState, type SharedState } from '@portcullis/state';
 import { DEFAULT_FLOW_OPTIONS, FlowControl, type FlowLimits, type FlowOptions, type FlowVerdict } from '../src/flow-control.js';
-import { brokenState, healthy, PrivateRedis, RedisStates, redisServerSkip, sharedRedisSkip } from './redis-support.js';
+import { brokenState, healthy, PrivateRedis, RedisStates, redisServerSkip, sharedRedisSkip, TEST_STORES } from './redis-support.js';
 
 const OFF: FlowLimits = { connections: 0, connectionsPerMinute: 0, messagesPerMinute: 0, recipientsPerMinute: 0 };
 
@@ -27,25 +27,8 @@ function refused(v: FlowVerdict, code: number, enhanced: string, rule: string): 
 
 const allowed = (v: FlowVerdict, message?: string) => assert.deepEqual(v, { action: 'allow' }, message);
 
-/**
- * A store that several FlowControl instances share: one MemoryState, or one Redis reached through a
- * RedisState per instance (as replicas would).
- */
-interface Store {
-  state(): Promise<SharedState>;
-  close(): Promise<void>;
-}
-
-const stores: Record<string, () => Store> = {
-  memory: () => {
-    const shared = new MemoryState({ maxEntries: 10_000 });
-    return { state: async () => shared, close: async () => undefined };
-  },
-  redis: () => {
-    const states = new RedisStates();
-    return { state: () => states.open(), close: () => states.close() };
-  },
-};
+/** Several FlowControl instances share one store, as replicas would. */
+const stores = TEST_STORES;
 
 const redisSkip = await sharedRedisSkip();
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryState, RedisState, type SharedState } from '@portcullis/state';
 import { AuthLockout, banSecondsFor, DEFAULT_LOCKOUT_OPTIONS, normalizeUsername, type LockoutOptions, type LockoutVerdict } from '../src/lockout.js';
-import { brokenState, healthy, PrivateRedis, RedisStates, redisServerSkip, sharedRedisSkip } from './redis-support.js';
+import { brokenState, healthy, PrivateRedis, RedisStates, redisServerSkip, sharedRedisSkip, TEST_STORES } from './redis-support.js';
 
 const base: LockoutOptions = {
   maxFailures: 5,
@@ -40,17 +40,7 @@ test('ban lengths double per offence, capped', () => {
   assert.equal(DEFAULT_LOCKOUT_OPTIONS.maxFailures, 5);
 });
 
-/** Several AuthLockout instances on one store: one MemoryState, or one Redis through a RedisState each. */
-const stores: Record<string, () => { state(): Promise<SharedState>; close(): Promise<void> }> = {
-  memory: () => {
-    const shared = new MemoryState({ maxEntries: 10_000 });
-    return { state: async () => shared, close: async () => undefined };
-  },
-  redis: () => {
-    const states = new RedisStates();
-    return { state: () => states.open(), close: () => states.close() };
-  },
-};
+const stores = TEST_STORES;
 
 const redisSkip = await sharedRedisSkip();
 

@@ -13,30 +13,11 @@ import net from 'node:net';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisState, type SharedState } from '@portcullis/state';
+import { MemoryState, RedisState, type SharedState } from '@portcullis/state';
 
-export const TEST_REDIS_URL = process.env.PORTCULLIS_TEST_REDIS ?? 'redis://127.0.0.1:16379';
+import { TEST_REDIS_URL, ping, sharedRedisSkip } from '@portcullis/state/testing';
 
-export async function ping(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
-  });
-}
-
-/** false, or why the shared-Redis tests are skipped. */
-export async function sharedRedisSkip(): Promise<string | false> {
-  if (process.env.PORTCULLIS_TEST_REDIS) return false;
-  const u = new URL(TEST_REDIS_URL);
-  return (await ping(u.hostname, Number(u.port || 6379))) ? false : `no Redis at ${TEST_REDIS_URL} (set PORTCULLIS_TEST_REDIS or run make test)`;
-}
+export { TEST_REDIS_URL, ping, sharedRedisSkip };
 
 export const redisServerSkip: string | false =
   spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'redis-server is not installed';
@@ -150,3 +131,20 @@ export function brokenState(): SharedState {
     close: async () => undefined,
   };
 }
+
+/** Several instances on one store: one MemoryState, or one Redis through a RedisState each. */
+export interface TestStore {
+  state(): Promise<SharedState>;
+  close(): Promise<void>;
+}
+
+export const TEST_STORES: Record<'memory' | 'redis', () => TestStore> = {
+  memory: () => {
+    const shared = new MemoryState({ maxEntries: 10_000 });
+    return { state: async () => shared, close: async () => undefined };
+  },
+  redis: () => {
+    const states = new RedisStates();
+    return { state: () => states.open(), close: () => states.close() };
+  },
+};

@@ -3,28 +3,14 @@ import assert from 'node:assert/strict';
 import { verdict, type MailMeta, type VerdictAction } from '@portcullis/contract';
 import { MemoryState, claimFate, readFate } from '@portcullis/state';
 import { gate, FATE_GRACE_MS } from '../src/gate.js';
+import { sampleMeta } from '@portcullis/contract/testing';
 
 const ID = '01J0000000ABCDEFGHJKMNPQRS';
 type Decided = MailMeta & { verdict: NonNullable<MailMeta['verdict']> };
 
 function decided(action: VerdictAction, deadline?: number): Decided {
   return {
-    v: 1,
-    id: ID,
-    size: 0,
-    envelope: {
-      listener: 'mx',
-      client: { ip: '192.0.2.1', port: 40000 },
-      helo: 'client.example.net',
-      tls: null,
-      auth: null,
-      mailFrom: 'sender@example.net',
-      body: '7BIT',
-      smtputf8: false,
-      rcptTo: ['user@example.test'],
-      receivedAt: '2030-01-01T00:00:00.000Z',
-    },
-    results: [],
+    ...sampleMeta({ id: ID }),
     verdict: verdict(action, 'spam', 'content.verdict'),
     ...(deadline !== undefined ? { replyTo: { channel: 'edge-1', deadline: new Date(deadline).toISOString() } } : {}),
   };

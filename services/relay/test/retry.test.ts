@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { TopicSchemas, Topics, verdict, type MailMeta } from '@portcullis/contract';
 import { nextAttempt } from '../src/retry.js';
 import type { RecipientOutcome } from '../src/smtp-delivery.js';
+import { sampleMeta } from '@portcullis/contract/testing';
 
 type Decided = MailMeta & { verdict: NonNullable<MailMeta['verdict']> };
 const now = new Date('2030-01-01T00:00:00.000Z');
@@ -10,22 +11,7 @@ const delays = [60, 300, 900];
 
 function decided(delivery?: MailMeta['delivery']): Decided {
   return {
-    v: 1,
-    id: '01J0000000ABCDEFGHJKMNPQRS',
-    size: 0,
-    envelope: {
-      listener: 'mx',
-      client: { ip: '192.0.2.1', port: 40000 },
-      helo: 'client.example.net',
-      tls: null,
-      auth: null,
-      mailFrom: 'sender@example.net',
-      body: '7BIT',
-      smtputf8: false,
-      rcptTo: ['a@example.test', 'b@example.test', 'c@example.test'],
-      receivedAt: '2030-01-01T00:00:00.000Z',
-    },
-    results: [],
+    ...sampleMeta({ envelope: { rcptTo: ['a@example.test', 'b@example.test', 'c@example.test'] } }),
     verdict: verdict('deliver', 'ok', 'content.verdict', { now }),
     ...(delivery ? { delivery } : {}),
   };
