@@ -6,6 +6,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 trap 'bash scripts/infra.sh down' EXIT
 bash scripts/infra.sh up
+offset=${PORTCULLIS_TEST_PORT_OFFSET:-0}
+export PORTCULLIS_TEST_REDIS=redis://127.0.0.1:$((16379 + offset))
+export PORTCULLIS_TEST_KAFKA=127.0.0.1:$((19092 + offset))
 BENCH_MODE=kafka node test/dist/bench/accept.js
 BENCH_MODE=kafka BENCH_TRACING=1 node test/dist/bench/accept.js
 BENCH_MODE=embedded node test/dist/bench/accept.js

@@ -9,7 +9,9 @@ trap 'bash scripts/infra.sh down' EXIT
 bash scripts/infra.sh up
 rm -rf var/test-mail
 # Tests that need Redis fail (rather than skip) when this one is not there.
-export PORTCULLIS_TEST_REDIS=redis://127.0.0.1:16379
+offset=${PORTCULLIS_TEST_PORT_OFFSET:-0}
+export PORTCULLIS_TEST_REDIS=redis://127.0.0.1:$((16379 + offset))
+export PORTCULLIS_TEST_KAFKA=127.0.0.1:$((19092 + offset))
 node --test --test-concurrency=2 --test-timeout=120000 \
   'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'apps/*/dist/test/**/*.test.js'
 # One file at a time: these share the broker, and one of them stops it.

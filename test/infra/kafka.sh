@@ -32,8 +32,10 @@ LOG="$RUN/kafka.log"
 LOCK="$RUN/kafka.lock"
 
 HOST=127.0.0.1
-PORT=19092
-CONTROLLER_PORT=19093
+# PORTCULLIS_TEST_PORT_OFFSET shifts every fixed test port (several checkouts testing at once).
+OFFSET=${PORTCULLIS_TEST_PORT_OFFSET:-0}
+PORT=$((19092 + OFFSET))
+CONTROLLER_PORT=$((19093 + OFFSET))
 # Fixed cluster id (base64url of the 16 bytes "portcullis-test1"): deterministic, valid.
 CLUSTER_ID=cG9ydGN1bGxpcy10ZXN0MQ
 START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}

@@ -15,7 +15,8 @@ RUN="$ROOT/.tools/run"
 PIDFILE="$RUN/redis.pid"
 LOG="$RUN/redis.log"
 HOST=127.0.0.1
-PORT=16379
+# PORTCULLIS_TEST_PORT_OFFSET shifts every fixed test port (several checkouts testing at once).
+PORT=$((16379 + ${PORTCULLIS_TEST_PORT_OFFSET:-0}))
 START_TIMEOUT=${REDIS_START_TIMEOUT:-20}
 STOP_TIMEOUT=${REDIS_STOP_TIMEOUT:-15}
 

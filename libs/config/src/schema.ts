@@ -1,26 +1,14 @@
 import { z } from 'zod';
 
-const Port = z.number().int().min(0).max(65535);
-const Listen = z.strictObject({ host: z.string().min(1), port: Port });
-/** A domain name as written in config: lower-cased, no trailing dot. */
-const DomainName = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i, 'not a domain name')
-  .transform((d) => d.toLowerCase());
+import { Port, Listen, DomainName, Downstream, Cidr, IpOrCidr } from './common.js';
+import { dnsSections } from './dns.js';
+import { authenticationSections } from './authentication.js';
+import { reputationSections } from './reputation.js';
+import { contentSections } from './content.js';
+import { relaySections } from './relay.js';
+import { kubernetesSections } from './kubernetes.js';
 
-export const DownstreamTls = z.enum(['none', 'opportunistic', 'required', 'verify']);
-
-const Downstream = z.strictObject({
-  host: z.string().min(1),
-  port: Port.default(25),
-  /**
-   * none: never STARTTLS; opportunistic: STARTTLS when offered, any certificate;
-   * required: STARTTLS or fail, any certificate; verify: STARTTLS with a certificate valid for host.
-   */
-  tls: DownstreamTls.default('opportunistic'),
-});
+export { DownstreamTls } from './common.js';
 
 const Domain = z
   .strictObject({
@@ -72,7 +60,6 @@ const Redis = z.strictObject({
   keyPrefix: z.string().default('portcullis:'),
 });
 
-const Cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'expected a CIDR such as 10.0.0.0/8 or 2001:db8::/32');
 
 const Proxy = z.strictObject({
   /** Peers allowed to send a PROXY header (the load balancer's addresses). */
@@ -182,7 +169,6 @@ const Auth = z
   .refine((a) => a.source !== 'file' || a.file, { message: 'auth.file is required when auth.source is file', path: ['file'] })
   .refine((a) => a.source !== 'passthrough' || a.passthrough, { message: 'auth.passthrough is required when auth.source is passthrough', path: ['passthrough'] });
 
-const IpOrCidr = z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an address or CIDR');
 const Rates = {
   /** 0 turns a limit off. */
   connections: z.number().int().min(0),
@@ -219,17 +205,6 @@ const Lockout = z.strictObject({
   trusted: z.array(IpOrCidr).default([]),
 });
 
-const Relay = z.strictObject({
-  /** Where mail for a domain without a downstream is written, one Maildir per recipient. */
-  maildir: z.string().default('var/mail'),
-  /** Outgoing mail (from authenticated users to other domains). Direct MX delivery is not built yet. */
-  outbound: z.strictObject({ smarthost: Downstream }).optional(),
-  maxConnectionsPerDestination: z.number().int().min(1).max(100).default(5),
-  connectionTimeoutMs: z.number().int().min(1000).default(30000),
-  /** Delays between delivery attempts; the last one repeats. */
-  retryDelaysSeconds: z.array(z.number().min(0)).min(1).default([60, 300, 900, 1800, 3600]),
-});
-
 export const ConfigSchema = z.strictObject({
   /** Name of this gateway in the greeting and in Received headers. */
   hostname: z.string().min(1).default('localhost'),
@@ -263,7 +238,12 @@ export const ConfigSchema = z.strictObject({
   stages: z
     .strictObject({ concurrency: z.number().int().min(1).max(1000).default(32) })
     .default({ concurrency: 32 }),
-  relay: Relay.default(Relay.parse({})),
+  ...dnsSections,
+  ...authenticationSections,
+  ...reputationSections,
+  ...contentSections,
+  ...relaySections,
+  ...kubernetesSections,
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),

@@ -42,6 +42,14 @@ export const CheckResult = z.object({
   /** Contribution to the spam score; 0 when the check does not score. */
   score: z.number().default(0),
   reason: z.string(),
+  /**
+   * What the check demands of the verdict beyond its score, when policy says so (a DMARC
+   * p=reject failure, a virus, a blocked sender, a scanner that is down). The verdict takes
+   * the strongest demand; `reason` then becomes the reply text, so it must be safe to show.
+   */
+  action: z.enum(['reject', 'quarantine', 'tempfail']).optional(),
+  /** RFC 3463 code for that demand, e.g. 5.7.1 for a policy reject, 4.4.3 for a DNS failure. */
+  enhancedCode: z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/).optional(),
   at: z.iso.datetime(),
 });
 export type CheckResult = z.infer<typeof CheckResult>;

@@ -11,6 +11,15 @@ export function result(
   return { stage, check, outcome, reason, score, at: now.toISOString() };
 }
 
+/** A result that demands an action of the verdict (see CheckResult.action). */
+export function demand(
+  base: CheckResult,
+  action: NonNullable<CheckResult['action']>,
+  enhancedCode: string,
+): CheckResult {
+  return { ...base, action, enhancedCode };
+}
+
 export function verdict(
   action: VerdictAction,
   reason: string,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Verdict, result, type MailMeta } from '@portcullis/contract';
+import { Verdict, demand, result, type MailMeta } from '@portcullis/contract';
 import { decide } from '../src/verdict.js';
 import { sampleMeta } from '@portcullis/contract/testing';
 
@@ -27,4 +27,19 @@ test('with results the scores are summed and counted in the reason', () => {
 test('negative scores count too', () => {
   const v = decide(meta([result('reputation', 'reputation.allow', 'pass', 'allow-listed', -5), result('auth', 'auth.spf', 'fail', 'x', 2)]), now);
   assert.equal(v.score, -3);
+});
+
+test('a demanded action wins over the score, the strongest demand first, and its reason is the reply', () => {
+  const dmarc = demand(result('auth', 'auth.dmarc', 'fail', 'DMARC policy of example.com is reject'), 'reject', '5.7.1');
+  const av = demand(result('content', 'content.antivirus', 'error', 'antivirus unavailable'), 'tempfail', '4.7.0');
+  const q = demand(result('auth', 'auth.spf', 'fail', 'SPF fail'), 'quarantine', '5.7.1');
+  assert.equal(decide(meta([q]), now).action, 'quarantine');
+  assert.deepEqual(
+    { ...decide(meta([q, av]), now) },
+    { action: 'tempfail', reason: 'antivirus unavailable', decidedBy: 'content.antivirus', enhancedCode: '4.7.0', score: 0, at: now.toISOString() },
+  );
+  const v = decide(meta([q, av, dmarc]), now);
+  assert.equal(v.action, 'reject');
+  assert.equal(v.enhancedCode, '5.7.1');
+  assert.equal(v.reason, 'DMARC policy of example.com is reject');
 });
