@@ -21,6 +21,8 @@ START_TIMEOUT=${REDIS_START_TIMEOUT:-20}
 STOP_TIMEOUT=${REDIS_STOP_TIMEOUT:-15}
 
 log() { echo "redis.sh: $*" >&2; }
+# shellcheck source=daemon.sh
+source "$ROOT/test/infra/daemon.sh"
 die() { echo "redis.sh: ERROR: $*" >&2; exit 1; }
 
 install() {
@@ -44,14 +46,7 @@ cli() { timeout 5 redis-cli -h "$HOST" -p "$PORT" "$@"; }
 pong() { [[ "$(cli ping 2>/dev/null || true)" == PONG ]]; }
 
 # pid of our redis-server if the pid file names a live one
-running_pid() {
-  local pid
-  [[ -f "$PIDFILE" ]] || return 1
-  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  grep -q "redis-server" "/proc/$pid/cmdline" 2>/dev/null || return 1
-  echo "$pid"
-}
+running_pid() { daemon_pid "$PIDFILE" redis-server; }
 
 start() {
   local pid deadline t0=$SECONDS
@@ -82,19 +77,14 @@ start() {
 }
 
 stop() {
-  local pid deadline
+  local pid
   if ! pid="$(running_pid)"; then
     rm -f "$PIDFILE"
     pong && die "a redis on $HOST:$PORT answers but it is not ours (no pid file); not stopping it"
     log "not running"; return 0
   fi
   cli shutdown nosave >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "still alive after ${STOP_TIMEOUT} s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
+  daemon_wait_exit "$pid" "$STOP_TIMEOUT"
   rm -f "$PIDFILE"
   log "stopped"
 }
