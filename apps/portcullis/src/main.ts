@@ -95,8 +95,9 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
     await retryStart(() => bus.ensureTopics(topicSpecs(config)), 'bus', logger);
     // Consumers before the edge: accept nothing that has nowhere to go.
     const order = [...names].sort((a, b) => SERVICES.indexOf(b) - SERVICES.indexOf(a));
+    const deps = { config, bus, state, logger, registry, admin: health.addAdmin }; // one DNS resolver for all
     for (const name of order) {
-      const r = await startService(name, { config, bus, state, logger, registry, admin: health.addAdmin });
+      const r = await startService(name, deps);
       running.push(r);
       health.addReadiness(name, () => r.unhealthy());
     }

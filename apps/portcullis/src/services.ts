@@ -1,6 +1,7 @@
 import type { Bus } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
 import type { SharedState } from '@portcullis/state';
+import { createDnsResolver, type DnsResolver } from '@portcullis/dns';
 import type { AdminHandler, Logger, Registry } from '@portcullis/telemetry';
 import { startEdge } from '@portcullis/edge';
 import { startAuth } from '@portcullis/auth';
@@ -24,6 +25,13 @@ export interface Deps {
   logger: Logger;
   registry: Registry;
   admin?: (area: string, handler: AdminHandler) => void;
+  /** One resolver (and its memory cache) for the process; made from config.dns when absent. */
+  dns?: DnsResolver;
+}
+
+function dnsOf(deps: Deps): DnsResolver {
+  deps.dns ??= createDnsResolver(deps.config.dns, { state: deps.state, registry: deps.registry, logger: deps.logger });
+  return deps.dns;
 }
 
 /**
@@ -34,7 +42,7 @@ export async function startService(name: ServiceName, deps: Deps): Promise<Runni
   const ok = () => null;
   switch (name) {
     case 'edge': {
-      const edge = await startEdge(deps);
+      const edge = await startEdge({ ...deps, dns: dnsOf(deps) });
       return { name, stop: () => edge.stop(), unhealthy: () => edge.unhealthy() };
     }
     case 'auth': {
@@ -42,7 +50,7 @@ export async function startService(name: ServiceName, deps: Deps): Promise<Runni
       return { name, stop: () => s.stop(), unhealthy: ok };
     }
     case 'reputation': {
-      const s = await startReputation(deps);
+      const s = await startReputation({ ...deps, dns: dnsOf(deps) });
       return { name, stop: () => s.stop(), unhealthy: ok };
     }
     case 'content': {

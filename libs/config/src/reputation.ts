@@ -39,8 +39,6 @@ const Lookups = {
   timeoutMs: z.number().int().min(50).max(30000).default(1500),
   /** Bound on all look-ups of one connection or message together. */
   deadlineMs: z.number().int().min(50).max(60000).default(3000),
-  /** Longest time an answer is kept in shared state (the answer's own TTL if shorter). */
-  maxCacheSeconds: z.number().int().min(0).max(86400).default(3600),
 };
 
 const Connect = z.strictObject({

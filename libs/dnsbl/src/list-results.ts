@@ -22,12 +22,11 @@ export function listCheckResults(stage: string, check: string, results: readonly
   return results.map((r) => {
     const v = r.verdict;
     const where = `${r.list.zone} for ${r.subject}`;
-    const cached = r.source === 'cache' ? ' (cached)' : '';
     switch (v.status) {
       case 'listed':
-        return result(stage, check, v.score < 0 ? 'pass' : 'fail', `${where}: listed ${v.answers.join(',')} ${v.meanings.join(', ')}${cached}`, v.score, now);
+        return result(stage, check, v.score < 0 ? 'pass' : 'fail', `${where}: listed ${v.answers.join(',')} ${v.meanings.join(', ')}`, v.score, now);
       case 'not-listed':
-        return result(stage, check, 'none', `${where}: not listed${cached}`, 0, now);
+        return result(stage, check, 'none', `${where}: not listed`, 0, now);
       case 'unknown':
         return result(stage, check, 'error', `${where}: unknown, ${v.why}${v.answers ? ` (${v.answers.join(',')})` : ''}`, 0, now);
     }

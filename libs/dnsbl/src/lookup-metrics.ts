@@ -1,7 +1,7 @@
 import { Counter, Histogram, type Registry } from '@portcullis/telemetry';
 
 export interface LookupMetrics {
-  lookups: Counter<'zone' | 'outcome' | 'source'>;
+  lookups: Counter<'zone' | 'outcome'>;
   batch: Histogram<'use'>;
 }
 
@@ -14,8 +14,8 @@ export function lookupMetrics(registry: Registry): LookupMetrics {
     m = {
       lookups: new Counter({
         name: 'portcullis_dnsbl_lookups_total',
-        help: 'List look-ups by zone, outcome (listed, not-listed, unknown) and source (dns, cache)',
-        labelNames: ['zone', 'outcome', 'source'],
+        help: 'List look-ups by zone and outcome (listed, not-listed, unknown); the DNS layer counts cache hits',
+        labelNames: ['zone', 'outcome'],
         registers: [registry],
       }),
       batch: new Histogram({

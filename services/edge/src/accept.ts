@@ -1,4 +1,4 @@
-import { Topics, newMessageId, type Envelope, type MailMeta, type MailRecord, type Verdict } from '@portcullis/contract';
+import { Topics, newMessageId, type CheckResult, type Envelope, type MailMeta, type MailRecord, type Verdict } from '@portcullis/contract';
 import { publishWithin, toOutRecord, type Bus } from '@portcullis/bus';
 import { claimFate, type SharedState } from '@portcullis/state';
 import { Replies, replyForVerdict, type SmtpReply } from '@portcullis/smtp-replies';
@@ -21,6 +21,8 @@ export interface AcceptInput {
   envelope: Omit<Envelope, 'receivedAt'>;
   protocol: string;
   body: Buffer;
+  /** What was found before DATA (connect-time list answers), carried in the record. */
+  results?: CheckResult[];
 }
 
 export interface AcceptOutcome {
@@ -66,7 +68,7 @@ export async function acceptMessage(deps: AcceptDeps, input: AcceptInput): Promi
     id,
     size: raw.length,
     envelope: { ...input.envelope, receivedAt: now.toISOString() },
-    results: [],
+    results: [...(input.results ?? [])],
   };
   if (deps.verdictTimeoutMs > 0) {
     meta.replyTo = { channel: deps.waiter.channel, deadline: new Date(now.getTime() + deps.verdictTimeoutMs).toISOString() };

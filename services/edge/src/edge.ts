@@ -31,6 +31,8 @@ import { createAuthBackend } from './auth-backend.js';
 import { checkFromHeader } from './sender-identity.js';
 import { RecipientVerifier, verifyReply } from './rcpt-verify.js';
 import { createListener, type Listening } from './proxied-listener.js';
+import { ConnectDnsbl } from './connect-dnsbl.js';
+import type { DnsResolver } from '@portcullis/dns';
 
 export interface EdgeDeps {
   config: Config;
@@ -40,6 +42,8 @@ export interface EdgeDeps {
   registry: Registry;
   /** Registers operator endpoints under /admin on the admin HTTP port. */
   admin?: (area: string, handler: AdminHandler) => void;
+  /** For connect-time DNSBL look-ups (reputation.connect.lists); not needed without lists. */
+  dns?: DnsResolver;
 }
 
 export interface Edge {
@@ -72,6 +76,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   const flow = new FlowControl({ state: deps.state, options: config.flow, onStateError, replicaId: instance });
   const lockout = new AuthLockout({ state: deps.state, options: config.lockout, exempt: config.flow.allow, onStateError });
   const authHandler = createAuthHandler({ auth, maxFailures: config.auth.maxFailuresPerConnection, logger: log, lockout });
+  const dnsbl = new ConnectDnsbl({ config, dns: deps.dns, registry: deps.registry, logger: log });
   deps.admin?.('bans', bansAdmin(lockout, log));
   await waiter.start();
 
@@ -147,7 +152,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       }
       const result = await acceptMessage(
         { bus: deps.bus, state: deps.state, waiter, logger: log, hostname: config.hostname, storeTimeoutMs: config.smtp.storeTimeoutMs, verdictTimeoutMs: config.smtp.verdictTimeoutMs },
-        { protocol: session.transmissionType || 'ESMTP', body: collected.message, envelope: envelopeOf(kind, session) },
+        { protocol: session.transmissionType || 'ESMTP', body: collected.message, envelope: envelopeOf(kind, session), results: dnsbl.results(session.id) },
       );
       return { ...result.reply, outcome: result.outcome, verdict: result.verdict?.action ?? 'none' };
     } finally {
@@ -200,7 +205,11 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
           const f = await flow.onConnect(session.remoteAddress, session.id);
           if (f.action === 'refuse') return f;
           const l = await lockout.checkConnect(session.remoteAddress);
-          return l.action === 'refuse' ? l : null;
+          if (l.action === 'refuse') return l;
+          // connect.dnsbl: after the free checks, since it costs look-ups.
+          const d = await dnsbl.onConnect(session.remoteAddress, session.id);
+          if (d.action === 'tarpit') await new Promise((resolve) => setTimeout(resolve, d.delayMs));
+          return d.action === 'refuse' ? d : null;
         })().then(
           (refusal) => {
             if (!refusal) return cb();
@@ -216,6 +225,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         metrics.sessions.dec({ listener: kind });
         clients.delete(session.id);
         authHandler.forget(session.id);
+        dnsbl.forget(session.id);
         void flow.onClose(session.id);
       },
       onAuth: authHandler.handler,

@@ -1,0 +1,87 @@
+import { demand, result, type CheckResult, type MailRecord } from '@portcullis/contract';
+import type { Config } from '@portcullis/config';
+import { checkDomains, type LookupDeps } from '@portcullis/dnsbl';
+import { getDomain } from 'tldts';
+import { readMessage, type MessageParts } from './message-parts.js';
+import { messageDomains } from './message-domains.js';
+import type { LocalLists } from './local-lists.js';
+import { historySubjects, type SenderHistory } from './sender-history.js';
+
+export interface CheckDeps extends LookupDeps {
+  config: Config['reputation'];
+  /** Our accepted domains: never looked up. */
+  ours: ReadonlySet<string>;
+  local: LocalLists;
+  history: SenderHistory | null;
+}
+
+/** Text read per message for links (per kind: text, HTML). */
+const MAX_TEXT_CHARS = 2 * 1024 * 1024;
+/** Links read per message; the cap on look-ups is maxDomains. */
+const MAX_LINKS = 500;
+const NO_PARTS: MessageParts = { text: '', html: '', from: [], replyTo: [] };
+
+async function partsOf(raw: Buffer, results: CheckResult[]): Promise<MessageParts> {
+  try {
+    return await readMessage(raw, MAX_TEXT_CHARS);
+  } catch (err) {
+    results.push(result('reputation', 'reputation.parse', 'error', `message could not be parsed for links: ${(err as Error).message}`.slice(0, 200)));
+    return NO_PARTS;
+  }
+}
+
+function linkFlags(cfg: Config['reputation']['content'], shorteners: string[], ipLinks: string[]): CheckResult[] {
+  const out: CheckResult[] = [];
+  if (shorteners.length > 0) out.push(result('reputation', 'reputation.shortener', 'info', `links through shorteners: ${shorteners.slice(0, 5).join(', ')}`, cfg.shortenerWeight));
+  if (ipLinks.length > 0) out.push(result('reputation', 'reputation.ip-link', 'info', `links to bare IP addresses: ${ipLinks.slice(0, 5).join(', ')}`, cfg.ipUrlWeight));
+  return out;
+}
+
+async function historyResults(history: SenderHistory, subjects: string[]): Promise<CheckResult[]> {
+  try {
+    return await Promise.all(subjects.map(async (s) => history.score(s, await history.read(s))));
+  } catch (err) {
+    return [result('reputation', 'reputation.history', 'error', `history unavailable: ${(err as Error).message}`.slice(0, 200))];
+  }
+}
+
+/** The stage's own thresholds, when set: the score so far may demand quarantine or reject. */
+function thresholdDemand(cfg: Config['reputation']['content'], results: CheckResult[]): CheckResult[] {
+  const score = results.reduce((s, r) => s + r.score, 0);
+  const listed = results.filter((r) => r.check === 'reputation.uribl' && r.outcome === 'fail').length;
+  const why = `reputation score ${score}${listed > 0 ? `, ${listed} listed domains` : ''}`;
+  if (cfg.rejectAt !== undefined && score >= cfg.rejectAt) {
+    return [demand(result('reputation', 'reputation.score', 'fail', `Message refused: ${why}`), 'reject', '5.7.1')];
+  }
+  if (cfg.quarantineAt !== undefined && score >= cfg.quarantineAt) {
+    return [demand(result('reputation', 'reputation.score', 'fail', `Message held: ${why}`), 'quarantine', '5.7.1')];
+  }
+  return [];
+}
+
+/**
+ * The reputation stage's checks on one message: local lists first (a block ends it with a
+ * demand for 550 5.7.1; an allow skips the scoring), then the message's domains against the
+ * URIBL/DBL lists, links through shorteners and to bare IPs, and what history says of the sender.
+ */
+export async function checkReputation(deps: CheckDeps, record: MailRecord): Promise<CheckResult[]> {
+  const { meta, raw } = record;
+  const results: CheckResult[] = [];
+  const parts = await partsOf(raw, results);
+  const local = deps.local.check(meta.envelope, parts.from);
+  if (local?.list === 'block') {
+    return [...results, demand(result('reputation', 'reputation.local', 'fail', `Refused by local policy: ${local.entry} is blocked`), 'reject', '5.7.1')];
+  }
+  if (local?.list === 'allow') {
+    return [...results, result('reputation', 'reputation.local', 'pass', `${local.entry} is allow-listed: reputation not scored`)];
+  }
+  const cfg = deps.config.content;
+  const found = messageDomains(parts, meta.envelope, deps.ours, MAX_LINKS);
+  if (cfg.lists.length > 0) results.push(...(await checkDomains(deps, found.domains, { ...cfg, maxDomains: cfg.maxDomains })).results);
+  results.push(...linkFlags(cfg, found.shorteners, found.ipLinks));
+  if (deps.history) {
+    const fromDomain = parts.from.length === 1 ? getDomain(parts.from[0]!.slice(parts.from[0]!.lastIndexOf('@') + 1)) : null;
+    results.push(...(await historyResults(deps.history, historySubjects(meta, fromDomain))));
+  }
+  return [...results, ...thresholdDemand(cfg, results)];
+}
