@@ -69,5 +69,8 @@ export function interpretAnswers(list: ListPolicy, answers: readonly string[]): 
     }
   }
   if (score === null) return { status: 'unknown', why: 'answer is not a listing code', answers: [...answers] };
-  return { status: 'listed', score, meanings, answers: [...answers] };
+  // In the config's order (DNS gives records in any order): the same listing reads the same.
+  const order = [...list.codes, ...list.bits].map((x) => x.meaning);
+  meanings.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return { status: 'listed', score, meanings, answers: [...answers].sort() };
 }

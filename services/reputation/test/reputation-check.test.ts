@@ -1,0 +1,126 @@
+/**
+ * The reputation stage's checks against the real test DNS server (list zones in
+ * test/infra/dns/zones) with real message parsing; history in memory here and in the real
+ * Redis in sender-history.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigSchema } from '@portcullis/config';
+import { sampleMeta } from '@portcullis/contract/testing';
+import type { Envelope, MailRecord } from '@portcullis/contract';
+import { testDnsSkip } from '@portcullis/dns/testing';
+import { queriesSent, testResolver, TEST_LISTS } from '@portcullis/dnsbl/testing';
+import { MemoryState } from '@portcullis/state';
+import { checkReputation, LocalLists, SenderHistory, type CheckDeps } from '../src/index.js';
+import { HIDDEN, obfuscatedMessage } from './obfuscated-message.js';
+
+const skip = await testDnsSkip();
+
+function deps(reputation: Record<string, unknown> = {}, history = false) {
+  const config = ConfigSchema.shape.reputation.parse({
+    content: { lists: [TEST_LISTS.uribl, TEST_LISTS.dbl], maxDomains: 50, timeoutMs: 800, deadlineMs: 2000 },
+    ...reputation,
+  });
+  const { dns, registry } = testResolver();
+  const state = new MemoryState({ maxEntries: 1000 });
+  const d: CheckDeps = {
+    dns,
+    config,
+    ours: new Set(['example.test']),
+    local: new LocalLists(config),
+    history: history ? new SenderHistory(state, config.history) : null,
+  };
+  return { d, registry, state };
+}
+
+const record = (raw: Buffer, envelope: Partial<Envelope> = {}): MailRecord => ({ meta: sampleMeta({ envelope: { mailFrom: 'bounce@sender.example', ...envelope } }), raw });
+const plain = (from: string, body: string) => Buffer.from(`From: <${from}>\r\nTo: <postmaster@example.test>\r\nSubject: hi\r\n\r\n${body}\r\n`);
+
+test('a listed domain is found behind every obfuscation', { skip }, async () => {
+  const { d } = deps();
+  const results = await checkReputation(d, record(obfuscatedMessage()));
+  const listed = results.filter((r) => r.check === 'reputation.uribl' && r.outcome === 'fail');
+  for (const [trick, domain] of Object.entries(HIDDEN)) {
+    assert.ok(listed.some((r) => r.reason.startsWith(`uribl.portcullis.test for ${domain}:`)), `${trick}: ${domain}`);
+  }
+  assert.ok(listed.every((r) => r.score === 5 && /black/.test(r.reason)));
+  assert.ok(results.some((r) => r.check === 'reputation.shortener' && r.score === 0.5));
+  assert.ok(results.some((r) => r.check === 'reputation.ip-link' && /192\.168\.1\.1/.test(r.reason)));
+  assert.ok(!results.some((r) => r.action), 'no demand without thresholds');
+});
+
+test('bitmask and code lists: each answer read its own way; 127.0.0.1 and error codes are unknown', { skip }, async () => {
+  const { d } = deps();
+  const body = 'see http://grey.example/ http://blackred.example/ http://refused.example/ http://phish.example/ http://dblerror.example/';
+  const results = await checkReputation(d, record(plain('a@spamsender.example', body)));
+  const by = (subject: string, zone: string) => results.find((r) => r.reason.startsWith(`${zone} for ${subject}:`));
+  assert.equal(by('grey.example', 'uribl.portcullis.test')?.score, 1);
+  assert.equal(by('blackred.example', 'uribl.portcullis.test')?.score, 5);
+  assert.match(by('blackred.example', 'uribl.portcullis.test')!.reason, /black, red/);
+  assert.equal(by('refused.example', 'uribl.portcullis.test')?.outcome, 'error');
+  assert.equal(by('phish.example', 'dbl.portcullis.test')?.score, 6);
+  assert.equal(by('spamsender.example', 'dbl.portcullis.test')?.outcome, 'fail');
+  assert.equal(by('dblerror.example', 'dbl.portcullis.test')?.outcome, 'error');
+});
+
+test('the cache is honoured: the second message sends no query', { skip }, async () => {
+  const { d, registry } = deps();
+  await checkReputation(d, record(obfuscatedMessage()));
+  const cold = await queriesSent(registry);
+  assert.ok(cold > 10, `${cold} queries`);
+  const again = await checkReputation(d, record(obfuscatedMessage()));
+  assert.equal(await queriesSent(registry), cold);
+  assert.ok(again.some((r) => r.check === 'reputation.uribl' && r.outcome === 'fail'));
+});
+
+test('look-ups per message are capped', { skip }, async () => {
+  const { d, registry } = deps({ content: { lists: [TEST_LISTS.uribl, TEST_LISTS.dbl], maxDomains: 3 } });
+  const results = await checkReputation(d, record(obfuscatedMessage()));
+  assert.equal(await queriesSent(registry), 6);
+  assert.ok(results.some((r) => /more domains not looked up \(cap 3\)/.test(r.reason)));
+});
+
+test('a slow list is unknown within the deadline and never blocks', { skip }, async () => {
+  const { d } = deps({ content: { lists: [TEST_LISTS.uribl], timeoutMs: 5000, deadlineMs: 400, rejectAt: 1 } });
+  const t0 = performance.now();
+  const results = await checkReputation(d, record(plain('a@b.example', 'http://slow.example/')));
+  assert.ok(performance.now() - t0 < 1500);
+  assert.match(results.find((r) => r.reason.startsWith('uribl.portcullis.test for slow.example'))!.reason, /unknown/);
+  assert.ok(!results.some((r) => r.action));
+});
+
+test('thresholds: the stage demands reject (5.7.1) past rejectAt', { skip }, async () => {
+  const { d } = deps({ content: { lists: [TEST_LISTS.uribl], rejectAt: 10 } });
+  const results = await checkReputation(d, record(obfuscatedMessage()));
+  const demand = results.find((r) => r.action);
+  assert.equal(demand?.action, 'reject');
+  assert.equal(demand?.enhancedCode, '5.7.1');
+  assert.match(demand!.reason, /listed domains/);
+});
+
+test('block list: a blocked sender is refused 5.7.1, nothing looked up', { skip }, async () => {
+  const { d, registry } = deps({ block: { senderDomains: ['blocked.example'] } });
+  const results = await checkReputation(d, record(plain('x@mail.blocked.example', 'http://grey.example/')));
+  assert.deepEqual(results.map((r) => [r.check, r.action, r.enhancedCode]), [['reputation.local', 'reject', '5.7.1']]);
+  assert.match(results[0]!.reason, /sender domain blocked\.example is blocked/);
+  assert.equal(await queriesSent(registry), 0);
+});
+
+test('block list by client network and by recipient', { skip }, async () => {
+  const { d } = deps({ block: { ips: ['192.0.2.0/24'] } });
+  assert.equal((await checkReputation(d, record(plain('a@b.example', 'x'))))[0]!.action, 'reject');
+  const r = deps({ block: { recipients: ['trap@example.test'] } });
+  assert.equal((await checkReputation(r.d, record(plain('a@b.example', 'x'), { rcptTo: ['trap@example.test'] })))[0]!.action, 'reject');
+});
+
+test('allow list: the sender is not scored (no look-ups, no history)', { skip }, async () => {
+  const { d, registry } = deps({ allow: { senders: ['offers@sender.example'] } }, true);
+  const results = await checkReputation(d, record(obfuscatedMessage()));
+  assert.deepEqual(results.map((r) => [r.check, r.outcome, r.score]), [['reputation.local', 'pass', 0]]);
+  assert.equal(await queriesSent(registry), 0);
+});
+
+test('a block entry wins over an allow entry', { skip }, async () => {
+  const { d } = deps({ allow: { ips: ['192.0.2.0/24'] }, block: { senders: ['bad@b.example'] } });
+  assert.equal((await checkReputation(d, record(plain('bad@b.example', 'x'))))[0]!.action, 'reject');
+});
