@@ -9,6 +9,9 @@ bash scripts/infra.sh up
 offset=${PORTCULLIS_TEST_PORT_OFFSET:-0}
 export PORTCULLIS_TEST_REDIS=redis://127.0.0.1:$((16379 + offset))
 export PORTCULLIS_TEST_KAFKA=127.0.0.1:$((19092 + offset))
+export PORTCULLIS_TEST_DNS=127.0.0.1:$((15353 + offset))
 BENCH_MODE=kafka node test/dist/bench/accept.js
 BENCH_MODE=kafka BENCH_TRACING=1 node test/dist/bench/accept.js
 BENCH_MODE=embedded node test/dist/bench/accept.js
+# Reputation: list look-ups per message and the stage's p50/p99, cold and warm cache (test DNS server).
+node test/dist/bench/reputation.js
