@@ -6,7 +6,8 @@
 # faults described in test/infra/dns/README.md:
 #   *.timeout.test and timeout.test    never answered (queries dropped: a real timeout)
 #   *.servfail.test and servfail.test  SERVFAIL (a zone that is configured but never loaded)
-#   any name in no zone served here    REFUSED
+#   any other name under .test         NXDOMAIN (an empty test. zone)
+#   any name outside .test             REFUSED
 # Never relies on systemd or the Debian service: we run our own named.
 #
 # Usage: test/infra/dns.sh install|start|stop|restart|status
@@ -66,6 +67,13 @@ RPZ
 * IN TXT "never answered"
 * IN A 192.0.2.1
 ZONE
+  # The parent of every test zone, empty: a name under .test that no zone holds is NXDOMAIN,
+  # as a real resolver would say (DMARC's tree walk asks _dmarc.test, for example).
+  cat >"$WORK/test.db" <<ZONE
+\$TTL 60
+@ IN SOA localhost. hostmaster.localhost. 1 3600 600 86400 60
+@ IN NS localhost.
+ZONE
   {
     cat <<CONF
 options {
@@ -92,6 +100,9 @@ logging {
 };
 zone "rpz.invalid" { type primary; file "$WORK/faults.rpz"; };
 zone "timeout.test" { type primary; file "$WORK/timeout.test.db"; };
+CONF
+    [[ -e "$ZONES/test.zone" ]] || echo "zone \"test\" { type primary; file \"$WORK/test.db\"; };"
+    cat <<CONF
 // Configured but never loaded (its primary does not exist): every query gets SERVFAIL.
 zone "servfail.test" { type secondary; primaries { 127.0.0.1 port 9; }; file "$WORK/servfail.test.db"; };
 CONF
