@@ -46,7 +46,7 @@ export async function startService(name: ServiceName, deps: Deps): Promise<Runni
       return { name, stop: () => edge.stop(), unhealthy: () => edge.unhealthy() };
     }
     case 'auth': {
-      const s = await startAuth(deps);
+      const s = await startAuth({ ...deps, resolver: dnsOf(deps) });
       return { name, stop: () => s.stop(), unhealthy: ok };
     }
     case 'reputation': {
