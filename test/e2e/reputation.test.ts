@@ -98,9 +98,9 @@ describe('reputation end to end', { timeout: 120_000 }, () => {
   });
 
   it('delivers a clean message from an unlisted client', async () => {
-    const reply = await send(port, 'friend@sender.example', Buffer.from('From: <friend@sender.example>\r\nSubject: hi\r\n\r\nsee http://fine.example/\r\n'));
+    const reply = await send(port, 'friend@sender.test', Buffer.from('From: <friend@sender.test>\r\nSubject: hi\r\n\r\nsee http://fine.example/\r\n'));
     assert.match(reply, /^250 /);
-    await waitFor('delivered', () => sink.messages.some((m) => m.from === 'friend@sender.example'), 20_000);
+    await waitFor('delivered', () => sink.messages.some((m) => m.from === 'friend@sender.test'), 20_000);
     const metrics = await gw.metrics();
     assert.match(metrics, /portcullis_dnsbl_lookups_total\{zone="uribl\.portcullis\.test",outcome="not-listed"\} [1-9]/);
     assert.match(metrics, /portcullis_edge_dnsbl_decisions_total\{decision="refuse"\} 1/);

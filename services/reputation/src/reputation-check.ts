@@ -17,13 +17,19 @@ export interface CheckDeps extends LookupDeps {
 
 /** Text read per message for links (per kind: text, HTML). */
 const MAX_TEXT_CHARS = 2 * 1024 * 1024;
+/**
+ * Octets of the message parsed for links. The text parts come first in nearly every message;
+ * past this come attachments, which a link check has no business decoding (a 25 MiB message
+ * would cost its full MIME decode here). A part cut short is read as far as it goes.
+ */
+const MAX_PARSED_BYTES = 4 * 1024 * 1024;
 /** Links read per message; the cap on look-ups is maxDomains. */
 const MAX_LINKS = 500;
 const NO_PARTS: MessageParts = { text: '', html: '', from: [], replyTo: [] };
 
 async function partsOf(raw: Buffer, results: CheckResult[]): Promise<MessageParts> {
   try {
-    return await readMessage(raw, MAX_TEXT_CHARS);
+    return await readMessage(raw.subarray(0, MAX_PARSED_BYTES), MAX_TEXT_CHARS);
   } catch (err) {
     results.push(result('reputation', 'reputation.parse', 'error', `message could not be parsed for links: ${(err as Error).message}`.slice(0, 200)));
     return NO_PARTS;

@@ -30,3 +30,10 @@ test('Proofpoint v2 wrappers are decoded', () => {
   const t = linkTargets('https://urldefense.proofpoint.com/v2/url?u=https-3A__pp-2Dhidden.example_x&d=DwMF');
   assert.deepEqual(t.map((x) => x.kind === 'domain' && x.domain), ['pp-hidden.example']);
 });
+
+test('a message cut short (the parse limit) still gives the links before the cut', async () => {
+  const whole = obfuscatedMessage();
+  const parts = await readMessage(whole.subarray(0, whole.indexOf('Content-Transfer-Encoding: base64')), 1 << 20);
+  const found = messageDomains(parts, sampleMeta().envelope, new Set(), 100);
+  assert.ok(found.domains.includes(HIDDEN.quotedPrintable));
+});
