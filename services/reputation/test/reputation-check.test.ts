@@ -10,7 +10,9 @@ import { sampleMeta } from '@portcullis/contract/testing';
 import type { Envelope, MailRecord } from '@portcullis/contract';
 import { testDnsSkip } from '@portcullis/dns/testing';
 import { queriesSent, testResolver, TEST_LISTS } from '@portcullis/dnsbl/testing';
-import { MemoryState } from '@portcullis/state';
+import { randomUUID } from 'node:crypto';
+import { MemoryState, RedisState } from '@portcullis/state';
+import { TEST_REDIS_URL, sharedRedisSkip } from '@portcullis/state/testing';
 import { checkReputation, LocalLists, SenderHistory, type CheckDeps } from '../src/index.js';
 import { HIDDEN, obfuscatedMessage } from './obfuscated-message.js';
 
@@ -123,4 +125,24 @@ test('allow list: the sender is not scored (no look-ups, no history)', { skip },
 test('a block entry wins over an allow entry', { skip }, async () => {
   const { d } = deps({ allow: { ips: ['192.0.2.0/24'] }, block: { senders: ['bad@b.example'] } });
   assert.equal((await checkReputation(d, record(plain('bad@b.example', 'x'))))[0]!.action, 'reject');
+});
+
+test('the shared cache (Redis) serves another replica: its first message sends no query', { skip: skip || (await sharedRedisSkip()) }, async () => {
+  const state = new RedisState({ url: TEST_REDIS_URL, keyPrefix: `test-rep-cache-${randomUUID()}:` });
+  try {
+    const config = ConfigSchema.shape.reputation.parse({ content: { lists: [TEST_LISTS.uribl] } });
+    const replica = () => {
+      const { dns, registry } = testResolver({ state });
+      return { registry, deps: { dns, config, ours: new Set(['example.test']), local: new LocalLists(config), history: null } satisfies CheckDeps };
+    };
+    const a = replica();
+    await checkReputation(a.deps, record(obfuscatedMessage()));
+    assert.ok((await queriesSent(a.registry)) > 10);
+    const b = replica();
+    const results = await checkReputation(b.deps, record(obfuscatedMessage()));
+    assert.equal(await queriesSent(b.registry), 0);
+    assert.equal(results.filter((r) => r.outcome === 'fail').length, Object.keys(HIDDEN).length);
+  } finally {
+    await state.close();
+  }
 });
