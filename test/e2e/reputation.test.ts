@@ -104,5 +104,7 @@ describe('reputation end to end', { timeout: 120_000 }, () => {
     const metrics = await gw.metrics();
     assert.match(metrics, /portcullis_dnsbl_lookups_total\{zone="uribl\.portcullis\.test",outcome="not-listed"\} [1-9]/);
     assert.match(metrics, /portcullis_edge_dnsbl_decisions_total\{decision="refuse"\} 1/);
+    // The history recorder learnt the verdicts from the decided topic.
+    await waitFor('history learnt', async () => /portcullis_stage_records_total\{stage="reputation-history",outcome="ok"\} [3-9]/.test(await gw.metrics()), 10_000);
   });
 });

@@ -146,3 +146,17 @@ test('the shared cache (Redis) serves another replica: its first message sends n
     await state.close();
   }
 });
+
+test('history unavailable (Redis not reachable): recorded as an error, the message goes on', { skip }, async () => {
+  // A real Redis client on a port where nothing listens: every command fails, as when Redis is down.
+  const state = new RedisState({ url: 'redis://127.0.0.1:1', keyPrefix: 'x:', commandTimeoutMs: 300 });
+  try {
+    const { d } = deps();
+    const results = await checkReputation({ ...d, history: new SenderHistory(state, d.config.history) }, record(plain('a@b.example', 'hello')));
+    const h = results.find((r) => r.check === 'reputation.history')!;
+    assert.equal(h.outcome, 'error');
+    assert.ok(!results.some((r) => r.action));
+  } finally {
+    await state.close();
+  }
+});
