@@ -53,7 +53,9 @@ const Connect = z.strictObject({
 
 const Content = z.strictObject({
   lists: z.array(List).default([]),
-  /** At most this many domains are looked up per message (the rest are recorded as skipped). */
+  /** IP lists asked about the addresses links point to (e.g. zen.spamhaus.org for its SBL). */
+  ipLists: z.array(List).default([]),
+  /** At most this many domains (and as many link addresses) are looked up per message. */
   maxDomains: z.number().int().min(1).max(200).default(20),
   /** Score a link to a shortener adds (it hides its target). */
   shortenerWeight: z.number().default(0.5),

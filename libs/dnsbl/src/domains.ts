@@ -1,6 +1,6 @@
 import type { CheckResult } from '@portcullis/contract';
 import { result } from '@portcullis/contract';
-import { domainQueryName } from './query-name.js';
+import { domainQueryName, ipQueryName } from './query-name.js';
 import { lookupAll, type ListQuery, type ListResult, type LookupDeps, type LookupOptions } from './lookup.js';
 import { listCheckResults, totalScore } from './list-results.js';
 import type { ListPolicy } from './answer-codes.js';
@@ -38,4 +38,22 @@ export async function checkDomains(deps: LookupDeps, domains: readonly string[],
   }
   if (skipped.length > 0) results.push(result('reputation', 'reputation.uribl', 'info', `${skipped.length} more domains not looked up (cap ${policy.maxDomains})`, 0, now));
   return { score: totalScore(lists), lists, results, skipped };
+}
+
+/**
+ * reputation.ip-link: the addresses links point to (http://192.0.2.7/) against IP lists, up to
+ * max of them. Only listings and unknowns are recorded.
+ */
+export async function checkLinkAddresses(deps: LookupDeps, ips: readonly string[], policy: LookupOptions & { lists: ListPolicy[]; max: number }, now = new Date()): Promise<DomainVerdict> {
+  const unique = [...new Set(ips.map((ip) => ip.replace(/^\[|\]$/g, '')))];
+  const queries: ListQuery[] = [];
+  for (const ip of unique.slice(0, policy.max)) {
+    for (const list of policy.lists) {
+      const name = ipQueryName(ip, list.zone);
+      if (name) queries.push({ list, subject: ip, name });
+    }
+  }
+  const lists = queries.length > 0 ? await lookupAll(deps, queries, policy) : [];
+  const results = listCheckResults('reputation', 'reputation.ip-link', lists, now).filter((r) => r.outcome !== 'none');
+  return { score: totalScore(lists), lists, results, skipped: unique.slice(policy.max) };
 }

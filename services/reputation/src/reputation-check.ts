@@ -1,6 +1,6 @@
 import { demand, result, type CheckResult, type MailRecord } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
-import { checkDomains, type LookupDeps } from '@portcullis/dnsbl';
+import { checkDomains, checkLinkAddresses, type LookupDeps } from '@portcullis/dnsbl';
 import { getDomain } from 'tldts';
 import { readMessage, type MessageParts } from './message-parts.js';
 import { messageDomains } from './message-domains.js';
@@ -83,7 +83,11 @@ export async function checkReputation(deps: CheckDeps, record: MailRecord): Prom
   }
   const cfg = deps.config.content;
   const found = messageDomains(parts, meta.envelope, deps.ours, MAX_LINKS);
-  if (cfg.lists.length > 0) results.push(...(await checkDomains(deps, found.domains, { ...cfg, maxDomains: cfg.maxDomains })).results);
+  const [domains, addresses] = await Promise.all([
+    cfg.lists.length > 0 ? checkDomains(deps, found.domains, cfg) : null,
+    cfg.ipLists.length > 0 && found.ipLinks.length > 0 ? checkLinkAddresses(deps, found.ipLinks, { ...cfg, lists: cfg.ipLists, max: cfg.maxDomains }) : null,
+  ]);
+  results.push(...(domains?.results ?? []), ...(addresses?.results ?? []));
   results.push(...linkFlags(cfg, found.shorteners, found.ipLinks));
   if (deps.history) {
     const fromDomain = parts.from.length === 1 ? getDomain(parts.from[0]!.slice(parts.from[0]!.lastIndexOf('@') + 1)) : null;

@@ -160,3 +160,12 @@ test('history unavailable (Redis not reachable): recorded as an error, the messa
     await state.close();
   }
 });
+
+test('link addresses against IP lists: http://3232235777/ is 192.168.1.1, listed', { skip }, async () => {
+  const { d } = deps({ content: { lists: [], ipLists: [TEST_LISTS.dnsbl] } });
+  const results = await checkReputation(d, record(obfuscatedMessage()));
+  const hit = results.find((r) => r.check === 'reputation.ip-link' && r.outcome === 'fail');
+  assert.match(hit!.reason, /^dnsbl\.portcullis\.test for 192\.168\.1\.1: listed 127\.0\.0\.2 SBL/);
+  assert.equal(hit!.score, 10);
+  assert.ok(!results.some((r) => r.reason.includes('for 127.0.0.1:') && r.outcome === 'fail'), '127.0.0.1 is not listed');
+});
