@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: accept throughput and latency over the real broker with tracing
-# off and on (the overhead of exporting spans), and in embedded mode.
+# off and on (the overhead of exporting spans), and in embedded mode; the auth
+# stage's time per message (4 KiB and 1 MiB, warm DNS cache) on the test DNS server.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -13,5 +14,6 @@ export PORTCULLIS_TEST_DNS=127.0.0.1:$((15353 + offset))
 BENCH_MODE=kafka node test/dist/bench/accept.js
 BENCH_MODE=kafka BENCH_TRACING=1 node test/dist/bench/accept.js
 BENCH_MODE=embedded node test/dist/bench/accept.js
+node test/dist/bench/auth-stage.js
 # Reputation: list look-ups per message and the stage's p50/p99, cold and warm cache (test DNS server).
 node test/dist/bench/reputation.js

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync, createWriteStream, readFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { CLI, KAFKA_BROKERS, REDIS_URL, ROOT } from './paths.js';
+import { CLI, DNS_SERVER, KAFKA_BROKERS, REDIS_URL, ROOT } from './paths.js';
 import { waitFor } from './wait.js';
 
 export async function freePort(): Promise<number> {
@@ -87,7 +87,7 @@ export class GatewayProcess {
     const log = createWriteStream(this.logPath, { flags: 'a' });
     const child = spawn(process.execPath, [CLI, 'run', ...this.options.services, '--config', this.configPath], {
       cwd: ROOT,
-      env: { ...process.env, ...(this.options.env ?? {}) },
+      env: { ...process.env, PORTCULLIS_DNS_SERVERS: DNS_SERVER, ...(this.options.env ?? {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.pipe(log);

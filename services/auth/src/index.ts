@@ -22,6 +22,7 @@ export interface AuthDeps {
 }
 
 export { authenticateRecord } from './record-auth.js';
+export { authMetrics } from './metrics.js';
 export { stripForgedResults, authservIdOf } from './headers.js';
 
 /** The auth stage: SPF, DKIM, DMARC, ARC and BIMI, the Authentication-Results header, and the policy's demands. */

@@ -45,7 +45,8 @@ function spfCheck(check: string, f: SpfFinding, ctx: PolicyContext, arcSealer: s
   const scores = ctx.conf.spf.scores;
   const score = f.result === 'fail' || f.result === 'softfail' || f.result === 'neutral' || f.result === 'none' || f.result === 'permerror' ? scores[f.result] : 0;
   const base = result('auth', check, outcomeOf(f.result), f.reason, 0, ctx.now);
-  if (f.result === 'temperror') return tempfailOrContinue(base, f.domain, ctx);
+  // HELO names are often not the sender's to publish for: only their fail is enforced, not their DNS trouble.
+  if (f.result === 'temperror') return check === 'auth.spf' ? tempfailOrContinue(base, f.domain, ctx) : base;
   if (f.result !== 'fail') return { ...base, score };
   if (arcSealer) return { ...base, reason: `${f.reason}; not enforced: valid ARC chain sealed by trusted ${arcSealer}` };
   const action = overrideFor(f.domain, ctx.conf.overrides)?.spfFail ?? ctx.conf.spf.onFail;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDnsSkip } from '@portcullis/dns/testing';
 import { authHarness } from './harness.js';
-import { message, sign } from './messages.js';
+import { message, sign } from '../src/testing.js';
 
 const skip = await testDnsSkip();
 const h = authHarness();

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDnsSkip } from '@portcullis/dns/testing';
 import { authHarness } from './harness.js';
-import { message } from './messages.js';
+import { message } from '../src/testing.js';
 
 const skip = await testDnsSkip();
 const h = authHarness();
@@ -77,4 +77,15 @@ test('HELO identity: checked beside MAIL FROM; its fail is handled like a MAIL F
   const bounce = await h.check(from('pass.spf.test'), { mailFrom: '', helo: 'mx.spf.test' });
   assert.equal(bounce.by['auth.spf']!.outcome, 'pass');
   assert.equal(bounce.by['auth.spf-helo'], undefined);
+});
+
+test('the whole verification has a deadline of its own: past it, 451 4.4.3', { skip }, async () => {
+  const hurried = authHarness({ timeoutMs: 100 });
+  const t0 = Date.now();
+  const { by } = await hurried.check(from('temp.spf.test'), { mailFrom: 'b@temp.spf.test' });
+  assert.ok(Date.now() - t0 < 250);
+  assert.equal(by['auth.spf']!.action, 'tempfail');
+  assert.equal(by['auth.spf']!.enhancedCode, '4.4.3');
+  assert.match(by['auth.spf']!.reason, /did not finish in 100 ms/);
+  for (const c of ['auth.dkim', 'auth.dmarc', 'auth.arc', 'auth.bimi']) assert.equal(by[c]!.outcome, 'error');
 });

@@ -1,12 +1,12 @@
 /**
- * Test messages for the auth stage, signed with the fixture keys whose public
+ * Test messages for the auth stage (`@portcullis/auth/testing`, never imported by service code), signed with the fixture keys whose public
  * halves are in test/infra/dns/zones (rsa._domainkey, ed._domainkey, arc._domainkey).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { authenticate, dkimSign, sealMessage } from 'mailauth';
 
-const keyDir = fileURLToPath(new URL('../../test/fixtures/keys/', import.meta.url));
+export const keyDir = fileURLToPath(new URL('../../test/fixtures/keys/', import.meta.url));
 export const KEYS = {
   rsa: readFileSync(`${keyDir}rsa.pem`, 'utf8'),
   ed: readFileSync(`${keyDir}ed25519.pem`, 'utf8'),
