@@ -188,7 +188,7 @@ auth:
 
   it('refuses an unauthenticated relay attempt on the MX port and allows mail to us without TLS', async () => {
     assert.match(await sendRawData(mx, 'Subject: x\r\n\r\nbody\r\n.\r\n', 'someone@elsewhere.test'), /^550 5\.7\.1 /);
-    assert.match(await sendRawData(mx, 'Subject: x\r\n\r\nbody\r\n.\r\n'), /^250 /);
+    assert.match(await sendRawData(mx, 'From: a@sender.test\r\nSubject: x\r\n\r\nbody\r\n.\r\n'), /^250 /);
   });
 });
 
@@ -262,12 +262,14 @@ auth:
     await client.send('MAIL FROM:<sender@sender.test>\r\n');
     await client.send('RCPT TO:<postmaster@example.test>\r\n');
     await client.send('DATA\r\n');
-    const reply = await client.send('Subject: proxied v2\r\n\r\nhello\r\n.\r\n');
+    const reply = await client.send('From: a@sender.test\r\nSubject: proxied v2\r\n\r\nhello\r\n.\r\n');
     const id = /queued as ([0-9A-Z]{26})/.exec(reply)?.[1];
     assert.ok(id, reply);
     client.close();
     const got = await waitFor('delivery', () => sink.find(id)[0]);
-    assert.match(got.raw.toString('latin1', 0, 300), /^Received: from client\.test \(\[203\.0\.113\.7\]\)/);
+    assert.match(got.raw.toString('latin1', 0, 3000), /^Received: from client\.test \(\[203\.0\.113\.7\]\)/m);
+    // SPF was checked for the client behind the proxy, not for the proxy.
+    assert.match(got.raw.toString('latin1', 0, 3000), /^Received-SPF: none .* client-ip=203\.0\.113\.7;/m);
   });
 
   it('takes the client address from a PROXY v1 header, and refuses a connection without one (421)', async () => {

@@ -6,8 +6,8 @@
 # faults described in test/infra/dns/README.md:
 #   *.timeout.test and timeout.test    never answered (queries dropped: a real timeout)
 #   *.servfail.test and servfail.test  SERVFAIL (a zone that is configured but never loaded)
-#   any other name under .test         NXDOMAIN (an empty test. zone)
-#   any name outside .test             REFUSED
+#   *.refused.test and refused.test    REFUSED
+#   any other name                     NXDOMAIN (an empty root zone: nothing reaches the Internet)
 # Never relies on systemd or the Debian service: we run our own named.
 #
 # Usage: test/infra/dns.sh install|start|stop|restart|status
@@ -67,9 +67,15 @@ RPZ
 * IN TXT "never answered"
 * IN A 192.0.2.1
 ZONE
-  # The parent of every test zone, empty: a name under .test that no zone holds is NXDOMAIN,
-  # as a real resolver would say (DMARC's tree walk asks _dmarc.test, for example).
-  cat >"$WORK/test.db" <<ZONE
+  # An empty root zone: a name that no zone here holds is NXDOMAIN, as the real DNS would say of
+  # a domain that does not exist (DMARC's tree walk asks _dmarc.test, mail comes from sender.example).
+  cat >"$WORK/root.db" <<ZONE
+\$TTL 60
+@ IN SOA localhost. hostmaster.localhost. 1 3600 600 86400 60
+@ IN NS localhost.
+localhost. IN A 127.0.0.1
+ZONE
+  cat >"$WORK/empty.db" <<ZONE
 \$TTL 60
 @ IN SOA localhost. hostmaster.localhost. 1 3600 600 86400 60
 @ IN NS localhost.
@@ -100,9 +106,9 @@ logging {
 };
 zone "rpz.invalid" { type primary; file "$WORK/faults.rpz"; };
 zone "timeout.test" { type primary; file "$WORK/timeout.test.db"; };
-CONF
-    [[ -e "$ZONES/test.zone" ]] || echo "zone \"test\" { type primary; file \"$WORK/test.db\"; };"
-    cat <<CONF
+zone "." { type primary; file "$WORK/root.db"; };
+// Served to nobody: every query gets REFUSED.
+zone "refused.test" { type primary; file "$WORK/empty.db"; allow-query { none; }; };
 // Configured but never loaded (its primary does not exist): every query gets SERVFAIL.
 zone "servfail.test" { type secondary; primaries { 127.0.0.1 port 9; }; file "$WORK/servfail.test.db"; };
 CONF
@@ -125,6 +131,7 @@ running_pid() { daemon_pid "$PIDFILE" named; }
 # Zone files that failed to load are not served (REFUSED); say which, loudly.
 report_zones() {
   local f origin bad=0
+  soa . || { log "the generated root zone is not served (see $LOG)"; bad=1; }
   for f in "$ZONES"/*.zone; do
     [[ -e "$f" ]] || continue
     origin="$(basename "$f" .zone)"
