@@ -83,15 +83,13 @@ export async function checkReputation(deps: CheckDeps, record: MailRecord): Prom
   }
   const cfg = deps.config.content;
   const found = messageDomains(parts, meta.envelope, deps.ours, MAX_LINKS);
-  const [domains, addresses] = await Promise.all([
+  const fromDomain = parts.from.length === 1 ? getDomain(parts.from[0]!.slice(parts.from[0]!.lastIndexOf('@') + 1)) : null;
+  // All at once: the list look-ups and the history read do not depend on each other.
+  const [domains, addresses, history] = await Promise.all([
     cfg.lists.length > 0 ? checkDomains(deps, found.domains, cfg) : null,
     cfg.ipLists.length > 0 && found.ipLinks.length > 0 ? checkLinkAddresses(deps, found.ipLinks, { ...cfg, lists: cfg.ipLists, max: cfg.maxDomains }) : null,
+    deps.history ? historyResults(deps.history, historySubjects(meta, fromDomain)) : [],
   ]);
-  results.push(...(domains?.results ?? []), ...(addresses?.results ?? []));
-  results.push(...linkFlags(cfg, found.shorteners, found.ipLinks));
-  if (deps.history) {
-    const fromDomain = parts.from.length === 1 ? getDomain(parts.from[0]!.slice(parts.from[0]!.lastIndexOf('@') + 1)) : null;
-    results.push(...(await historyResults(deps.history, historySubjects(meta, fromDomain))));
-  }
+  results.push(...(domains?.results ?? []), ...(addresses?.results ?? []), ...linkFlags(cfg, found.shorteners, found.ipLinks), ...history);
   return [...results, ...thresholdDemand(cfg, results)];
 }

@@ -169,3 +169,15 @@ test('link addresses against IP lists: http://3232235777/ is 192.168.1.1, listed
   assert.equal(hit!.score, 10);
   assert.ok(!results.some((r) => r.reason.includes('for 127.0.0.1:') && r.outcome === 'fail'), '127.0.0.1 is not listed');
 });
+
+test('history moves the stage score: a new client, then one with a spam history', { skip }, async () => {
+  const { d } = deps({ content: { lists: [] } }, true);
+  const msg = () => record(plain('a@b.example', 'hello'), { client: { ip: '203.0.113.9', port: 1 } });
+  const score = (rs: Awaited<ReturnType<typeof checkReputation>>) => rs.reduce((s, r) => s + r.score, 0);
+  const first = await checkReputation(d, msg());
+  assert.equal(score(first), d.config.history.newSenderWeight);
+  for (let i = 0; i < 4; i++) await d.history!.record('ip:203.0.113.9', 'spam');
+  const later = await checkReputation(d, msg());
+  assert.equal(score(later), d.config.history.badRatioWeight);
+  assert.match(later.find((r) => r.check === 'reputation.history')!.reason, /4\.0 spam/);
+});
