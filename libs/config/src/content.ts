@@ -83,7 +83,10 @@ const ExternalTag = z.strictObject({
 
 const Policy = z.strictObject({
   /** Scores at or above each threshold take that action. */
-  thresholds: z.strictObject({ tag: z.number().default(6), quarantine: z.number().default(10), reject: z.number().default(15) }).prefault({}),
+  thresholds: z
+    .strictObject({ tag: z.number().default(6), quarantine: z.number().default(10), reject: z.number().default(15) })
+    .refine((t) => t.tag <= t.quarantine && t.quarantine <= t.reject, 'thresholds must satisfy tag <= quarantine <= reject')
+    .prefault({}),
   /** Overrides per recipient domain, and per recipient address (the address wins). */
   domains: z.record(z.string(), Thresholds).default({}),
   recipients: z.record(z.string(), Thresholds).default({}),

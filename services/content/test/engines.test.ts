@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { contentStep, createScanner } from '../src/index.js';
-import { ClamdClient, parseAnswer } from '../src/engines/clamd.js';
+import { ClamdClient, ClamdSizeLimitError, parseAnswer } from '../src/engines/clamd.js';
+import { antivirusCheck } from '../src/checks/engines.js';
 import { buildMessage, buildZip, contentConfig, EICAR, GTUBE, record, type MessageSpec } from './fixtures.js';
 
 /** The real clamd and rspamd that test/infra/{clamav,rspamd}.sh start (scripts/test.sh exports where). */
@@ -57,8 +58,19 @@ describe('ClamAV through clamd (real daemon, local EICAR signature)', () => {
     assert.match(d.meta.verdict?.reason ?? '', /^held \(outgoing\): virus found: Portcullis\.Test\.EICAR/);
   });
 
+  it("follows onTooLarge when clamd refuses a stream longer than its StreamMaxLength (30M in the test daemon)", async () => {
+    const big = Buffer.alloc(31 * 1024 * 1024, 65);
+    await assert.rejects(new ClamdClient({ address: CLAMD, timeoutMs: 10_000, poolSize: 1 }).scan(big), ClamdSizeLimitError);
+    const lax = contentConfig({ antivirus: { enabled: true, address: CLAMD, maxBytes: 64 * 1024 * 1024, onTooLarge: 'skip' } });
+    const check = antivirusCheck(new ClamdClient(lax.content.antivirus));
+    const ctx = { meta: record(big).meta, raw: big, parsed: { from: [], replyTo: [], subject: '', html: '', text: '', parts: [] }, config: lax.content, localDomains: [], outbound: false, now: new Date() };
+    const [r] = await check(ctx);
+    assert.deepEqual([r?.outcome, r?.reason, r?.action], ['skip', "antivirus skipped: message longer than clamd's StreamMaxLength", undefined]);
+  });
+
   it('turns clamd error answers into errors, never a clean result', () => {
-    assert.throws(() => parseAnswer('INSTREAM size limit exceeded. ERROR'), /clamd: INSTREAM size limit exceeded\./);
+    assert.throws(() => parseAnswer('INSTREAM size limit exceeded. ERROR'), ClamdSizeLimitError);
+    assert.throws(() => parseAnswer('UNKNOWN COMMAND'), /clamd: UNKNOWN COMMAND/);
     assert.throws(() => parseAnswer(''), /empty answer/);
     assert.deepEqual(parseAnswer('stream: OK'), { kind: 'clean' });
   });

@@ -1,5 +1,5 @@
 import { demand, result, type CheckResult } from '@portcullis/contract';
-import type { ClamdClient } from '../engines/clamd.js';
+import { ClamdSizeLimitError, type ClamdClient } from '../engines/clamd.js';
 import { envelopeHeaders, type RspamdClient } from '../engines/rspamd.js';
 import type { ContentCheck, ScanContext } from './context.js';
 
@@ -22,6 +22,8 @@ export function antivirusCheck(clamd: ClamdClient | undefined): ContentCheck {
       if (answer.kind === 'clean') return [result('content', 'content.antivirus', 'pass', 'no virus found', 0, ctx.now)];
       return [demand(result('content', 'content.antivirus', 'fail', `virus found: ${answer.signature}`, 0, ctx.now), 'reject', '5.7.1')];
     } catch (e) {
+      // maxBytes set above clamd's StreamMaxLength: a size problem, not an outage (else it would tempfail for ever).
+      if (e instanceof ClamdSizeLimitError) return [unavailable(ctx, 'content.antivirus', 'antivirus', av.onTooLarge, e.message)];
       return [unavailable(ctx, 'content.antivirus', 'antivirus', av.onFailure, message(e))];
     }
   };

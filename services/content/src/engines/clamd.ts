@@ -1,6 +1,13 @@
 import { connect, type Socket } from 'node:net';
 import { SlotPool } from './slots.js';
 
+/** clamd refused the stream as longer than its StreamMaxLength. */
+export class ClamdSizeLimitError extends Error {
+  constructor() {
+    super("message longer than clamd's StreamMaxLength");
+  }
+}
+
 export type ClamdAnswer = { kind: 'clean' } | { kind: 'infected'; signature: string };
 
 export interface ClamdOptions {
@@ -93,5 +100,6 @@ export function parseAnswer(answer: string): ClamdAnswer {
   if (body === 'OK') return { kind: 'clean' };
   const found = /^(.+) FOUND$/.exec(body);
   if (found) return { kind: 'infected', signature: found[1]!.trim() };
+  if (/size limit exceeded/i.test(body)) throw new ClamdSizeLimitError();
   throw new Error(`clamd: ${body.replace(/\s*ERROR$/, '') || 'empty answer'}`);
 }
