@@ -6,6 +6,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { hashPassword } from '@portcullis/edge';
+import { makeCertificate } from '../support/certs.js';
 import { MailboxSink } from '../support/sink.js';
 import { freePort, GatewayProcess } from '../support/gateway.js';
 import { makeMessage, sendRaw } from '../support/smtp.js';
@@ -21,15 +27,25 @@ describe('content scanners in the SMTP session (real clamd and rspamd)', { timeo
   const sink = new MailboxSink();
   let gw: GatewayProcess;
   let port: number;
+  let submission: number;
 
   before(async () => {
     await sink.start();
-    port = await freePort();
-    const extra = `content:
+    [port, submission] = [await freePort(), await freePort()];
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-content-'));
+    const cert = makeCertificate(dir, ['mx.test.portcullis']);
+    const users = join(dir, 'users.yaml');
+    writeFileSync(users, `users:\n  - username: alice@example.test\n    password: "${await hashPassword('correct horse')}"\n    addresses: [alice@example.test]\n`);
+    const extra = `tls:
+  certificates: [{ certFile: ${cert.certFile}, keyFile: ${cert.keyFile} }]
+auth:
+  source: file
+  file: { path: ${users} }
+content:
   antivirus: { enabled: true, address: "${CLAMD}", timeoutMs: 2000, onFailure: tempfail }
   antispam: { enabled: true, url: "${RSPAMD}", timeoutMs: 2000, onFailure: skip }
 `;
-    gw = new GatewayProcess('content', { services: ['all'], smtpPort: port, httpPort: await freePort(), downstreamPort: sink.port, distributed: false, verdictTimeoutMs: 8000, extra });
+    gw = new GatewayProcess('content', { services: ['all'], smtpPort: port, submissionPort: submission, httpPort: await freePort(), downstreamPort: sink.port, distributed: false, verdictTimeoutMs: 8000, extra });
     await gw.start();
   });
 
@@ -60,6 +76,21 @@ describe('content scanners in the SMTP session (real clamd and rspamd)', { timeo
     const r = await sendRaw(port, makeMessage(`clean ${Date.now()}`));
     assert.equal(r.code, 250, r.response);
     await waitFor('delivery', () => sink.find(r.messageId!)[0]);
+  });
+
+  it('holds infected and spammy outgoing mail of an authenticated user: accepted, never sent', async () => {
+    const send = (raw: Buffer) =>
+      nodemailer
+        .createTransport({ host: '127.0.0.1', port: submission, requireTLS: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.test', pass: 'correct horse' } })
+        .sendMail({ envelope: { from: 'alice@example.test', to: ['postmaster@example.test'] }, raw: raw.toString('latin1').replace('From: Sender <sender@sender.test>', 'From: Alice <alice@example.test>') });
+    const infected = await send(eicarMessage(`outgoing eicar ${Date.now()}`));
+    const spammy = await send(makeMessage(`outgoing gtube ${Date.now()}`, [GTUBE]));
+    const ids = [infected, spammy].map((i) => /queued as ([0-9A-Z]{26})/.exec(i.response)?.[1]);
+    assert.ok(ids[0] && ids[1], `${infected.response} / ${spammy.response}`);
+    await waitFor('both held', async () => /portcullis_content_verdicts_total\{action="quarantine",direction="outbound"\} 2/.test(await gw.metrics()));
+    const clean = await sendRaw(port, makeMessage(`after outgoing ${Date.now()}`));
+    await waitFor('the next message delivered', () => sink.find(clean.messageId!)[0]);
+    assert.deepEqual(ids.map((id) => sink.find(id!).length), [0, 0], 'neither held message reached the mailbox server');
   });
 
   it('answers 451 4.3.0 while clamd is stopped, and accepts again once it is back', async () => {

@@ -41,7 +41,7 @@ export function decideMessage(meta: MailMeta, now: Date = new Date(), options: D
     const enhancedCode = demand.enhancedCode ?? (demand.action === 'tempfail' ? '4.7.0' : '5.7.1');
     return { verdict: verdict(demand.action, demand.reason, demand.check, { score, now, enhancedCode }), marking: {} };
   }
-  const why = (limit: string, value: number): string => `score ${score} reached the ${limit} threshold ${value}${contributors(meta.results)}`;
+  const why = (limit: string, value: number): string => bounded(`score ${score} reached the ${limit} threshold ${value}${contributors(meta.results)}`);
   if (outbound) {
     if (score >= policy.outbound.hold) return { verdict: verdict('quarantine', `held (outgoing): ${why('hold', policy.outbound.hold)}`, 'content.verdict', { score, now }), marking: {} };
     return { verdict: verdict('deliver', summary(meta.results, score), 'content.verdict', { score, now }), marking: {} };
@@ -72,6 +72,12 @@ function summary(results: CheckResult[], score: number): string {
 function contributors(results: CheckResult[]): string {
   const top = results.filter((r) => r.score > 0).sort((a, b) => b.score - a.score).slice(0, 3);
   return top.length ? ` (${top.map((r) => `${r.check} +${round(r.score)}: ${r.reason}`).join('; ')})` : '';
+}
+
+/** The reason is also the SMTP reply text: it must fit one reply line (RFC 5321: 512 octets with the code). */
+const MAX_REASON = 400;
+function bounded(reason: string): string {
+  return reason.length <= MAX_REASON ? reason : `${reason.slice(0, MAX_REASON - 3)}...`;
 }
 
 function strongestDemand(results: CheckResult[]): CheckResult | undefined {

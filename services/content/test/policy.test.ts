@@ -82,3 +82,11 @@ test('marking rewrites only the header section: our headers first, forged ones r
   const clean = Buffer.from('Subject: hi\r\n\r\nbody\r\n');
   assert.equal(applyMarking(clean, {}, 0), clean, 'nothing to do: the same buffer');
 });
+
+test('a long reason is cut to fit one SMTP reply line', () => {
+  const long = result('content', 'content.antispam', 'fail', 'x'.repeat(1000), 20, now);
+  const v = decideMessage(meta([long]), now, { policy }).verdict;
+  assert.equal(v.action, 'reject');
+  assert.equal(v.reason.length, 'message looks like spam: '.length + 400);
+  assert.ok(v.reason.endsWith('...'));
+});
