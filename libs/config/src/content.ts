@@ -79,6 +79,8 @@ const Thresholds = z.strictObject({
 const ExternalTag = z.strictObject({
   header: z.boolean().default(true),
   subjectPrefix: z.string().max(40).optional(),
+  /** Text shown above the message, as its first MIME part. */
+  banner: z.string().min(1).max(2000).optional(),
 });
 
 const Policy = z.strictObject({

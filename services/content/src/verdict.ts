@@ -7,7 +7,7 @@ const STRENGTH = { reject: 3, tempfail: 2, quarantine: 1 } as const;
 /** How a delivered message is to be marked (X-Spam-* headers, subject prefixes). */
 export interface Marking {
   spam?: { score: number; prefix: string };
-  external?: { header: boolean; subjectPrefix?: string };
+  external?: { header: boolean; subjectPrefix?: string; banner?: string };
 }
 
 export interface Decision {

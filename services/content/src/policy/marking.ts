@@ -1,4 +1,5 @@
 import type { Marking } from '../verdict.js';
+import { withBanner } from './banner.js';
 
 const OUR_HEADERS = /^(x-spam-flag|x-spam-score|x-spam-status|x-portcullis-external):/i;
 
@@ -9,7 +10,7 @@ function headerEnd(raw: Buffer): number {
 }
 
 /** Header fields of the section, each with its folded continuation lines. */
-function fields(section: string): string[] {
+export function headerFields(section: string): string[] {
   const out: string[] = [];
   for (const line of section.split(/(?<=\r\n)/)) {
     if (/^[ \t]/.test(line) && out.length) out[out.length - 1] += line;
@@ -20,6 +21,7 @@ function fields(section: string): string[] {
 
 /**
  * The message as delivered: headers of ours (X-Spam-*, X-Portcullis-External) at the top,
+ * the external-mail banner as a first MIME part when one is configured,
  * the same headers from the sender removed (so nobody can forge them), subject prefixes
  * added once. Only the header section is rewritten (as latin1, byte for byte); the body is
  * untouched. A subject change breaks a DKIM signature over Subject, which is why tagging
@@ -29,16 +31,18 @@ export function applyMarking(raw: Buffer, marking: Marking, score: number): Buff
   const end = headerEnd(raw);
   if (end < 0) return raw;
   const section = raw.subarray(0, end).toString('latin1');
-  const list = fields(section);
+  const list = headerFields(section);
   const forged = list.some((f) => OUR_HEADERS.test(f));
   const prefixes = [marking.external?.subjectPrefix, marking.spam?.prefix].filter((p): p is string => !!p);
-  if (!forged && !marking.spam && !marking.external?.header && prefixes.length === 0) return raw;
+  const banner = marking.external?.banner;
+  if (!forged && !marking.spam && !marking.external?.header && prefixes.length === 0 && !banner) return raw;
   const added: string[] = [];
   if (marking.spam) added.push('X-Spam-Flag: YES\r\n', `X-Spam-Score: ${score}\r\n`, `X-Spam-Status: Yes, score=${score}\r\n`);
   if (marking.external?.header) added.push('X-Portcullis-External: yes\r\n');
   let kept = list.filter((f) => !OUR_HEADERS.test(f));
   if (prefixes.length) kept = withSubjectPrefix(kept, prefixes.join(' '));
-  return Buffer.concat([Buffer.from(added.join('') + kept.join(''), 'latin1'), raw.subarray(end)]);
+  const marked = Buffer.concat([Buffer.from(added.join('') + kept.join(''), 'latin1'), raw.subarray(end)]);
+  return banner ? withBanner(marked, banner) : marked;
 }
 
 function withSubjectPrefix(list: string[], prefix: string): string[] {
