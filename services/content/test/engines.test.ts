@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { contentStep, createScanner } from '../src/index.js';
 import { ClamdClient, ClamdSizeLimitError, parseAnswer } from '../src/engines/clamd.js';
 import { antivirusCheck } from '../src/checks/engines.js';
-import { buildMessage, buildZip, contentConfig, EICAR, GTUBE, record, type MessageSpec } from './fixtures.js';
+import { buildExe, buildMacroDoc, buildMessage, buildZip, contentConfig, EICAR, GTUBE, record, type MessageSpec } from './fixtures.js';
 
 /** The real clamd and rspamd that test/infra/{clamav,rspamd}.sh start (scripts/test.sh exports where). */
 const CLAMD = process.env.PORTCULLIS_TEST_CLAMD || 'tcp://127.0.0.1:13310';
@@ -73,6 +73,32 @@ describe('ClamAV through clamd (real daemon, local EICAR signature)', () => {
     assert.throws(() => parseAnswer('UNKNOWN COMMAND'), /clamd: UNKNOWN COMMAND/);
     assert.throws(() => parseAnswer(''), /empty answer/);
     assert.deepEqual(parseAnswer('stream: OK'), { kind: 'clean' });
+  });
+});
+
+describe('both engines and our rules on the same messages', () => {
+  it('an .exe named .pdf and a macro document: clean to clamd and rspamd, refused or held by our rules', async () => {
+    const exe = await decided({ files: [{ filename: 'invoice.pdf', contentType: 'application/pdf', content: buildExe() }] });
+    assert.deepEqual([check(exe, 'content.antivirus')?.outcome, check(exe, 'content.antispam')?.outcome === 'skip'], ['pass', false]);
+    assert.equal(exe.meta.verdict?.action, 'reject');
+    assert.match(exe.meta.verdict?.reason ?? '', /invoice\.pdf is really a blocked file type \(exe\)/);
+    const macro = await decided({ files: [{ filename: 'q4.doc', contentType: 'application/msword', content: buildMacroDoc() }] });
+    assert.equal(check(macro, 'content.antivirus')?.outcome, 'pass');
+    assert.equal(macro.meta.verdict?.action, 'quarantine');
+    assert.match(macro.meta.verdict?.reason ?? '', /q4\.doc is an Office document with macros/);
+  });
+
+  it('a phishing message: rspamd scores it, our rules add theirs, the reasons name both', async () => {
+    const d = await decided({
+      from: '"Example Support" <support@examp1e.test>',
+      replyTo: 'collect@far.example',
+      html: '<p>Your mailbox is full. <a href="https://collect.far.example/login">https://example.test/login</a></p>',
+    });
+    assert.equal(check(d, 'content.antispam')?.outcome === 'skip', false);
+    assert.ok(d.meta.results.some((r) => r.check === 'content.phishing.lookalike'));
+    assert.ok(d.meta.results.some((r) => r.check === 'content.phishing.link-mismatch'));
+    assert.notEqual(d.meta.verdict?.action, 'deliver', d.meta.verdict?.reason);
+    assert.match(d.meta.verdict?.reason ?? '', /content\.phishing\.lookalike \+8: From uses examp1e\.test, a look-alike of example\.test/);
   });
 });
 
