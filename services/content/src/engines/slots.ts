@@ -38,7 +38,8 @@ export class SlotPool {
         admit();
       };
       const timer = setTimeout(() => {
-        this.line.splice(this.line.indexOf(turn), 1);
+        const at = this.line.indexOf(turn);
+        if (at >= 0) this.line.splice(at, 1);
         refuse(new Error('engine busy: no free slot before the deadline'));
       }, deadlineMs);
       this.line.push(turn);
