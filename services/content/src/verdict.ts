@@ -36,10 +36,10 @@ export function decideMessage(meta: MailMeta, now: Date = new Date(), options: D
   const demand = strongestDemand(meta.results);
   if (demand?.action) {
     if (outbound && demand.action === 'reject' && demand.stage === 'content') {
-      return { verdict: verdict('quarantine', `held (outgoing): ${demand.reason}`, demand.check, { score, now }), marking: {} };
+      return { verdict: verdict('quarantine', bounded(`held (outgoing): ${demand.reason}`), demand.check, { score, now }), marking: {} };
     }
     const enhancedCode = demand.enhancedCode ?? (demand.action === 'tempfail' ? '4.7.0' : '5.7.1');
-    return { verdict: verdict(demand.action, demand.reason, demand.check, { score, now, enhancedCode }), marking: {} };
+    return { verdict: verdict(demand.action, bounded(demand.reason), demand.check, { score, now, enhancedCode }), marking: {} };
   }
   const why = (limit: string, value: number): string => bounded(`score ${score} reached the ${limit} threshold ${value}${contributors(meta.results)}`);
   if (outbound) {
@@ -74,10 +74,14 @@ function contributors(results: CheckResult[]): string {
   return top.length ? ` (${top.map((r) => `${r.check} +${round(r.score)}: ${r.reason}`).join('; ')})` : '';
 }
 
-/** The reason is also the SMTP reply text: it must fit one reply line (RFC 5321: 512 octets with the code). */
+/**
+ * The reason is also the SMTP reply text: one line (RFC 5321: 512 octets with the code), no
+ * control characters (a file name or display name from the message could carry a CR LF).
+ */
 const MAX_REASON = 400;
 function bounded(reason: string): string {
-  return reason.length <= MAX_REASON ? reason : `${reason.slice(0, MAX_REASON - 3)}...`;
+  const line = reason.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return line.length <= MAX_REASON ? line : `${line.slice(0, MAX_REASON - 3)}...`;
 }
 
 function strongestDemand(results: CheckResult[]): CheckResult | undefined {

@@ -105,3 +105,8 @@ test('an external banner comes first and the original message, plain or multipar
   assert.deepEqual(m.parts.map((x) => [x.filename, x.content.toString()]), [['a.pdf', '%PDF-1.4 x']]);
   assert.ok(marked.includes(withFile.subarray(withFile.indexOf('\r\n\r\n') + 4)), 'the original body is carried byte for byte');
 });
+
+test('a reason from the message (a file name) cannot break the reply line', () => {
+  const bad = demand(result('content', 'content.attachments', 'fail', 'attachment a\r\n250 OK\r\n.exe has a blocked file type'), 'reject', '5.7.1');
+  assert.equal(decideMessage(meta([bad]), now, { policy }).verdict.reason, 'attachment a 250 OK .exe has a blocked file type');
+});
