@@ -23,9 +23,13 @@ async function decided(spec: MessageSpec | Buffer, envelope = {}) {
 const check = (d: Awaited<ReturnType<typeof decided>>, name: string) => d.meta.results.find((r) => r.check === name);
 
 describe('ClamAV through clamd (real daemon, local EICAR signature)', () => {
-  it('answers PING over TCP and over the Unix socket', async () => {
-    assert.equal(await new ClamdClient({ address: CLAMD, timeoutMs: 2000, poolSize: 1 }).ping(), true);
-    assert.equal(await new ClamdClient({ address: CLAMD_SOCKET, timeoutMs: 2000, poolSize: 1 }).ping(), true);
+  it('answers PING and scans over TCP and over the Unix socket', async () => {
+    for (const address of [CLAMD, CLAMD_SOCKET]) {
+      const client = new ClamdClient({ address, timeoutMs: 5000, poolSize: 2 });
+      assert.equal(await client.ping(), true, address);
+      assert.deepEqual(await client.scan(EICAR), { kind: 'infected', signature: 'Portcullis.Test.EICAR.UNOFFICIAL' });
+      assert.deepEqual(await client.scan(Buffer.from('hello')), { kind: 'clean' });
+    }
   });
 
   it('rejects EICAR as an attachment with 5.7.1, naming the signature', async () => {
