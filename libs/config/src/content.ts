@@ -26,8 +26,6 @@ const Antivirus = z.strictObject({
 const Antispam = z.strictObject({
   enabled: z.boolean().default(false),
   url: z.url().default('http://127.0.0.1:11333'),
-  /** File holding the password sent as the Password header, when the worker asks for one (a mounted Secret). */
-  passwordFile: z.string().min(1).optional(),
   timeoutMs: z.number().int().min(100).max(300_000).default(15_000),
   maxBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
   concurrency: z.number().int().min(1).max(256).default(8),

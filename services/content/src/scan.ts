@@ -1,5 +1,5 @@
 import { demand, result, type CheckResult, type MailRecord } from '@portcullis/contract';
-import { readSecretFile, type Config } from '@portcullis/config';
+import type { Config } from '@portcullis/config';
 import { ClamdClient } from './engines/clamd.js';
 import { RspamdClient } from './engines/rspamd.js';
 import { parseMessage, type ParsedMessage } from './mime/parse.js';
@@ -31,8 +31,7 @@ const RULES: Array<[string, ContentCheck]> = [
 export function createScanner(config: Config, metrics?: ContentMetrics): Scanner {
   const c = config.content;
   const clamd = c.antivirus.enabled ? new ClamdClient(c.antivirus) : undefined;
-  const password = c.antispam.passwordFile ? readSecretFile(c.antispam.passwordFile, 'content.antispam.passwordFile') : undefined;
-  const rspamd = c.antispam.enabled ? new RspamdClient({ ...c.antispam, ...(password ? { password } : {}) }) : undefined;
+  const rspamd = c.antispam.enabled ? new RspamdClient(c.antispam) : undefined;
   const checks: Array<[string, ContentCheck]> = [['antivirus', antivirusCheck(clamd)], ['antispam', antispamCheck(rspamd)], ...RULES];
   const localDomains = config.domains.map((d) => d.name.toLowerCase());
   return {

@@ -16,7 +16,6 @@ export interface RspamdAnswer {
 
 export interface RspamdOptions {
   url: string;
-  password?: string;
   timeoutMs: number;
   concurrency: number;
 }
@@ -52,7 +51,7 @@ export class RspamdClient {
 
   private post(raw: Buffer, headers: Record<string, string | string[]>, timeoutMs: number): Promise<RspamdAnswer> {
     const url = new URL('/checkv2', this.options.url);
-    const all = { ...headers, 'Content-Length': String(raw.length), ...(this.options.password ? { Password: this.options.password } : {}) };
+    const all = { ...headers, 'Content-Length': String(raw.length) };
     return new Promise((resolve, reject) => {
       const req = request(url, { method: 'POST', headers: all, timeout: timeoutMs, signal: AbortSignal.timeout(Math.max(1, timeoutMs)) }, (res) => {
         const chunks: Buffer[] = [];
