@@ -14,6 +14,10 @@ export PORTCULLIS_TEST_REDIS=redis://127.0.0.1:$((16379 + offset))
 export PORTCULLIS_TEST_KAFKA=127.0.0.1:$((19092 + offset))
 # The test DNS server (test/infra/dns.sh); tests that need it fail rather than skip.
 export PORTCULLIS_TEST_DNS=127.0.0.1:$((15353 + offset))
+# The content scanners (test/infra/clamav.sh, test/infra/rspamd.sh).
+export PORTCULLIS_TEST_CLAMD=tcp://127.0.0.1:$((13310 + offset))
+export PORTCULLIS_TEST_CLAMD_SOCKET=unix:$root/.tools/run/clamav/clamd.sock
+export PORTCULLIS_TEST_RSPAMD=http://127.0.0.1:$((11333 + offset))
 node --test --test-concurrency=2 --test-timeout=120000 \
   'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'apps/*/dist/test/**/*.test.js'
 # One file at a time: these share the broker, and one of them stops it.

@@ -13,6 +13,7 @@ import { freePort, GatewayProcess, startDistributed } from '../support/gateway.j
 import { makeMessage } from '../support/smtp.js';
 import { waitFor } from '../support/wait.js';
 import { OtlpReceiver } from '../support/otlp-receiver.js';
+import { percentile } from '../support/stats.js';
 
 const total = Number(process.env.BENCH_MESSAGES ?? 3000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -31,10 +32,6 @@ function fourKiB(n: number): Buffer {
   const lines = Array.from({ length: 56 }, () => filler);
   const msg = makeMessage(`bench ${n}`, lines);
   return msg.subarray(0, Math.min(msg.length, 4096));
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function main() {

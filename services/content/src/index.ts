@@ -1,9 +1,12 @@
-import { Topics, type VerdictReply } from '@portcullis/contract';
+import { Topics, type MailRecord, type VerdictReply } from '@portcullis/contract';
 import { runStage, type Bus, type Subscription } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
 import type { SharedState } from '@portcullis/state';
 import type { Logger, Registry } from '@portcullis/telemetry';
-import { decide } from './verdict.js';
+import { decide, decideMessage } from './verdict.js';
+import { createScanner, type Scanner } from './scan.js';
+import { applyMarking } from './policy/marking.js';
+import { contentMetrics, type ContentMetrics } from './metrics.js';
 
 export interface ContentDeps {
   config: Config;
@@ -13,13 +16,29 @@ export interface ContentDeps {
   registry: Registry;
 }
 
-export { decide };
+export { decide, decideMessage, createScanner, applyMarking };
+export type { Scanner };
+
+/** Scan one record, decide, and return the decided record (the raw message marked when tagged). */
+export async function contentStep(scanner: Scanner, config: Config, record: MailRecord, metrics?: ContentMetrics): Promise<MailRecord> {
+  const { results, external } = await scanner.scan(record);
+  const meta = { ...record.meta, results: [...record.meta.results, ...results] };
+  const { verdict, marking } = decideMessage(meta, new Date(), { policy: config.content.policy, external });
+  const raw = verdict.action === 'deliver' ? applyMarking(record.raw, marking, verdict.score) : record.raw;
+  if (metrics) {
+    metrics.verdicts.inc({ action: marking.spam ? 'tag' : verdict.action, direction: meta.envelope.auth ? 'outbound' : 'inbound' });
+    for (const r of results) if (r.outcome !== 'pass' && r.outcome !== 'none') metrics.findings.inc({ check: r.check, outcome: r.outcome });
+  }
+  return { meta: { ...meta, size: raw.length, verdict }, raw };
+}
 
 /**
- * The content stage decides the verdict. The decided record is durable before
- * the edge is told, so a verdict the sender hears about is never lost.
+ * The content stage scans (ClamAV, rspamd, our rules) and decides the verdict. The decided
+ * record is durable before the edge is told, so a verdict the sender hears about is never lost.
  */
 export async function startContent(deps: ContentDeps): Promise<Subscription> {
+  const metrics = contentMetrics(deps.registry);
+  const scanner = createScanner(deps.config, metrics);
   return runStage(
     deps.bus,
     {
@@ -28,8 +47,9 @@ export async function startContent(deps: ContentDeps): Promise<Subscription> {
       from: Topics.reputationChecked,
       concurrency: deps.config.stages.concurrency,
       process: async (record) => {
-        const verdict = decide(record.meta);
-        const decided = { meta: { ...record.meta, verdict }, raw: record.raw };
+        const decided = await contentStep(scanner, deps.config, record, metrics);
+        const verdict = decided.meta.verdict!;
+        if (verdict.action !== 'deliver') deps.logger.info({ id: record.meta.id, action: verdict.action, by: verdict.decidedBy, reason: verdict.reason }, 'content verdict');
         const replyTo = record.meta.replyTo;
         return {
           outputs: [{ topic: Topics.decided, record: decided }],
