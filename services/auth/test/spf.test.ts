@@ -83,7 +83,7 @@ test('the whole verification has a deadline of its own: past it, 451 4.4.3', { s
   const hurried = authHarness({ timeoutMs: 100 });
   const t0 = Date.now();
   const { by } = await hurried.check(from('temp.spf.test'), { mailFrom: 'b@temp.spf.test' });
-  assert.ok(Date.now() - t0 < 250);
+  assert.ok(Date.now() - t0 < 1000, 'ends at its own deadline, not at the DNS timeouts');
   assert.equal(by['auth.spf']!.action, 'tempfail');
   assert.equal(by['auth.spf']!.enhancedCode, '4.4.3');
   assert.match(by['auth.spf']!.reason, /did not finish in 100 ms/);
