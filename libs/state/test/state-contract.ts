@@ -161,4 +161,13 @@ function contract(name: string, make: () => Promise<ContractSubject>): void {
     assert.equal(got.filter((r) => r === -1).length, 3);
     assert.equal(await state.leaseCount('k'), 3);
   });
+
+  t('lists: newest first, capped at maxLength, expire after the last push', async ({ state, advance }) => {
+    for (const v of ['a', 'b', 'c', 'd']) await state.listPush('l', v, 3, 1);
+    assert.deepEqual(await state.listRange('l', 10), ['d', 'c', 'b']);
+    assert.deepEqual(await state.listRange('l', 2), ['d', 'c']);
+    assert.deepEqual(await state.listRange('missing', 5), []);
+    await advance(1100);
+    assert.deepEqual(await state.listRange('l', 10), []);
+  });
 }
