@@ -30,7 +30,7 @@ export class MessageTraceWriter {
   }
 
   /** Records the summary (searchable fields and where the message stands) and, with index, its index entries. */
-  summary(s: TraceSummary, opts: { index?: boolean } = {}): void {
+  summary(s: TraceSummary, opts: { index?: boolean; skipIndex?: IndexField[] } = {}): void {
     this.run(async () => {
       const { state } = this.deps;
       await state.set(TraceKeys.summary(s.id), JSON.stringify(s), this.ttl);
@@ -39,7 +39,7 @@ export class MessageTraceWriter {
       const entries: [IndexField, string][] = [['from', s.from || '<>'], ['ip', s.clientIp], ...s.rcpt.map((r): [IndexField, string] => ['rcpt', r])];
       if (s.messageId) entries.push(['mid', s.messageId]);
       await Promise.all([
-        ...entries.map(([f, v]) => state.listPush(TraceKeys.index(f, v), s.id, max, this.ttl)),
+        ...entries.filter(([f]) => !opts.skipIndex?.includes(f)).map(([f, v]) => state.listPush(TraceKeys.index(f, v), s.id, max, this.ttl)),
         state.listPush(TraceKeys.hour(new Date(s.receivedAt)), s.id, max, this.ttl),
       ]);
     });

@@ -4,7 +4,8 @@ import type { SharedState } from '@portcullis/state';
 import { startChildSpan, endSpan, SpanKind, type Logger, type Span } from '@portcullis/telemetry';
 import { deliverToMaildir } from './maildir.js';
 import { routeRecipients } from './route.js';
-import type { RecipientOutcome, SmtpDelivery } from './smtp-delivery.js';
+import type { RecipientOutcome } from './smtp-delivery.js';
+import { sendToDestination, type SmtpGroupDeps } from './smtp-group.js';
 
 const DELIVERED_TTL_SECONDS = 7 * 24 * 3600;
 const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt.toLowerCase()}`;
@@ -16,7 +17,7 @@ const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt.toLow
  */
 export async function deliverMessage(
   /** The logger already carries the message id. */
-  deps: { config: Config; state: SharedState; smtp: SmtpDelivery; logger: Logger },
+  deps: SmtpGroupDeps & { config: Config; state: SharedState; logger: Logger },
   record: MailRecord,
   recipients: string[],
   parent: Span,
@@ -34,7 +35,12 @@ export async function deliverMessage(
       ...(route.kind === 'smtp' ? { 'server.address': route.downstream.host, 'server.port': route.downstream.port } : {}),
     });
     if (route.kind === 'smtp') {
-      results = await deps.smtp.send(route.downstream, meta.envelope.mailFrom, group, raw);
+      try {
+        results = await sendToDestination(deps, route.downstream, meta.envelope.mailFrom, group, raw);
+      } catch (err) {
+        endSpan(span, err);
+        throw err;
+      }
     } else {
       results = await Promise.all(
         group.map(async (r): Promise<RecipientOutcome> => {
