@@ -1,4 +1,5 @@
 import { simpleParser } from 'mailparser';
+import { convert } from 'html-to-text';
 
 export interface SafeView {
   headers: { name: string; value: string }[];
@@ -27,7 +28,8 @@ export function escapeControls(s: string): string {
 export async function safeView(raw: Buffer): Promise<SafeView> {
   const parsed = await simpleParser(raw, { skipHtmlToText: false, skipImageLinks: true, skipTextLinks: true });
   const headers = parsed.headerLines.slice(0, MAX_HEADERS).map((h) => ({ name: escapeControls(h.key), value: escapeControls(h.line.slice(h.line.indexOf(':') + 1).trim()) }));
-  const full = parsed.text ?? '';
+  // mailparser makes text of a lone HTML body, not of one inside multipart/mixed: do it here.
+  const full = parsed.text ?? (typeof parsed.html === 'string' ? convert(parsed.html, { selectors: [{ selector: 'img', format: 'skip' }, { selector: 'a', options: { ignoreHref: true } }] }) : '');
   return {
     headers,
     text: escapeControls(full.slice(0, MAX_TEXT)),
