@@ -3,10 +3,6 @@ import type { SharedState } from '@portcullis/state';
 import type { Logger } from '@portcullis/telemetry';
 import type { RecipientOutcome } from './smtp-delivery.js';
 
-export class CircuitOpenError extends Error {
-  override readonly name = 'CircuitOpenError';
-}
-
 /** A reply that says nothing about the recipient but that the server is not there (or going away). */
 export function isConnectionFailure(results: RecipientOutcome[]): boolean {
   return results.length > 0 && results.every((r) => r.status === 'temporary' && (r.code === undefined || r.code === 421));

@@ -35,12 +35,7 @@ export async function deliverMessage(
       ...(route.kind === 'smtp' ? { 'server.address': route.downstream.host, 'server.port': route.downstream.port } : {}),
     });
     if (route.kind === 'smtp') {
-      try {
-        results = await sendToDestination(deps, route.downstream, meta.envelope.mailFrom, group, raw);
-      } catch (err) {
-        endSpan(span, err);
-        throw err;
-      }
+      results = await sendToDestination(deps, route.downstream, meta.envelope.mailFrom, group, raw);
     } else {
       results = await Promise.all(
         group.map(async (r): Promise<RecipientOutcome> => {

@@ -48,7 +48,7 @@ export class RelayTrace {
   outcomes(id: string, results: RecipientOutcome[]): void {
     this.writer.events(
       id,
-      results.map((r) => ({ at: new Date().toISOString(), stage: 'relay', event: r.status === 'delivered' ? 'delivered' : `${r.status} failure`, outcome: r.status === 'delivered' ? '250' : String(r.code ?? 'none'), detail: r.response, recipient: r.recipient })),
+      results.map((r) => ({ at: new Date().toISOString(), stage: 'relay', event: r.status === 'delivered' ? 'delivered' : r.status === 'temporary' && r.circuitOpen ? 'held (circuit open)' : `${r.status} failure`, outcome: r.status === 'delivered' ? '250' : String(r.code ?? 'none'), detail: r.response, recipient: r.recipient })),
     );
   }
 }

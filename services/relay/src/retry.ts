@@ -18,8 +18,9 @@ export function nextAttempt(
 ): { meta: MailMeta; notBefore: number; topic: RetryTierTopic } | null {
   const temporary = results.filter((r) => r.status === 'temporary');
   if (temporary.length === 0) return null;
-  const attempt = (meta.delivery?.attempt ?? 0) + 1;
-  const tier = Math.min(attempt - 1, delaysSeconds.length - 1, RetryTierTopics.length - 1);
+  // Recipients held by an open circuit were not tried: that does not count as an attempt.
+  const attempt = (meta.delivery?.attempt ?? 0) + (temporary.every((t) => t.status === 'temporary' && t.circuitOpen) ? 0 : 1);
+  const tier = Math.max(0, Math.min(attempt - 1, delaysSeconds.length - 1, RetryTierTopics.length - 1));
   const notBefore = now.getTime() + delaysSeconds[tier]! * 1000;
   const last = temporary[0]!;
   const delayNotified = extra.delayNotified ?? meta.delivery?.delayNotified;

@@ -3,7 +3,7 @@ import type { DownstreamConfig } from '@portcullis/config';
 
 export type RecipientOutcome =
   | { recipient: string; status: 'delivered'; response: string }
-  | { recipient: string; status: 'temporary' | 'permanent'; code?: number; response: string };
+  | { recipient: string; status: 'temporary' | 'permanent'; code?: number; response: string; /** Not tried: the destination's circuit is open. */ circuitOpen?: true };
 
 interface NodemailerError extends Error {
   code?: string;

@@ -1,6 +1,6 @@
 import type { DownstreamConfig } from '@portcullis/config';
 import type { Capabilities } from './capabilities.js';
-import { CircuitOpenError, type CircuitBreaker } from './circuit.js';
+import type { CircuitBreaker } from './circuit.js';
 import { downgradeTo7bit, extensionNeeds } from './eight-bit.js';
 import type { RecipientOutcome, SmtpDelivery } from './smtp-delivery.js';
 
@@ -18,11 +18,15 @@ const refuseAll = (recipients: string[], code: number, response: string): Recipi
  * its circuit breaker, and only in a form the destination said it takes: a
  * UTF-8 address needs SMTPUTF8 (else bounced, RFC 6531 3.2), an 8-bit body
  * needs 8BITMIME (else converted to quoted-printable, or bounced when it
- * cannot be, RFC 6152 3). Throws CircuitOpenError while the circuit is open.
+ * cannot be, RFC 6152 3). While the circuit is open nothing is tried: the
+ * recipients come back temporary and marked circuitOpen (the attempt is not
+ * counted against them).
  */
 export async function sendToDestination(deps: SmtpGroupDeps, d: DownstreamConfig, from: string, recipients: string[], raw: Buffer): Promise<RecipientOutcome[]> {
   const destination = `${d.host}:${d.port}`;
-  if (!(await deps.breaker.admit(destination))) throw new CircuitOpenError(`circuit open for ${destination}: delivery paused`);
+  if (!(await deps.breaker.admit(destination))) {
+    return recipients.map((recipient) => ({ recipient, status: 'temporary', response: `circuit open for ${destination}: delivery paused`, circuitOpen: true }));
+  }
   const needs = extensionNeeds(from, recipients, raw);
   let body = raw;
   let eightBit = false;

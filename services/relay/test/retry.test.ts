@@ -84,3 +84,13 @@ test('past the maximum age temporary failures give up; the delay notice comes on
   const next = nextAttempt(meta, mixed, delays, now, { delayNotified: true });
   assert.equal(next?.meta.delivery?.delayNotified, true);
 });
+
+test('recipients held by an open circuit do not spend an attempt', () => {
+  const held: RecipientOutcome[] = [{ recipient: 'b@example.test', status: 'temporary', response: 'circuit open', circuitOpen: true }];
+  const first = nextAttempt(decided(), held, delays, now);
+  assert.equal(first?.meta.delivery?.attempt, 0);
+  assert.equal(first?.topic, RetryTierTopics[0]);
+  const later = nextAttempt(decided({ attempt: 2, firstAttemptAt: now.toISOString(), notBefore: now.toISOString(), pending: ['b@example.test'] }), held, delays, now);
+  assert.equal(later?.meta.delivery?.attempt, 2);
+  assert.equal(later?.topic, RetryTierTopics[1], 'waits in the tier of the attempt it is at');
+});
