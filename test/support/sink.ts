@@ -28,7 +28,7 @@ export interface SinkOptions {
   /** Decides replies per step; undefined means the normal answer. */
   script?: (step: ScriptStep) => ScriptedAnswer;
   /** Wait this long before answering the end of DATA. */
-  dataDelayMs?: number;
+  dataDelayMs?: number | (() => number);
   /** Do not advertise 8BITMIME / SMTPUTF8. */
   hide8bit?: boolean;
   hideSmtputf8?: boolean;
@@ -48,6 +48,7 @@ export class MailboxSink {
   readonly rcptLog: { address: string; at: number; code: number }[] = [];
   connections = 0;
   private readonly attempts = new Map<string, number>();
+  private readonly closed = new Set<string>();
   private server: SMTPServer;
   port = 0;
 
@@ -79,6 +80,9 @@ export class MailboxSink {
       size: 64 * 1024 * 1024,
       // Stopping must not wait for a relay's idle pooled connections.
       closeTimeout: 200,
+      onClose: (session) => {
+        this.closed.add(session.id);
+      },
       onConnect: (session, cb) => {
         this.connections++;
         if (!answer({ phase: 'connect', attempt: count('connect'), recipients: [] }, session, cb)) cb();
@@ -103,13 +107,14 @@ export class MailboxSink {
           const finish = () => {
             if (answer({ phase: 'data', attempt: count(`data:${recipients.join(',')}`), recipients }, session, cb)) return;
             const socket = this.socketOf(session);
-            if (!socket || socket.destroyed) return cb(new Error('connection gone'));
+            if (!socket || socket.destroyed || !(socket as { writable?: boolean }).writable || this.closed.has(session.id)) return cb(new Error('connection gone'));
             const from = session.envelope.mailFrom;
             const body = from ? (from.args as Record<string, string> | false || {}).BODY : undefined;
             this.messages.push({ from: from ? from.address : '', to: recipients, raw: Buffer.concat(chunks), at: Date.now(), ...(body ? { body } : {}) });
             cb();
           };
-          if (o.dataDelayMs) setTimeout(finish, o.dataDelayMs);
+          const delay = typeof o.dataDelayMs === 'function' ? o.dataDelayMs() : o.dataDelayMs;
+          if (delay) setTimeout(finish, delay);
           else finish();
         });
       },

@@ -27,6 +27,7 @@ export async function deliverMessage(
   const outcomes: RecipientOutcome[] = [];
   const todo: string[] = [];
   recipients.forEach((r, i) => (done[i] ? outcomes.push({ recipient: r, status: 'delivered', response: 'already delivered' }) : todo.push(r)));
+  if (outcomes.length) deps.logger.info({ recipients: outcomes.length }, 'already delivered (record read again): not sent twice');
 
   for (const { route, recipients: group } of routeRecipients(deps.config, todo).values()) {
     let results: RecipientOutcome[];

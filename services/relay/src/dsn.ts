@@ -31,6 +31,10 @@ export function statusOf(reply: string, fallback: string): string {
 /** DSN fields are ASCII lines: anything else (and line breaks a server put in its reply) is replaced. */
 const field = (s: string) => s.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').slice(0, 900);
 
+/** RFC 6533 3: a non-ASCII address in message/delivery-status as utf-8-addr-xtext (\x{HEX} escapes). */
+const addressField = (a: string) =>
+  /[^\x20-\x7e]/.test(a) ? `utf-8; ${[...a.replace(/[\r\n]/g, '')].map((c) => (/[\x21-\x7e]/.test(c) && c !== '\\' && c !== '+' && c !== '=' ? c : `\\x{${c.codePointAt(0)!.toString(16).toUpperCase()}}`)).join('')}` : `rfc822; ${a}`;
+
 const isAscii = (b: Buffer) => !b.some((c) => c > 0x7e || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d));
 
 /**
@@ -51,7 +55,7 @@ export function buildDsn(input: DsnInput): Buffer {
   const perRecipient = input.recipients
     .map((r) =>
       [
-        `Final-Recipient: rfc822; ${field(r.recipient)}`,
+        `Final-Recipient: ${addressField(r.recipient)}`,
         `Action: ${r.action}`,
         `Status: ${r.status}`,
         ...(r.remoteMta ? [`Remote-MTA: dns; ${field(r.remoteMta)}`] : []),

@@ -34,6 +34,11 @@ test('a DSN is an RFC 3464 multipart/report with the status per recipient and th
   assert.equal(parsed.inReplyTo, '<m1@example.net>');
 });
 
+test('a non-ASCII recipient is written as RFC 6533 utf-8-addr-xtext', () => {
+  const raw = buildDsn({ reportingMta: 'mx', to: 'a@example.net', arrivalDate: new Date(), originalHeaders: Buffer.from('Subject: x\r\n'), recipients: [{ recipient: 'jörg@example.test', action: 'failed', status: '5.6.7', diagnostic: 'no' }], now: new Date() });
+  assert.match(raw.toString('latin1'), /^Final-Recipient: utf-8; j\\x\{F6\}rg@example\.test\r$/m);
+});
+
 test('the status comes from the reply, else the class default', () => {
   assert.equal(statusOf('550 5.1.1 User unknown', '5.0.0'), '5.1.1');
   assert.equal(statusOf('550 no such user', '5.0.0'), '5.0.0');
