@@ -291,19 +291,19 @@ export class KafkaBus implements Bus {
     try {
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: false });
-      const found = new Promise<InRecord | null>((resolve) => {
-        timer = setTimeout(() => resolve(null), timeoutMs);
-        void consumer.run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            if (batch.partition !== partition || batch.messages.length === 0) return;
-            const m = batch.messages.find((x) => x.offset === offset);
-            if (m) resolve(toInRecord(topic, partition, m));
-            else if (BigInt(batch.messages[0]!.offset) > BigInt(offset)) resolve(null);
-          },
-        });
+      let resolve!: (r: InRecord | null) => void;
+      const found = new Promise<InRecord | null>((r) => (resolve = r));
+      timer = setTimeout(() => resolve(null), timeoutMs);
+      // run() resolves once the consumer is running (not when it stops); seek needs that.
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          if (batch.partition !== partition || batch.messages.length === 0) return;
+          const m = batch.messages.find((x) => x.offset === offset);
+          if (m) resolve(toInRecord(topic, partition, m));
+          else if (BigInt(batch.messages[0]!.offset) > BigInt(offset)) resolve(null);
+        },
       });
-      await new Promise((r) => setTimeout(r, 0));
       consumer.seek({ topic, partition, offset });
       return await found;
     } finally {

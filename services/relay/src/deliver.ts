@@ -7,7 +7,8 @@ import { routeRecipients } from './route.js';
 import type { RecipientOutcome } from './smtp-delivery.js';
 import { sendToDestination, type SmtpGroupDeps } from './smtp-group.js';
 
-const DELIVERED_TTL_SECONDS = 7 * 24 * 3600;
+/** Outlives every retry of a record (the maximum age is configurable, 5 days by default). */
+const deliveredTtl = (config: Config) => Math.max(7 * 24 * 3600, config.relay.maxAgeSeconds + 24 * 3600);
 const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt.toLowerCase()}`;
 
 /**
@@ -56,7 +57,7 @@ export async function deliverMessage(
     for (const o of results) {
       if (o.status === 'delivered') {
         // A failure here only risks a duplicate later, never a loss.
-        await deps.state.set(deliveredKey(meta.id, o.recipient), '1', DELIVERED_TTL_SECONDS).catch((err: Error) =>
+        await deps.state.set(deliveredKey(meta.id, o.recipient), '1', deliveredTtl(deps.config)).catch((err: Error) =>
           deps.logger.warn({ error: err.message }, 'could not record delivery'),
         );
       }
