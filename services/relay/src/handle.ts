@@ -35,7 +35,6 @@ export function relayHandler(deps: HandlerDeps) {
   const { config, trace } = deps;
   return async (record: MailRecord, span: Span): Promise<StageResult> => {
     const meta = record.meta as Decided;
-    const now = new Date();
     const firstSight = !meta.delivery;
     if (firstSight) trace.firstSeen(meta, record.raw);
     const decision = await gate(meta, deps.state);
@@ -45,7 +44,7 @@ export function relayHandler(deps: HandlerDeps) {
         mlog.info({ reason: decision.reason }, 'not delivered');
         deps.outcomes.inc({ status: 'dropped' }, meta.envelope.rcptTo.length);
         trace.event(meta.id, 'dropped', decision.reason);
-        trace.summary(meta, record.raw, decision.reason.includes('550') ? 'refused in session' : 'tempfailed in session');
+        trace.summary(meta, record.raw, /550|rejected/.test(decision.reason) ? 'refused in session' : 'tempfailed in session');
         return { outputs: [] };
       case 'wait':
         // Look again once the edge has certainly answered; the retry topic holds it meanwhile.
@@ -64,6 +63,8 @@ export function relayHandler(deps: HandlerDeps) {
     const results = await deliverMessage({ ...deps, logger: mlog }, record, pending, span);
     for (const r of results) deps.outcomes.inc({ status: r.status });
     trace.outcomes(meta.id, results);
+    // Delays count from the end of this attempt, not from its start.
+    const now = new Date();
 
     const outputs: StageOutput[] = [];
     const bounced: DsnRecipient[] = results.filter((r) => r.status === 'permanent').map((r) => dsnFor(r, 'failed', '5.0.0'));
