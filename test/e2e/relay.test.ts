@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -18,6 +18,7 @@ import { Topics, encodeMail, newMessageId, verdict } from '@portcullis/contract'
 import { MailboxSink, type ScriptStep } from '../support/sink.js';
 import { GatewayProcess, freePort, type GatewayOptions } from '../support/gateway.js';
 import { makeMessage, sendRaw, type SendResult } from '../support/smtp.js';
+import { sendRawData } from '../support/raw-smtp.js';
 import { CLI, KAFKA_BROKERS } from '../support/paths.js';
 import { waitFor } from '../support/wait.js';
 
@@ -142,6 +143,10 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     const found = await waitFor('the refusal in the trace', async () => (await admin('GET', `trace?rcpt=someone-${tag}@not-ours.test`)).body.messages[0], 10_000);
     assert.match(found.outcome, /^refused at RCPT: 550 5\./);
     assert.equal(dsnsFor(`null sender ${tag}`).length + dsnsFor(`someone-${tag}@not-ours.test`).length, 0);
+    const bare = await sendRawData(smtpPort, 'Subject: bare\r\n\r\nline one\nline two\r\n.\r\n', `bare-${tag}@example.test`);
+    assert.match(bare, /^550 5\.6\.0 /);
+    const atData = await waitFor('the DATA refusal in the trace', async () => (await admin('GET', `trace?rcpt=bare-${tag}@example.test`)).body.messages[0], 10_000);
+    assert.match(atData.outcome, /^refused at DATA: 550 5\.6\.0/);
   });
 
   it('a 421 and a dropped connection are retried and delivered', async () => {
@@ -181,6 +186,7 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     try {
       for (const r of [...first, held]) await waitFor(`delivery of ${r.messageId} after the circuit closed`, () => down.find(r.messageId!)[0], 60_000);
       for (const r of [...first, held]) assert.equal(down.find(r.messageId!).length, 1);
+      assert.match(readFileSync(relay.logPath, 'utf8'), /"msg":"circuit closed"/);
     } finally {
       await down.stop();
     }

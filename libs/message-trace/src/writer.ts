@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SharedState } from '@portcullis/state';
 import { Counter, type Logger, type Registry } from '@portcullis/telemetry';
 import { TraceKeys, type IndexField, type TraceEvent, type TraceSummary } from './keys.js';
@@ -45,10 +46,14 @@ export class MessageTraceWriter {
     });
   }
 
-  /** Appends events to a message's timeline. */
-  events(id: string, events: TraceEvent[]): void {
+  /** Appends events to a message's timeline; with once, only the first time (a record read again after a crash). */
+  events(id: string, events: TraceEvent[], opts: { once?: string } = {}): void {
     if (events.length === 0) return;
     this.run(async () => {
+      if (opts.once) {
+        const me = randomBytes(6).toString('hex');
+        if ((await this.deps.state.claim(`trace:once:${id}:${opts.once}`, me, this.ttl)) !== me) return;
+      }
       for (const e of events) await this.deps.state.listPush(TraceKeys.events(id), JSON.stringify(e), this.deps.options.maxEventsPerMessage, this.ttl);
     });
   }

@@ -20,6 +20,11 @@ test('a timeline is kept in time order, capped, and found by every index', async
   writer.events('M1', ['10:00:01', '10:00:02', '10:00:03', '10:00:04'].map((t, i) => ({ at: `2030-01-01T${t}.000Z`, stage: 'relay', event: `e${i}`, detail: '' })));
   await writer.flush();
 
+  const once = { at: '2030-01-01T10:00:00.500Z', stage: 'edge', event: 'accepted', detail: '' };
+  writer.events('M2', [once], { once: 'first' });
+  writer.events('M2', [once], { once: 'first' });
+  await writer.flush();
+  assert.equal((await reader.timeline('M2'))?.events.length, 1, 'once: written one time only');
   const t = await reader.timeline('M1');
   assert.deepEqual(t?.events.map((e) => e.event), ['e1', 'e2', 'e3'], 'oldest dropped beyond the cap, rest in order');
   assert.equal(t?.summary?.from, 'a@example.net');

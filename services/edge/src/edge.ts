@@ -285,6 +285,8 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         handleData(kind, limits, stream, session)
           .then((reply) => {
             metrics.replies.inc({ code: String(reply.code), outcome: reply.outcome, verdict: reply.verdict });
+            // Refused before a verdict (nothing stored): only the trace remembers it.
+            if (reply.code !== 250 && reply.verdict === 'none') recordRefusal('DATA', session, reply, undefined, reply.outcome);
             if (reply.code === 250) cb(null, reply.text); // smtp-server adds 2.6.0
             else cb(smtpError(reply));
           })

@@ -38,7 +38,7 @@ export class RelayTrace {
     ];
     if (meta.verdict) events.push({ at: meta.verdict.at, stage: 'content', event: 'verdict', outcome: meta.verdict.action, detail: `${meta.verdict.reason} (by ${meta.verdict.decidedBy}, score ${meta.verdict.score})` });
     this.summary(meta, raw, 'accepted', { index: true });
-    this.writer.events(meta.id, events);
+    this.writer.events(meta.id, events, { once: 'first-seen' });
   }
 
   event(id: string, event: string, detail: string, extra: Partial<TraceEvent> = {}): void {
