@@ -168,9 +168,12 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     assert.equal(l.body, undefined);
     assert.ok(![...l.raw].some((c) => c > 0x7f), 'nothing 8-bit reaches a server without 8BITMIME');
     assert.match(l.raw.toString(), /Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9 cr=C3=A8me/);
+    const bareLineEnding = /[^\r]\n|\r(?!\n)/;
+    for (const copy of [m, l]) assert.ok(!bareLineEnding.test(copy.raw.toString('latin1')), 'CRLF only on the wire');
     const utf8 = await send([`jörg-${tag}@legacy.test`], `utf8 ${tag}`);
     const dsn = await waitFor('SMTPUTF8 bounce', () => dsnsFor(`Final-Recipient: utf-8; j\\x{F6}rg-${tag}@legacy.test`)[0], 30_000);
     assert.match(dsn.raw.toString('latin1'), /Status: 5\.6\.7/);
+    assert.ok(!bareLineEnding.test(dsn.raw.toString('latin1')), 'a DSN is CRLF only');
     assert.equal(legacy.find(utf8.messageId!).length, 0);
   });
 
@@ -221,7 +224,9 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     assert.equal(listed[0].reason, 'spam score 12.5 over 10');
     assert.equal((await admin('GET', `quarantine?subject=held 1 ${tag}`)).body.messages[0].id, ids[1]);
     assert.equal((await admin('GET', `quarantine?reason=score 12.5&from=bad@spam.test&rcpt=q-${tag}@example.test`)).body.messages.length, 2);
+    const viewStart = performance.now();
     const view = await admin('GET', `quarantine/${ids[0]}`);
+    console.log(`# quarantine view (index lookup + Kafka fetch by offset): ${Math.round(performance.now() - viewStart)} ms`);
     assert.equal(view.status, 200);
     assert.match(view.body.message.text, /Buy/);
     assert.doesNotMatch(JSON.stringify(view.body.message), /<script|alert\(1\)/);
