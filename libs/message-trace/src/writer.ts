@@ -54,7 +54,7 @@ export class MessageTraceWriter {
         const me = randomBytes(6).toString('hex');
         if ((await this.deps.state.claim(`trace:once:${id}:${opts.once}`, me, this.ttl)) !== me) return;
       }
-      for (const e of events) await this.deps.state.listPush(TraceKeys.events(id), JSON.stringify(e), this.deps.options.maxEventsPerMessage, this.ttl);
+      await this.deps.state.listPush(TraceKeys.events(id), events.map((e) => JSON.stringify(e)), this.deps.options.maxEventsPerMessage, this.ttl);
     });
   }
 

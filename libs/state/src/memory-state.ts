@@ -81,11 +81,13 @@ export class MemoryState implements SharedState {
     return expires === undefined ? null : Math.ceil((expires - this.now()) / 1000);
   }
 
-  async listPush(key: string, value: string, maxLength: number, ttlSeconds: number): Promise<void> {
+  async listPush(key: string, value: string | readonly string[], maxLength: number, ttlSeconds: number): Promise<void> {
+    const values = typeof value === 'string' ? [value] : value;
+    if (values.length === 0) return;
     const items = this.liveList(key) ?? [];
     this.lists.delete(key);
     while (this.lists.size >= this.opts.maxEntries) this.lists.delete(this.lists.keys().next().value as string);
-    items.unshift(value);
+    for (const v of values) items.unshift(v);
     items.length = Math.min(items.length, Math.max(1, maxLength));
     this.lists.set(key, { items, expires: this.now() + ttlSeconds * 1000 });
   }

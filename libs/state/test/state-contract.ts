@@ -167,6 +167,8 @@ function contract(name: string, make: () => Promise<ContractSubject>): void {
     assert.deepEqual(await state.listRange('l', 10), ['d', 'c', 'b']);
     assert.deepEqual(await state.listRange('l', 2), ['d', 'c']);
     assert.deepEqual(await state.listRange('missing', 5), []);
+    await state.listPush('m', ['x', 'y', 'z'], 2, 60);
+    assert.deepEqual(await state.listRange('m', 10), ['z', 'y'], 'several values: the last pushed is first');
     await advance(1100);
     assert.deepEqual(await state.listRange('l', 10), []);
   });
