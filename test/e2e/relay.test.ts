@@ -108,6 +108,7 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     assert.deepEqual(tries.map((t) => t.code), [451, 451, 250]);
     assert.ok(tries[1]!.at - tries[0]!.at >= 900, `first retry after ${tries[1]!.at - tries[0]!.at} ms, schedule says 1 s`);
     assert.ok(tries[2]!.at - tries[1]!.at >= 1900, `second retry after ${tries[2]!.at - tries[1]!.at} ms, schedule says 2 s`);
+    assert.ok(tries[1]!.at - tries[0]!.at < 4000 && tries[2]!.at - tries[1]!.at < 5000, 'and not much later either');
     const t = await timeline(r.messageId!, (ev) => ev.some((e) => e.event === 'delivered'));
     const names = t.events.map((e: { event: string }) => e.event);
     for (const step of ['accepted', 'verdict', 'temporary failure', 'retry scheduled', 'delivered']) assert.ok(names.includes(step), `${step} in ${names}`);
