@@ -47,6 +47,12 @@ export class MailboxSink {
   /** Every RCPT the server saw: address, when, and the code it answered. */
   readonly rcptLog: { address: string; at: number; code: number }[] = [];
   connections = 0;
+  /** Messages whose DATA is in and whose reply is not yet given (dataDelayMs). */
+  pendingData = 0;
+  /** When the last 250 to DATA was given (epoch ms). */
+  lastReplyAt = 0;
+  /** While set, replies to DATA wait (the messages stay pending). */
+  holdReplies = false;
   private readonly attempts = new Map<string, number>();
   private readonly closed = new Set<string>();
   private server: SMTPServer;
@@ -104,13 +110,17 @@ export class MailboxSink {
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
           const recipients = session.envelope.rcptTo.map((r) => r.address);
-          const finish = () => {
+          this.pendingData++;
+          const finish = (): void => {
+            if (this.holdReplies) return void setTimeout(finish, 20);
+            this.pendingData--;
             if (answer({ phase: 'data', attempt: count(`data:${recipients.join(',')}`), recipients }, session, cb)) return;
             const socket = this.socketOf(session);
             if (!socket || socket.destroyed || !(socket as { writable?: boolean }).writable || this.closed.has(session.id)) return cb(new Error('connection gone'));
             const from = session.envelope.mailFrom;
             const body = from ? (from.args as Record<string, string> | false || {}).BODY : undefined;
             this.messages.push({ from: from ? from.address : '', to: recipients, raw: Buffer.concat(chunks), at: Date.now(), ...(body ? { body } : {}) });
+            this.lastReplyAt = Date.now();
             cb();
           };
           const delay = typeof o.dataDelayMs === 'function' ? o.dataDelayMs() : o.dataDelayMs;

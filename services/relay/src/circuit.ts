@@ -3,6 +3,9 @@ import type { SharedState } from '@portcullis/state';
 import type { Logger } from '@portcullis/telemetry';
 import type { RecipientOutcome } from './smtp-delivery.js';
 
+/** What a circuit is kept per: the mailbox server's address. */
+export const destinationOf = (d: { host: string; port: number }) => `${d.host}:${d.port}`;
+
 /** A reply that says nothing about the recipient but that the server is not there (or going away). */
 export function isConnectionFailure(results: RecipientOutcome[]): boolean {
   return results.length > 0 && results.every((r) => r.status === 'temporary' && (r.code === undefined || r.code === 421));

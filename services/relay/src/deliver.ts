@@ -6,6 +6,7 @@ import { deliverToMaildir } from './maildir.js';
 import { routeRecipients } from './route.js';
 import type { RecipientOutcome } from './smtp-delivery.js';
 import { sendToDestination, type SmtpGroupDeps } from './smtp-group.js';
+import { destinationOf } from './circuit.js';
 
 /** Outlives every retry of a record (the maximum age is configurable, 5 days by default). */
 const deliveredTtl = (config: Config) => Math.max(7 * 24 * 3600, config.relay.maxAgeSeconds + 24 * 3600);
@@ -50,17 +51,24 @@ export async function deliverMessage(
         }),
       );
     }
+    // First of all, before anything else can be interrupted: what the server has taken (a crash from
+    // here on re-reads the record, and these marks keep it from being sent twice).
+    await Promise.all(
+      results
+        .filter((o) => o.status === 'delivered')
+        .map((o) =>
+          deps.state.set(deliveredKey(meta.id, o.recipient), '1', deliveredTtl(deps.config)).catch((err: Error) =>
+            // A failure here only risks a duplicate later, never a loss.
+            deps.logger.warn({ error: err.message }, 'could not record delivery'),
+          ),
+        ),
+    );
+    if (route.kind === 'smtp' && !results.some((r) => r.status === 'temporary' && r.circuitOpen)) await deps.breaker.record(destinationOf(route.downstream), results);
     const counts = { delivered: 0, temporary: 0, permanent: 0 };
     for (const o of results) counts[o.status]++;
     span.setAttributes({ 'portcullis.delivered': counts.delivered, 'portcullis.temporary': counts.temporary, 'portcullis.permanent': counts.permanent });
     endSpan(span, counts.delivered === results.length ? undefined : new Error(`${counts.temporary} temporary, ${counts.permanent} permanent failures`));
     for (const o of results) {
-      if (o.status === 'delivered') {
-        // A failure here only risks a duplicate later, never a loss.
-        await deps.state.set(deliveredKey(meta.id, o.recipient), '1', deliveredTtl(deps.config)).catch((err: Error) =>
-          deps.logger.warn({ error: err.message }, 'could not record delivery'),
-        );
-      }
       deps.logger.info(
         { rcpt: o.recipient, status: o.status, response: o.response, via: route.kind },
         'delivery attempt',

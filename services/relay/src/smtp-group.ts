@@ -1,6 +1,6 @@
 import type { DownstreamConfig } from '@portcullis/config';
 import type { Capabilities } from './capabilities.js';
-import type { CircuitBreaker } from './circuit.js';
+import { destinationOf, type CircuitBreaker } from './circuit.js';
 import { downgradeTo7bit, extensionNeeds } from './eight-bit.js';
 import type { RecipientOutcome, SmtpDelivery } from './smtp-delivery.js';
 
@@ -18,12 +18,13 @@ const refuseAll = (recipients: string[], code: number, response: string): Recipi
  * its circuit breaker, and only in a form the destination said it takes: a
  * UTF-8 address needs SMTPUTF8 (else bounced, RFC 6531 3.2), an 8-bit body
  * needs 8BITMIME (else converted to quoted-printable, or bounced when it
- * cannot be, RFC 6152 3). While the circuit is open nothing is tried: the
+ * cannot be, RFC 6152 3). The caller records the outcome with the breaker
+ * (after marking what was delivered). While the circuit is open nothing is tried: the
  * recipients come back temporary and marked circuitOpen (the attempt is not
  * counted against them).
  */
 export async function sendToDestination(deps: SmtpGroupDeps, d: DownstreamConfig, from: string, recipients: string[], raw: Buffer): Promise<RecipientOutcome[]> {
-  const destination = `${d.host}:${d.port}`;
+  const destination = destinationOf(d);
   if (!(await deps.breaker.admit(destination))) {
     return recipients.map((recipient) => ({ recipient, status: 'temporary', response: `circuit open for ${destination}: delivery paused`, circuitOpen: true }));
   }
@@ -35,9 +36,7 @@ export async function sendToDestination(deps: SmtpGroupDeps, d: DownstreamConfig
     try {
       ext = await deps.capabilities.of(d);
     } catch (err) {
-      const results = recipients.map((recipient): RecipientOutcome => ({ recipient, status: 'temporary', response: `EHLO probe: ${(err as Error).message}` }));
-      await deps.breaker.record(destination, results);
-      return results;
+      return recipients.map((recipient): RecipientOutcome => ({ recipient, status: 'temporary', response: `EHLO probe: ${(err as Error).message}` }));
     }
     if (needs.utf8Address && !ext.has('SMTPUTF8')) {
       return refuseAll(recipients, 553, '553 5.6.7 an address is not ASCII and the next hop does not offer SMTPUTF8 (RFC 6531)');
@@ -51,7 +50,5 @@ export async function sendToDestination(deps: SmtpGroupDeps, d: DownstreamConfig
       body = converted;
     } else eightBit = needs.eightBitBody || needs.eightBitHeaders;
   }
-  const results = await deps.smtp.send(d, from, recipients, body, { eightBit });
-  await deps.breaker.record(destination, results);
-  return results;
+  return deps.smtp.send(d, from, recipients, body, { eightBit });
 }
