@@ -63,31 +63,38 @@ export function relayHandler(deps: HandlerDeps) {
     const results = await deliverMessage({ ...deps, logger: mlog }, record, pending, span);
     for (const r of results) deps.outcomes.inc({ status: r.status });
     trace.outcomes(meta.id, results);
-    // Delays count from the end of this attempt, not from its start.
-    const now = new Date();
-
-    const outputs: StageOutput[] = [];
-    const bounced: DsnRecipient[] = results.filter((r) => r.status === 'permanent').map((r) => dsnFor(r, 'failed', '5.0.0'));
-    const temporary = results.filter((r) => r.status === 'temporary');
-    const fate = temporaryFate(meta, config.relay, now);
-    if (temporary.length && fate.giveUp) {
-      bounced.push(...temporary.map((r) => ({ ...dsnFor(r, 'failed', '4.4.7'), status: '4.4.7', diagnostic: `gave up after ${Math.round(config.relay.maxAgeSeconds / 3600)} hours; last error: ${r.response}` })));
-      trace.event(meta.id, 'expired', `undelivered after the maximum age; ${temporary.length} recipient(s) bounced`);
-    }
-    if (bounced.length) {
-      const at = now.toISOString();
-      outputs.push({ topic: Topics.failed, record: { meta: { ...meta, failures: bounced.map((b) => ({ recipient: b.recipient, response: b.diagnostic, at })) }, raw: record.raw } });
-      outputs.push(...notify(deps, record, bounced, mlog, now));
-    }
-    const retry = !fate.giveUp && nextAttempt(meta, results, config.relay.retryDelaysSeconds, now, fate.delayNotice ? { delayNotified: true } : {});
-    if (retry) {
-      outputs.push({ topic: retry.topic, record: { meta: retry.meta, raw: record.raw }, notBefore: retry.notBefore });
-      trace.event(meta.id, 'retry scheduled', `attempt ${retry.meta.delivery!.attempt + 1} not before ${new Date(retry.notBefore).toISOString()}`, { outcome: retry.topic });
-      if (fate.delayNotice) outputs.push(...notify(deps, record, temporary.map((r) => dsnFor(r, 'delayed', '4.0.0')), mlog, now));
-    }
-    trace.summary(meta, record.raw, standing(results, Boolean(retry)));
-    return { outputs };
+    return { outputs: followUp(deps, record, results, mlog) };
   };
+}
+
+/** relay.follow-up: what the outcome of an attempt sets off: bounces, the next attempt, a delay notice. */
+function followUp(deps: HandlerDeps, record: MailRecord, results: RecipientOutcome[], mlog: Logger): StageOutput[] {
+  const { config, trace } = deps;
+  const meta = record.meta as Decided;
+  // Delays count from the end of this attempt, not from its start.
+  const now = new Date();
+
+  const outputs: StageOutput[] = [];
+  const bounced: DsnRecipient[] = results.filter((r) => r.status === 'permanent').map((r) => dsnFor(r, 'failed', '5.0.0'));
+  const temporary = results.filter((r) => r.status === 'temporary');
+  const fate = temporaryFate(meta, config.relay, now);
+  if (temporary.length && fate.giveUp) {
+    bounced.push(...temporary.map((r) => ({ ...dsnFor(r, 'failed', '4.4.7'), status: '4.4.7', diagnostic: `gave up after ${Math.round(config.relay.maxAgeSeconds / 3600)} hours; last error: ${r.response}` })));
+    trace.event(meta.id, 'expired', `undelivered after the maximum age; ${temporary.length} recipient(s) bounced`);
+  }
+  if (bounced.length) {
+    const at = now.toISOString();
+    outputs.push({ topic: Topics.failed, record: { meta: { ...meta, failures: bounced.map((b) => ({ recipient: b.recipient, response: b.diagnostic, at })) }, raw: record.raw } });
+    outputs.push(...notify(deps, record, bounced, mlog, now));
+  }
+  const retry = !fate.giveUp && nextAttempt(meta, results, config.relay.retryDelaysSeconds, now, fate.delayNotice ? { delayNotified: true } : {});
+  if (retry) {
+    outputs.push({ topic: retry.topic, record: { meta: retry.meta, raw: record.raw }, notBefore: retry.notBefore });
+    trace.event(meta.id, 'retry scheduled', `attempt ${retry.meta.delivery!.attempt + 1} not before ${new Date(retry.notBefore).toISOString()}`, { outcome: retry.topic });
+    if (fate.delayNotice) outputs.push(...notify(deps, record, temporary.map((r) => dsnFor(r, 'delayed', '4.0.0')), mlog, now));
+  }
+  trace.summary(meta, record.raw, standing(results, Boolean(retry)));
+  return outputs;
 }
 
 /** The DSN to the sender as a new message on the decided topic; none for the null sender. */
