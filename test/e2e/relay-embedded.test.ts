@@ -47,6 +47,8 @@ describe('embedded mode: message trace and quarantine API', { timeout: 120_000 }
     assert.equal(t.summary.outcome, 'partly delivered, bounced');
     assert.ok(t.events.some((e: { event: string; recipient?: string }) => e.event === 'delivered' && e.recipient === 'postmaster@example.test'));
     assert.deepEqual((await get('quarantine')).body, { messages: [] });
+    const digests = await fetch(`http://127.0.0.1:${http}/admin/quarantine/digests`, { method: 'POST', headers: { authorization: 'Bearer embedded-token', 'content-type': 'application/json' }, body: '{}' });
+    assert.deepEqual(await digests.json(), { sent: 0 }, 'no domain opted in');
     const bad = await fetch(`http://127.0.0.1:${http}/admin/trace/${r.messageId}`, { headers: { authorization: 'Bearer wrong' } });
     assert.equal(bad.status, 401);
   });

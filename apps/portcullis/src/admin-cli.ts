@@ -4,6 +4,7 @@ import { loadConfigFile, readSecretFile } from '@portcullis/config';
 export const ADMIN_USAGE = `       portcullis quarantine list [--from A] [--rcpt A] [--subject S] [--reason R] [--since T] [--until T] [--limit N]
        portcullis quarantine show|release|delete <id> [--by NAME]
        portcullis quarantine audit
+       portcullis quarantine digests      (sends the digests of the last period now; each is sent once)
        portcullis trace <id>
        portcullis trace search [--id ID] [--message-id MID] [--from A] [--rcpt A] [--ip IP] [--since T] [--until T] [--limit N]
 
@@ -63,6 +64,7 @@ export async function adminCommand(argv: string[]): Promise<number> {
   let res: { status: number; body: Record<string, unknown> };
   if (area === 'quarantine' && verb === 'list') res = await call('GET', `quarantine?${query}`);
   else if (area === 'quarantine' && verb === 'audit') res = await call('GET', 'quarantine/audit');
+  else if (area === 'quarantine' && verb === 'digests') res = await call('POST', 'quarantine/digests', {});
   else if (area === 'quarantine' && verb === 'show' && id) res = await call('GET', `quarantine/${encodeURIComponent(id)}`);
   else if (area === 'quarantine' && verb === 'release' && id) res = await call('POST', `quarantine/${encodeURIComponent(id)}/release`, { by: values.by ?? process.env.USER ?? 'cli' });
   else if (area === 'quarantine' && verb === 'delete' && id) res = await call('DELETE', `quarantine/${encodeURIComponent(id)}`, { by: values.by ?? process.env.USER ?? 'cli' });

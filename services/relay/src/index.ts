@@ -60,7 +60,6 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
   const store = new QuarantineStore(deps.state, config.quarantine);
   const actions = new QuarantineActions({ bus: deps.bus, store, trace, logger: log });
   subs.push(await indexQuarantine({ bus: deps.bus, store, logger: log }));
-  deps.admin?.('quarantine', quarantineAdmin(store, actions, log));
   deps.admin?.('trace', traceAdmin(new MessageTraceReader(deps.state)));
 
   const digests = async (): Promise<number> => {
@@ -75,6 +74,7 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
     log.info({ digests: records.length }, 'quarantine digests sent');
     return records.length;
   };
+  deps.admin?.('quarantine', quarantineAdmin(store, actions, log, digests));
   const periodic = startPeriodic([{ name: 'quarantine-digest', intervalMs: 60_000, run: async () => void (await digests()) }], { logger: log, ...(deps.isLeader ? { isLeader: deps.isLeader } : {}) });
 
   return {

@@ -3,7 +3,7 @@ import type { QuarantineActions } from './quarantine.js';
 import type { QuarantineQuery, QuarantineStore } from './quarantine-store.js';
 import { safeView } from './quarantine-view.js';
 
-const USAGE = 'GET /admin/quarantine[?from=&rcpt=&subject=&reason=&since=&until=&limit=], GET /admin/quarantine/audit, GET|DELETE /admin/quarantine/<id>, POST /admin/quarantine/<id>/release';
+const USAGE = 'GET /admin/quarantine[?from=&rcpt=&subject=&reason=&since=&until=&limit=], GET /admin/quarantine/audit, POST /admin/quarantine/digests, GET|DELETE /admin/quarantine/<id>, POST /admin/quarantine/<id>/release';
 
 function queryOf(q: Record<string, string>): QuarantineQuery {
   const out: QuarantineQuery = {};
@@ -18,11 +18,12 @@ const byOf = (body: unknown) => {
 };
 
 /** The quarantine on the admin port, behind the admin bearer token. */
-export function quarantineAdmin(store: QuarantineStore, actions: QuarantineActions, log: Logger): AdminHandler {
+export function quarantineAdmin(store: QuarantineStore, actions: QuarantineActions, log: Logger, runDigests?: () => Promise<number>): AdminHandler {
   return async ({ method, path, body, query }) => {
     const [id, verb] = path;
     if (method === 'GET' && !id) return { status: 200, body: { messages: await store.search(queryOf(query ?? {})) } };
     if (method === 'GET' && id === 'audit') return { status: 200, body: { audit: await store.auditLog(Number(query?.limit) || 100) } };
+    if (method === 'POST' && id === 'digests' && runDigests) return { status: 200, body: { sent: await runDigests() } };
     if (!id || !/^[0-9A-Z]{26}$/.test(id)) return { status: 400, body: { error: USAGE } };
     if (method === 'GET' && !verb) {
       const found = await actions.load(id);
