@@ -25,7 +25,8 @@ const tracing = process.env.BENCH_TRACING === '1';
  * (rightly) throttle; the benchmark measures the pipeline, so loopback is on
  * the allow list, as an operator would list a trusted relay.
  */
-const BENCH_FLOW = 'flow:\n  allow: [127.0.0.0/8]\n';
+/** BENCH_EXTRA_YAML: more top-level config for an A/B run, e.g. "messageTrace: { enabled: false }". */
+const BENCH_FLOW = 'flow:\n  allow: [127.0.0.0/8]\n' + (process.env.BENCH_EXTRA_YAML ? `${process.env.BENCH_EXTRA_YAML}\n` : '');
 
 function fourKiB(n: number): Buffer {
   const filler = 'The quick brown fox jumps over the lazy dog. 0123456789 abcdefghij';

@@ -21,6 +21,24 @@ export function busContract(makeBus: () => Promise<Bus>): void {
     }
   }
 
+  it('fetches a record of a fetchable topic by its position, and null for a position that holds none', async () => {
+    await withBus(async (bus) => {
+      const topic = fresh('fetch');
+      await bus.ensureTopics([{ ...spec(topic), fetchable: true }]);
+      const positions: InRecord[] = [];
+      const sub = await bus.consume({ group: fresh('g'), topic, concurrency: 1, handle: async (r) => void positions.push(r) });
+      await bus.publish(topic, ['first', 'second', 'third'].map((v) => ({ key: 'k', value: Buffer.from(v), headers: { v } })));
+      await waitFor('positions', () => positions.length >= 3, 30_000);
+      await sub.stop();
+      const second = positions[1]!;
+      const got = await bus.fetch(topic, second.partition, second.offset);
+      assert.equal(got?.value.toString(), 'second');
+      assert.equal(got?.headers.v, 'second');
+      assert.equal(got?.offset, second.offset);
+      assert.equal(await bus.fetch(topic, second.partition, String(BigInt(positions[2]!.offset) + 1000n)), null);
+    });
+  });
+
   it('delivers what was published, with key and headers, in order per key', async () => {
     await withBus(async (bus) => {
       const topic = fresh('order');

@@ -35,6 +35,12 @@ export interface GatewayOptions {
   redis?: { url: string; keyPrefix: string };
   /** Extra YAML under smtp: (indented by the caller), e.g. "  limits: { dataTimeoutMs: 1000 }\n". */
   smtpExtra?: string;
+  /** http.adminTokenFile: turns the admin API on. */
+  adminTokenFile?: string;
+  /** Extra YAML under relay: (indented by the caller), e.g. "  maxAgeSeconds: 20\n". */
+  relayExtra?: string;
+  /** Extra entries under domains: (indented by the caller). */
+  domainsExtra?: string;
   /** Extra top-level YAML (tls:, auth:, ...). */
   extra?: string;
   /** Extra environment for the process (OTEL_* and the like). */
@@ -55,17 +61,17 @@ export function configYaml(o: GatewayOptions): string {
   return `hostname: mx.test.portcullis
 domains:
   - name: example.test${downstream}
-smtp:
+${o.domainsExtra ?? ''}smtp:
   mx: { listen: { host: 127.0.0.1, port: ${o.smtpPort} }${o.mxProxy ? `, proxy: ${o.mxProxy}` : ''} }
 ${o.submissionPort ? `  submission: { enabled: true, listen: { host: 127.0.0.1, port: ${o.submissionPort} } }\n` : ''}${o.submissionsPort ? `  submissions: { enabled: true, listen: { host: 127.0.0.1, port: ${o.submissionsPort} } }\n` : ''}  verdictTimeoutMs: ${o.verdictTimeoutMs ?? 5000}
   storeTimeoutMs: ${o.storeTimeoutMs ?? 3000}
 ${o.smtpExtra ?? ''}http:
   listen: { host: 127.0.0.1, port: ${o.httpPort} }
-${bus}${state}relay:
+${o.adminTokenFile ? `  adminTokenFile: ${o.adminTokenFile}\n` : ''}${bus}${state}relay:
   maildir: ${o.maildir ?? join(ROOT, 'var', 'test-mail')}
   retryDelaysSeconds: [1, 2]
   connectionTimeoutMs: 5000
-log:
+${o.relayExtra ?? ''}log:
   level: info
 ${o.extra ?? ''}`;
 }

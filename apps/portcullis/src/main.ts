@@ -5,14 +5,17 @@ import { createLogger, createRegistry, installTracing, shutdownTracing, startHea
 import { createBus, createState, topicSpecs } from './runtime.js';
 import { SERVICES, startService, type Running, type ServiceName } from './services.js';
 import { hashPassword } from '@portcullis/edge';
+import { ADMIN_USAGE, adminCommand } from './admin-cli.js';
 
 const USAGE = `usage: portcullis run <all|edge|auth|reputation|content|relay>... [--config FILE]
        portcullis hash-password        (reads a password on stdin, prints its scrypt hash for the users file)
+${ADMIN_USAGE}
 
   all        every service in one process (embedded mode with bus.kind: memory)
   --config   YAML configuration (default: $PORTCULLIS_CONFIG, else config/portcullis.yaml)`;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'quarantine' || argv[0] === 'trace') return adminCommand(argv);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

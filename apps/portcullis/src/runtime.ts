@@ -1,6 +1,6 @@
 import { KafkaBus, MemoryBus, type Bus, type TopicSpec } from '@portcullis/bus';
 import { readSecretFile, type Config } from '@portcullis/config';
-import { Topics } from '@portcullis/contract';
+import { RetryTierTopics, Topics } from '@portcullis/contract';
 import { MemoryState, RedisState, type SharedState } from '@portcullis/state';
 import type { Logger, Registry } from '@portcullis/telemetry';
 
@@ -16,7 +16,10 @@ export function topicSpecs(config: Config): TopicSpec[] {
     { name: Topics.reputationChecked, maxRecordBytes, retentionMs: 7 * day },
     { name: Topics.decided, maxRecordBytes, retentionMs: 7 * day },
     { name: Topics.retry, maxRecordBytes, retentionMs: 7 * day, selfFed: true },
-    { name: Topics.quarantine, maxRecordBytes, retentionMs: 30 * day },
+    // Kept past the maximum age, so that a record waiting in a tier is never expired before it is tried.
+    ...RetryTierTopics.map((name) => ({ name, maxRecordBytes, retentionMs: Math.max(7 * day, 2 * config.relay.maxAgeSeconds * 1000), selfFed: true })),
+    // The quarantine's durable store: kept for the quarantine period, read back by position.
+    { name: Topics.quarantine, maxRecordBytes, retentionMs: Math.round(config.quarantine.retentionDays * day), fetchable: true },
     { name: Topics.failed, maxRecordBytes, retentionMs: 14 * day },
     { name: Topics.deadLetter, maxRecordBytes, retentionMs: 30 * day },
   ];

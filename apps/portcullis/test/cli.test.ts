@@ -39,3 +39,12 @@ test('an unknown service is refused with the usage', () => {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown service "smtpd"/);
 });
+
+test('quarantine and trace commands need the admin token and say so', () => {
+  const r = run(['quarantine', 'list'], 'domains:\n  - name: example.test\n');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /no admin token: give --token-file or set http\.adminTokenFile/);
+  const u = run(['trace'], 'domains:\n  - name: example.test\nhttp:\n  listen: { host: 127.0.0.1, port: 1 }\n  adminTokenFile: /dev/null\n');
+  assert.equal(u.status, 2);
+  assert.match(u.stderr, /portcullis trace search/);
+});

@@ -27,6 +27,11 @@ export interface TopicSpec {
    * would wait forever; what enters it is bounded by the topics before it.
    */
   selfFed?: boolean;
+  /**
+   * Records are read back one at a time by position (fetch), e.g. the quarantine. The in-process
+   * bus keeps the last maxRecordsPerTopic of such a topic for that; Kafka keeps them for retentionMs.
+   */
+  fetchable?: boolean;
 }
 
 /**
@@ -73,6 +78,12 @@ export interface Bus {
   /** Resolves once every record is durably stored (Kafka: acknowledged by all in-sync replicas). */
   publish(topic: string, records: OutRecord[]): Promise<void>;
   consume(opts: ConsumeOptions): Promise<Subscription>;
+  /**
+   * The record at this position of a fetchable topic, or null when it is not there (any more):
+   * expired, never written, or not reachable within a bounded wait. For operator actions, not for
+   * the flow of mail (it costs a consumer of its own each call on Kafka).
+   */
+  fetch(topic: string, partition: number, offset: string): Promise<InRecord | null>;
   /** Null when usable, else why not (for /readyz). */
   unhealthy(): string | null;
   close(): Promise<void>;

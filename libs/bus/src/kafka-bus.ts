@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions, type IHeaders, type KafkaMessage } from 'kafkajs';
 import { Gauge, Histogram, type Logger, type Registry } from '@portcullis/telemetry';
 import { dueIn, type Bus, type ConsumeOptions, type InRecord, type OutRecord, type Subscription, type TopicSpec } from './bus.js';
@@ -265,6 +266,49 @@ export class KafkaBus implements Bus {
         await heartbeat();
       }
       if (!alive()) throw new StopBatch();
+    }
+  }
+
+  async fetch(topic: string, partition: number, offset: string, timeoutMs = 20_000): Promise<InRecord | null> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const bounds = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition);
+      if (!bounds || BigInt(offset) < BigInt(bounds.low) || BigInt(offset) >= BigInt(bounds.high)) return null;
+    } finally {
+      await admin.disconnect();
+    }
+    // kafkajs reads only through a consumer group: a throw-away group that commits nothing. Its
+    // other partitions start at their end (nothing committed, not fromBeginning), so only the one
+    // partition asked for is read, from the offset asked for.
+    const consumer = this.kafka.consumer({
+      groupId: `portcullis-fetch-${randomUUID()}`,
+      sessionTimeout: this.opts.sessionTimeoutMs,
+      maxBytesPerPartition: Math.max(16 * MiB, this.opts.maxRecordBytes + MiB),
+      allowAutoTopicCreation: false,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: false });
+      let resolve!: (r: InRecord | null) => void;
+      const found = new Promise<InRecord | null>((r) => (resolve = r));
+      timer = setTimeout(() => resolve(null), timeoutMs);
+      // run() resolves once the consumer is running (not when it stops); seek needs that.
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          if (batch.partition !== partition || batch.messages.length === 0) return;
+          const m = batch.messages.find((x) => x.offset === offset);
+          if (m) resolve(toInRecord(topic, partition, m));
+          else if (BigInt(batch.messages[0]!.offset) > BigInt(offset)) resolve(null);
+        },
+      });
+      consumer.seek({ topic, partition, offset });
+      return await found;
+    } finally {
+      clearTimeout(timer);
+      await consumer.disconnect().catch(() => undefined);
     }
   }
 

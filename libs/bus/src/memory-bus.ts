@@ -22,6 +22,8 @@ class MemoryTopic {
   /** Records published before any group subscribed; handed to the first group. */
   readonly unclaimed: InRecord[] = [];
   readonly spaceWaiters: Waiter[] = [];
+  /** For a fetchable topic: its most recent records by offset, bounded like the topic. */
+  retained: Map<string, InRecord> | null = null;
   constructor(readonly name: string, public capacity: number) {}
 
   /** Records held for the slowest group (or unclaimed). */
@@ -62,6 +64,7 @@ export class MemoryBus implements Bus {
     for (const spec of topics) {
       const t = this.topic(spec.name);
       if (spec.selfFed) t.capacity = Number.POSITIVE_INFINITY;
+      if (spec.fetchable) t.retained ??= new Map();
     }
   }
 
@@ -81,6 +84,10 @@ export class MemoryBus implements Bus {
         value: rec.value,
         headers: { ...(rec.headers ?? {}) },
       };
+      if (topic.retained) {
+        topic.retained.set(inRec.offset, inRec);
+        if (topic.retained.size > this.opts.maxRecordsPerTopic) topic.retained.delete(topic.retained.keys().next().value as string);
+      }
       if (topic.groups.size === 0) topic.unclaimed.push(inRec);
       for (const g of topic.groups.values()) g.push(inRec);
     }
@@ -149,6 +156,11 @@ export class MemoryBus implements Bus {
         topic.wakeWriters();
       }
     }
+  }
+
+  async fetch(topicName: string, partition: number, offset: string): Promise<InRecord | null> {
+    const rec = partition === 0 ? this.topics.get(topicName)?.retained?.get(offset) : undefined;
+    return rec ? { ...rec, headers: { ...rec.headers } } : null;
   }
 
   unhealthy(): string | null {

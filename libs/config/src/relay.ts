@@ -8,11 +8,53 @@ const Relay = z.strictObject({
   outbound: z.strictObject({ smarthost: Downstream }).optional(),
   maxConnectionsPerDestination: z.number().int().min(1).max(100).default(5),
   connectionTimeoutMs: z.number().int().min(1000).default(30000),
-  /** Delays between delivery attempts; the last one repeats. */
-  retryDelaysSeconds: z.array(z.number().min(0)).min(1).default([60, 300, 900, 1800, 3600]),
+  /**
+   * Delays between delivery attempts; the last one repeats. Each entry has its own retry topic (a
+   * tier), so a record never waits behind one that is due later: at most 8 entries.
+   */
+  retryDelaysSeconds: z.array(z.number().min(0)).min(1).max(8).default([60, 300, 900, 1800, 3600, 4 * 3600]),
+  /** Mail still undelivered this long after it was received is bounced (RFC 5321 4.5.4.1: 4-5 days). */
+  maxAgeSeconds: z.number().int().min(1).default(5 * 24 * 3600),
+  /** A "delayed" DSN to the sender once delivery has been failing this long; 0: never. */
+  delayNoticeAfterSeconds: z.number().int().min(0).default(4 * 3600),
+  /** Per destination, shared by every replica (in the state store). */
+  circuit: z
+    .strictObject({
+      /** Connection-level failures in a row (refused, timeout, dropped, 421) that open the circuit. */
+      failureThreshold: z.number().int().min(1).default(5),
+      /** How long an open circuit holds all delivery to that destination before one probe is let through. */
+      openSeconds: z.number().int().min(1).default(30),
+    })
+    .default({ failureThreshold: 5, openSeconds: 30 }),
+});
+
+const Quarantine = z.strictObject({
+  /** How long quarantined mail is kept (the quarantine topic's retention and the index's expiry). */
+  retentionDays: z.number().min(1).max(365).default(30),
+  /** Most entries the index keeps; beyond it the oldest are no longer listed (still in the topic). */
+  maxEntries: z.number().int().min(100).max(1_000_000).default(100_000),
+  digest: z
+    .strictObject({
+      /** Domains whose recipients get a digest of what was quarantined for them (opt-in). */
+      domains: z.array(z.string().min(1).transform((d) => d.toLowerCase())).default([]),
+      intervalSeconds: z.number().int().min(60).default(24 * 3600),
+    })
+    .default({ domains: [], intervalSeconds: 24 * 3600 }),
+});
+
+const MessageTrace = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** How long a message's timeline and index entries are kept. */
+  retentionDays: z.number().min(0.01).max(90).default(7),
+  /** Events kept per message (the oldest beyond this are dropped). */
+  maxEventsPerMessage: z.number().int().min(10).max(10_000).default(200),
+  /** Entries kept per index list (per sender, recipient, client IP, Message-ID, hour). */
+  maxIndexEntries: z.number().int().min(10).max(1_000_000).default(10_000),
 });
 
 /** Delivery, retries, bounces, quarantine and the message trace (relay service). */
 export const relaySections = {
   relay: Relay.default(Relay.parse({})),
+  quarantine: Quarantine.default(Quarantine.parse({})),
+  messageTrace: MessageTrace.default(MessageTrace.parse({})),
 };

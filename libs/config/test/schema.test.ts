@@ -21,7 +21,7 @@ test('a minimal document gets the documented defaults', () => {
   assert.equal(c.state.kind, 'memory');
   assert.equal(c.stages.concurrency, 32);
   assert.equal(c.relay.maildir, 'var/mail');
-  assert.deepEqual(c.relay.retryDelaysSeconds, [60, 300, 900, 1800, 3600]);
+  assert.deepEqual(c.relay.retryDelaysSeconds, [60, 300, 900, 1800, 3600, 14400]);
   assert.equal(c.log.level, 'info');
 });
 

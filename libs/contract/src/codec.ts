@@ -30,7 +30,8 @@ export function decodeMail(topic: MailTopic, value: Buffer | null): MailRecord {
   } catch (err) {
     throw new RecordError(`metadata is not JSON: ${(err as Error).message}`);
   }
-  const schema: z.ZodType<MailMeta> = TopicSchemas[topic];
+  const schema = TopicSchemas[topic] as z.ZodType<MailMeta> | undefined;
+  if (!schema) throw new RecordError(`no schema for topic ${topic}`);
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw new RecordError(`schema ${topic}: ${describeIssues(parsed.error)}`);
   const raw = value.subarray(end + 1);

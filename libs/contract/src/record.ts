@@ -85,6 +85,8 @@ export const Delivery = z.object({
   /** Recipients still to be delivered; a subset of envelope.rcptTo. */
   pending: z.array(z.string()).min(1),
   lastError: z.string().optional(),
+  /** Set once the sender was sent a "delayed" DSN, so it is sent once. */
+  delayNotified: z.boolean().optional(),
 });
 
 export const FailedRecipient = z.object({

@@ -1,13 +1,13 @@
 import type { z } from 'zod';
 import { MailMeta, Verdict, Delivery, FailedRecipient } from './record.js';
-import { Topics, type TopicName } from './topics.js';
+import { Topics, RetryTierTopics, type RetryTierTopic, type TopicName } from './topics.js';
 
 const Decided = MailMeta.extend({ verdict: Verdict });
 const Retry = MailMeta.extend({ verdict: Verdict, delivery: Delivery });
 const Failed = MailMeta.extend({ verdict: Verdict, failures: FailedRecipient.array().min(1) });
 
 /** One schema per mail topic, checked by whoever reads the topic. */
-export const TopicSchemas = {
+const FixedSchemas = {
   [Topics.accepted]: MailMeta,
   [Topics.authChecked]: MailMeta,
   [Topics.reputationChecked]: MailMeta,
@@ -17,5 +17,10 @@ export const TopicSchemas = {
   [Topics.failed]: Failed,
 } as const satisfies Partial<Record<TopicName, z.ZodType<MailMeta>>>;
 
-export type MailTopic = keyof typeof TopicSchemas;
+export const TopicSchemas: typeof FixedSchemas & Record<RetryTierTopic, typeof Retry> = {
+  ...FixedSchemas,
+  ...(Object.fromEntries(RetryTierTopics.map((t) => [t, Retry])) as Record<RetryTierTopic, typeof Retry>),
+};
+
+export type MailTopic = keyof typeof FixedSchemas | RetryTierTopic;
 export type MetaOf<T extends MailTopic> = z.infer<(typeof TopicSchemas)[T]>;

@@ -22,7 +22,15 @@ export const Topics = {
   deadLetter: 'portcullis.dead-letter.v1',
 } as const;
 
-export type TopicName = (typeof Topics)[keyof typeof Topics];
+/**
+ * relay → relay: one retry topic per step of the retry schedule (relay.retryDelaysSeconds). Every
+ * record in a tier waits the same delay, so their due times follow their order in a partition and
+ * none waits behind one that is due later.
+ */
+export const RetryTierTopics = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `portcullis.mail.retry.t${i}.v1` as const);
+export type RetryTierTopic = `portcullis.mail.retry.t${number}.v1`;
+
+export type TopicName = (typeof Topics)[keyof typeof Topics] | RetryTierTopic;
 
 /** Kafka record headers we set; values are strings. */
 export const Headers = {

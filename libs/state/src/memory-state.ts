@@ -11,6 +11,8 @@ export class MemoryState implements SharedState {
   private readonly channels = new Map<string, Set<(m: string) => void>>();
   /** Lease keys: member -> expiry (ms). Bounded like entries (at most maxEntries keys). */
   private readonly leases = new Map<string, Map<string, number>>();
+  /** Capped lists, newest first. Bounded like entries (at most maxEntries lists). */
+  private readonly lists = new Map<string, { items: string[]; expires: number }>();
 
   constructor(private readonly opts: { maxEntries: number; now?: () => number } = { maxEntries: 100_000 }) {}
 
@@ -62,8 +64,9 @@ export class MemoryState implements SharedState {
   }
 
   async del(key: string): Promise<boolean> {
-    const had = this.live(key) !== null || this.liveLeases(key) !== null;
+    const had = this.live(key) !== null || this.liveLeases(key) !== null || this.liveList(key) !== null;
     this.entries.delete(key);
+    this.lists.delete(key);
     this.leases.delete(key);
     return had;
   }
@@ -76,6 +79,31 @@ export class MemoryState implements SharedState {
       if (members) expires = Math.max(...members.values());
     }
     return expires === undefined ? null : Math.ceil((expires - this.now()) / 1000);
+  }
+
+  async listPush(key: string, value: string | readonly string[], maxLength: number, ttlSeconds: number): Promise<void> {
+    const values = typeof value === 'string' ? [value] : value;
+    if (values.length === 0) return;
+    const items = this.liveList(key) ?? [];
+    this.lists.delete(key);
+    while (this.lists.size >= this.opts.maxEntries) this.lists.delete(this.lists.keys().next().value as string);
+    for (const v of values) items.unshift(v);
+    items.length = Math.min(items.length, Math.max(1, maxLength));
+    this.lists.set(key, { items, expires: this.now() + ttlSeconds * 1000 });
+  }
+
+  async listRange(key: string, max: number): Promise<string[]> {
+    return (this.liveList(key) ?? []).slice(0, Math.max(0, max));
+  }
+
+  private liveList(key: string): string[] | null {
+    const l = this.lists.get(key);
+    if (!l) return null;
+    if (l.expires <= this.now()) {
+      this.lists.delete(key);
+      return null;
+    }
+    return l.items;
   }
 
   async scanKeys(prefix: string, max: number): Promise<string[]> {

@@ -126,6 +126,18 @@ export class RedisState implements SharedState {
     return [...found];
   }
 
+  async listPush(key: string, value: string | readonly string[], maxLength: number, ttlSeconds: number): Promise<void> {
+    const values = typeof value === 'string' ? [value] : [...value];
+    if (values.length === 0) return;
+    const results = await this.client.multi().lpush(key, ...values).ltrim(key, 0, Math.max(0, maxLength - 1)).expire(key, Math.max(1, Math.ceil(ttlSeconds))).exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
+  async listRange(key: string, max: number): Promise<string[]> {
+    return max <= 0 ? [] : this.client.lrange(key, 0, max - 1);
+  }
+
   async leaseAcquire(keys: readonly string[], limits: readonly number[], member: string, leaseSeconds: number): Promise<number> {
     if (keys.length === 0) return -1;
     const ms = Math.max(1, Math.round(leaseSeconds * 1000));

@@ -38,6 +38,14 @@ export interface SharedState {
   leaseRelease(keys: readonly string[], member: string): Promise<void>;
   /** Live (unexpired) members of a lease key. */
   leaseCount(key: string): Promise<number>;
+  /**
+   * A capped list, newest first: puts the value (or each of the values, in order, so the last ends
+   * up first) at the head, keeps at most maxLength items, and sets the list to expire ttlSeconds
+   * after this push. For indexes and timelines that must stay bounded.
+   */
+  listPush(key: string, value: string | readonly string[], maxLength: number, ttlSeconds: number): Promise<void>;
+  /** Up to max items of a list, newest first; empty when the list does not exist. */
+  listRange(key: string, max: number): Promise<string[]>;
   publish(channel: string, message: string): Promise<void>;
   /** Calls onMessage for every message on the channel until the returned function is called. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;

@@ -161,4 +161,15 @@ function contract(name: string, make: () => Promise<ContractSubject>): void {
     assert.equal(got.filter((r) => r === -1).length, 3);
     assert.equal(await state.leaseCount('k'), 3);
   });
+
+  t('lists: newest first, capped at maxLength, expire after the last push', async ({ state, advance }) => {
+    for (const v of ['a', 'b', 'c', 'd']) await state.listPush('l', v, 3, 1);
+    assert.deepEqual(await state.listRange('l', 10), ['d', 'c', 'b']);
+    assert.deepEqual(await state.listRange('l', 2), ['d', 'c']);
+    assert.deepEqual(await state.listRange('missing', 5), []);
+    await state.listPush('m', ['x', 'y', 'z'], 2, 60);
+    assert.deepEqual(await state.listRange('m', 10), ['z', 'y'], 'several values: the last pushed is first');
+    await advance(1100);
+    assert.deepEqual(await state.listRange('l', 10), []);
+  });
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 export type ReadinessCheck = () => string | null;
 
 /** An operator action under /admin/<area>/...; the rest of the path comes as `path`. */
-export type AdminHandler = (req: { method: string; path: string[]; body: unknown }) => Promise<{ status: number; body: unknown }>;
+export type AdminHandler = (req: { method: string; path: string[]; body: unknown; query?: Record<string, string> }) => Promise<{ status: number; body: unknown }>;
 
 export interface HealthServer {
   addReadiness(name: string, check: ReadinessCheck): void;
@@ -59,7 +59,8 @@ export async function startHealthServer(opts: {
     const parts = (req.params as { '*': string })['*'].split('/').filter(Boolean).map(decodeURIComponent);
     const handler = admin.get(parts[0] ?? '');
     if (!handler) return reply.code(404).send({ error: `no admin area ${parts[0] ?? ''}` });
-    const res = await handler({ method: req.method, path: parts.slice(1), body: req.body });
+    const query = Object.fromEntries(Object.entries((req.query ?? {}) as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const res = await handler({ method: req.method, path: parts.slice(1), body: req.body, query });
     opts.logger.info({ client: req.ip, method: req.method, path: req.url, status: res.status }, 'admin request');
     return reply.code(res.status).send(res.body);
   });

@@ -14,6 +14,7 @@ import { installReplyWriter } from './reply-writer.js';
 import { installSniPassthrough } from './sni-passthrough.js';
 import { installPipeliningFix } from './pipelining-fix.js';
 import { traceRefusal } from './refusal-trace.js';
+import { refusalRecorder } from './refusal-record.js';
 import { SessionLimits } from './session-limits.js';
 import { attachSessionLimits } from './session-guard.js';
 import { watchHeaderLimits } from './header-limits.js';
@@ -78,6 +79,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   const authHandler = createAuthHandler({ auth, maxFailures: config.auth.maxFailuresPerConnection, logger: log, lockout });
   const dnsbl = new ConnectDnsbl({ config, dns: deps.dns, registry: deps.registry, logger: log });
   deps.admin?.('bans', bansAdmin(lockout, log));
+  const recordRefusal = refusalRecorder(deps);
   await waiter.start();
 
   let stopping = false;
@@ -173,8 +175,9 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       },
     );
     /** connect.tarpit: a client collecting errors waits longer for each refusal (cheap for us, costly for a scanner). */
-    const refuse = (session: SMTPServerSession, cb: (err?: Error | null) => void, reply: Parameters<typeof smtpError>[0], command: string) => {
+    const refuse = (session: SMTPServerSession, cb: (err?: Error | null) => void, reply: Parameters<typeof smtpError>[0], command: string, address?: string) => {
       traceRefusal(command, session, reply);
+      recordRefusal(command, session, reply, address);
       const L = config.smtp.limits;
       const errors = limits.stats(session.id)?.errors ?? 0;
       const delay = L.tarpitAfterErrors > 0 && errors >= L.tarpitAfterErrors ? Math.min(L.tarpitMaxMs, L.tarpitDelayMs * (errors - L.tarpitAfterErrors + 1)) : 0;
@@ -216,6 +219,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
             metrics.flowRefusals.inc({ listener: kind, rule: refusal.rule });
             log.info({ listener: kind, client: session.remoteAddress, rule: refusal.rule, code: refusal.code }, 'connection refused');
             traceRefusal('CONNECT', session, refusal, refusal.rule);
+            recordRefusal('CONNECT', session, refusal, undefined, refusal.rule);
             cb(smtpError(refusal));
           },
           () => cb(),
@@ -240,33 +244,33 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         const refusal = checkMailFrom(kind, session, address.address, { config, auth });
         if (refusal) {
           log.info({ client: session.remoteAddress, listener: kind, from: address.address, code: refusal.code }, 'sender refused');
-          return refuse(session, cb, refusal, 'MAIL');
+          return refuse(session, cb, refusal, 'MAIL', address.address);
         }
         flow.onMailFrom(session.remoteAddress).then((f) => {
           if (f.action === 'allow') return cb();
           metrics.flowRefusals.inc({ listener: kind, rule: f.rule });
           log.info({ client: session.remoteAddress, listener: kind, rule: f.rule, code: f.code }, 'sender refused by flow control');
-          refuse(session, cb, f, 'MAIL');
+          refuse(session, cb, f, 'MAIL', address.address);
         }, () => cb());
       },
       onRcptTo(address, session, cb) {
         if (session.envelope.rcptTo.length >= config.smtp.maxRecipients) {
           log.info({ client: session.remoteAddress, listener: kind }, 'too many recipients');
-          return refuse(session, cb, Replies.tooManyRecipients(config.smtp.maxRecipients), 'RCPT');
+          return refuse(session, cb, Replies.tooManyRecipients(config.smtp.maxRecipients), 'RCPT', address.address);
         }
         // Authenticated users send anywhere we have a route to; everyone else only to us.
         if (kind !== 'mx' && session.user) {
           const domain = address.address.slice(address.address.lastIndexOf('@') + 1).toLowerCase();
           if (accepted.has(domain) || config.relay.outbound) return cb();
           log.info({ client: session.remoteAddress, listener: kind, user: session.user }, 'outgoing recipient refused: no outbound route');
-          return refuse(session, cb, { code: 550, enhanced: '5.7.1', text: `No route for outgoing mail to <${address.address}> (relay.outbound is not configured)` }, 'RCPT');
+          return refuse(session, cb, { code: 550, enhanced: '5.7.1', text: `No route for outgoing mail to <${address.address}> (relay.outbound is not configured)` }, 'RCPT', address.address);
         }
         const from = session.envelope.mailFrom as SMTPServerAddress | false;
         const smtputf8 = Boolean(from && (from.args as Record<string, unknown> | false) && (from.args as Record<string, unknown>).SMTPUTF8);
         const check = checkRecipient(address.address, accepted, smtputf8);
         if (!check.ok) {
           log.info({ client: session.remoteAddress, rcpt: address.address, code: check.reply.code }, 'recipient refused');
-          return refuse(session, cb, check.reply, 'RCPT');
+          return refuse(session, cb, check.reply, 'RCPT', address.address);
         }
         flow
           .onRcptTo(session.remoteAddress)
@@ -282,7 +286,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
             if (!refusal) return cb();
             const rule = 'rule' in refusal ? String(refusal.rule) : 'verification';
             log.info({ client: session.remoteAddress, rcpt: address.address, code: refusal.code, rule }, 'recipient refused');
-            refuse(session, cb, refusal, 'RCPT');
+            refuse(session, cb, refusal, 'RCPT', address.address);
           },
           () => cb(smtpError({ code: 451, enhanced: '4.4.3', text: 'Recipient verification failed, try again later' })),
         );
@@ -291,6 +295,8 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         handleData(kind, limits, stream, session)
           .then((reply) => {
             metrics.replies.inc({ code: String(reply.code), outcome: reply.outcome, verdict: reply.verdict });
+            // Refused before a verdict (nothing stored): only the trace remembers it.
+            if (reply.code !== 250 && reply.verdict === 'none') recordRefusal('DATA', session, reply, undefined, reply.outcome);
             if (reply.code === 250) cb(null, reply.text); // smtp-server adds 2.6.0
             else cb(smtpError(reply));
           })

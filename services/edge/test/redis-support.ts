@@ -125,6 +125,8 @@ export function brokenState(): SharedState {
     leaseRenew: fail,
     leaseRelease: fail,
     leaseCount: fail,
+    listPush: fail,
+    listRange: fail,
     publish: fail,
     subscribe: fail,
     unhealthy: () => null,

@@ -4,9 +4,12 @@ import type { SharedState } from '@portcullis/state';
 import { startChildSpan, endSpan, SpanKind, type Logger, type Span } from '@portcullis/telemetry';
 import { deliverToMaildir } from './maildir.js';
 import { routeRecipients } from './route.js';
-import type { RecipientOutcome, SmtpDelivery } from './smtp-delivery.js';
+import type { RecipientOutcome } from './smtp-delivery.js';
+import { sendToDestination, type SmtpGroupDeps } from './smtp-group.js';
+import { destinationOf } from './circuit.js';
 
-const DELIVERED_TTL_SECONDS = 7 * 24 * 3600;
+/** Outlives every retry of a record (the maximum age is configurable, 5 days by default). */
+const deliveredTtl = (config: Config) => Math.max(7 * 24 * 3600, config.relay.maxAgeSeconds + 24 * 3600);
 const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt.toLowerCase()}`;
 
 /**
@@ -16,7 +19,7 @@ const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt.toLow
  */
 export async function deliverMessage(
   /** The logger already carries the message id. */
-  deps: { config: Config; state: SharedState; smtp: SmtpDelivery; logger: Logger },
+  deps: SmtpGroupDeps & { config: Config; state: SharedState; logger: Logger },
   record: MailRecord,
   recipients: string[],
   parent: Span,
@@ -26,6 +29,7 @@ export async function deliverMessage(
   const outcomes: RecipientOutcome[] = [];
   const todo: string[] = [];
   recipients.forEach((r, i) => (done[i] ? outcomes.push({ recipient: r, status: 'delivered', response: 'already delivered' }) : todo.push(r)));
+  if (outcomes.length) deps.logger.info({ recipients: outcomes.length }, 'already delivered (record read again): not sent twice');
 
   for (const { route, recipients: group } of routeRecipients(deps.config, todo).values()) {
     let results: RecipientOutcome[];
@@ -34,7 +38,7 @@ export async function deliverMessage(
       ...(route.kind === 'smtp' ? { 'server.address': route.downstream.host, 'server.port': route.downstream.port } : {}),
     });
     if (route.kind === 'smtp') {
-      results = await deps.smtp.send(route.downstream, meta.envelope.mailFrom, group, raw);
+      results = await sendToDestination(deps, route.downstream, meta.envelope.mailFrom, group, raw);
     } else {
       results = await Promise.all(
         group.map(async (r): Promise<RecipientOutcome> => {
@@ -47,17 +51,24 @@ export async function deliverMessage(
         }),
       );
     }
+    // First of all, before anything else can be interrupted: what the server has taken (a crash from
+    // here on re-reads the record, and these marks keep it from being sent twice).
+    await Promise.all(
+      results
+        .filter((o) => o.status === 'delivered')
+        .map((o) =>
+          deps.state.set(deliveredKey(meta.id, o.recipient), '1', deliveredTtl(deps.config)).catch((err: Error) =>
+            // A failure here only risks a duplicate later, never a loss.
+            deps.logger.warn({ error: err.message }, 'could not record delivery'),
+          ),
+        ),
+    );
+    if (route.kind === 'smtp' && !results.some((r) => r.status === 'temporary' && r.circuitOpen)) await deps.breaker.record(destinationOf(route.downstream), results);
     const counts = { delivered: 0, temporary: 0, permanent: 0 };
     for (const o of results) counts[o.status]++;
     span.setAttributes({ 'portcullis.delivered': counts.delivered, 'portcullis.temporary': counts.temporary, 'portcullis.permanent': counts.permanent });
     endSpan(span, counts.delivered === results.length ? undefined : new Error(`${counts.temporary} temporary, ${counts.permanent} permanent failures`));
     for (const o of results) {
-      if (o.status === 'delivered') {
-        // A failure here only risks a duplicate later, never a loss.
-        await deps.state.set(deliveredKey(meta.id, o.recipient), '1', DELIVERED_TTL_SECONDS).catch((err: Error) =>
-          deps.logger.warn({ error: err.message }, 'could not record delivery'),
-        );
-      }
       deps.logger.info(
         { rcpt: o.recipient, status: o.status, response: o.response, via: route.kind },
         'delivery attempt',

@@ -3,7 +3,7 @@ import type { DownstreamConfig } from '@portcullis/config';
 
 export type RecipientOutcome =
   | { recipient: string; status: 'delivered'; response: string }
-  | { recipient: string; status: 'temporary' | 'permanent'; code?: number; response: string };
+  | { recipient: string; status: 'temporary' | 'permanent'; code?: number; response: string; /** Not tried: the destination's circuit is open. */ circuitOpen?: true };
 
 interface NodemailerError extends Error {
   code?: string;
@@ -49,9 +49,12 @@ export class SmtpDelivery {
   }
 
   /** Sends one copy to all recipients of one destination; reports per recipient. */
-  async send(d: DownstreamConfig, from: string, recipients: string[], raw: Buffer): Promise<RecipientOutcome[]> {
+  async send(d: DownstreamConfig, from: string, recipients: string[], raw: Buffer, opts: { eightBit?: boolean } = {}): Promise<RecipientOutcome[]> {
     try {
-      const info = (await this.transport(d).sendMail({ envelope: { from, to: recipients }, raw })) as {
+      // use8BitMime makes nodemailer send BODY=8BITMIME (it never does on its own for a raw message);
+      // sendToDestination has checked that the server offers it.
+      const envelope = { from, to: recipients, ...(opts.eightBit ? { use8BitMime: true } : {}) };
+      const info = (await this.transport(d).sendMail({ envelope, raw })) as {
         accepted: string[];
         rejected: string[];
         rejectedErrors?: NodemailerError[];

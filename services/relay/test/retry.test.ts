@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TopicSchemas, Topics, verdict, type MailMeta } from '@portcullis/contract';
-import { nextAttempt } from '../src/retry.js';
+import { RetryTierTopics, TopicSchemas, Topics, verdict, type MailMeta } from '@portcullis/contract';
+import { nextAttempt, temporaryFate } from '../src/retry.js';
 import type { RecipientOutcome } from '../src/smtp-delivery.js';
 import { sampleMeta } from '@portcullis/contract/testing';
 
@@ -28,6 +28,7 @@ test('only temporary recipients are pending; the first attempt uses the first de
   const next = nextAttempt(input, mixed, delays, now);
   assert.ok(next);
   assert.equal(next.notBefore, now.getTime() + 60_000);
+  assert.equal(next.topic, RetryTierTopics[0]);
   assert.deepEqual(next.meta.delivery, {
     attempt: 1,
     firstAttemptAt: now.toISOString(),
@@ -46,6 +47,7 @@ test('attempt increments, firstAttemptAt is kept and the delay follows the sched
   assert.equal(next.meta.delivery?.attempt, 3);
   assert.equal(next.meta.delivery?.firstAttemptAt, first);
   assert.equal(next.notBefore, now.getTime() + 900_000);
+  assert.equal(next.topic, RetryTierTopics[2], 'each step of the schedule has its own tier topic');
 });
 
 test('past the end of the schedule the last delay repeats', () => {
@@ -67,4 +69,28 @@ test('null when nothing failed temporarily', () => {
   const done = mixed.filter((r) => r.status !== 'temporary');
   assert.equal(nextAttempt(decided(), done, delays, now), null);
   assert.equal(nextAttempt(decided(), [], delays, now), null);
+});
+
+test('past the maximum age temporary failures give up; the delay notice comes once', () => {
+  const meta = decided();
+  const at = (s: number) => new Date(Date.parse(meta.envelope.receivedAt) + s * 1000);
+  const opts = { maxAgeSeconds: 1000, delayNoticeAfterSeconds: 100 };
+  assert.deepEqual(temporaryFate(meta, opts, at(50)), { giveUp: false, delayNotice: false });
+  assert.deepEqual(temporaryFate(meta, opts, at(150)), { giveUp: false, delayNotice: true });
+  const notified = { ...meta, delivery: { attempt: 2, firstAttemptAt: now.toISOString(), notBefore: now.toISOString(), pending: ['b@example.test'], delayNotified: true } };
+  assert.deepEqual(temporaryFate(notified, opts, at(150)), { giveUp: false, delayNotice: false });
+  assert.deepEqual(temporaryFate(notified, opts, at(1000)), { giveUp: true, delayNotice: false });
+  assert.deepEqual(temporaryFate(meta, { ...opts, delayNoticeAfterSeconds: 0 }, at(500)), { giveUp: false, delayNotice: false });
+  const next = nextAttempt(meta, mixed, delays, now, { delayNotified: true });
+  assert.equal(next?.meta.delivery?.delayNotified, true);
+});
+
+test('recipients held by an open circuit do not spend an attempt', () => {
+  const held: RecipientOutcome[] = [{ recipient: 'b@example.test', status: 'temporary', response: 'circuit open', circuitOpen: true }];
+  const first = nextAttempt(decided(), held, delays, now);
+  assert.equal(first?.meta.delivery?.attempt, 0);
+  assert.equal(first?.topic, RetryTierTopics[0]);
+  const later = nextAttempt(decided({ attempt: 2, firstAttemptAt: now.toISOString(), notBefore: now.toISOString(), pending: ['b@example.test'] }), held, delays, now);
+  assert.equal(later?.meta.delivery?.attempt, 2);
+  assert.equal(later?.topic, RetryTierTopics[1], 'waits in the tier of the attempt it is at');
 });

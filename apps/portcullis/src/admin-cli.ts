@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+import { loadConfigFile, readSecretFile } from '@portcullis/config';
+
+export const ADMIN_USAGE = `       portcullis quarantine list [--from A] [--rcpt A] [--subject S] [--reason R] [--since T] [--until T] [--limit N]
+       portcullis quarantine show|release|delete <id> [--by NAME]
+       portcullis quarantine audit
+       portcullis quarantine digests      (sends the digests of the last period now; each is sent once)
+       portcullis trace <id>
+       portcullis trace search [--id ID] [--message-id MID] [--from A] [--rcpt A] [--ip IP] [--since T] [--until T] [--limit N]
+
+  quarantine and trace talk to the relay's admin API: --url (default http://<http.listen> of the config)
+  and the bearer token in --token-file (default http.adminTokenFile of the config).`;
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  url: { type: 'string' },
+  'token-file': { type: 'string' },
+  by: { type: 'string' },
+  from: { type: 'string' },
+  rcpt: { type: 'string' },
+  subject: { type: 'string' },
+  reason: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  limit: { type: 'string' },
+  id: { type: 'string' },
+  'message-id': { type: 'string' },
+  ip: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** Control characters from the server never reach the terminal (a quarantined subject is hostile input). */
+const safe = (s: unknown) => String(s ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+
+/** `portcullis quarantine ...` and `portcullis trace ...`: the operator's side of the admin API. */
+export async function adminCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  const [area, verb, id] = positionals;
+  const path = values.config ?? process.env.PORTCULLIS_CONFIG ?? 'config/portcullis.yaml';
+  let url = values.url;
+  let tokenFile = values['token-file'];
+  if (!url || !tokenFile) {
+    const config = loadConfigFile(path);
+    url ??= `http://${config.http.listen.host}:${config.http.listen.port}`;
+    tokenFile ??= config.http.adminTokenFile;
+  }
+  if (!tokenFile) {
+    console.error('no admin token: give --token-file or set http.adminTokenFile in the config');
+    return 2;
+  }
+  const token = readSecretFile(tokenFile, '--token-file');
+  const query = new URLSearchParams();
+  const q = (name: string, key: keyof typeof values) => values[key] && query.set(name, String(values[key]));
+  for (const k of ['from', 'rcpt', 'subject', 'reason', 'since', 'until', 'limit', 'id', 'ip'] as const) q(k, k);
+  q('messageId', 'message-id');
+  const call = async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(`${url}/admin/${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  let res: { status: number; body: Record<string, unknown> };
+  if (area === 'quarantine' && verb === 'list') res = await call('GET', `quarantine?${query}`);
+  else if (area === 'quarantine' && verb === 'audit') res = await call('GET', 'quarantine/audit');
+  else if (area === 'quarantine' && verb === 'digests') res = await call('POST', 'quarantine/digests', {});
+  else if (area === 'quarantine' && verb === 'show' && id) res = await call('GET', `quarantine/${encodeURIComponent(id)}`);
+  else if (area === 'quarantine' && verb === 'release' && id) res = await call('POST', `quarantine/${encodeURIComponent(id)}/release`, { by: values.by ?? process.env.USER ?? 'cli' });
+  else if (area === 'quarantine' && verb === 'delete' && id) res = await call('DELETE', `quarantine/${encodeURIComponent(id)}`, { by: values.by ?? process.env.USER ?? 'cli' });
+  else if (area === 'trace' && verb === 'search') res = await call('GET', `trace?${query}`);
+  else if (area === 'trace' && verb) res = await call('GET', `trace/${encodeURIComponent(verb)}`);
+  else {
+    console.error(`usage:\n${ADMIN_USAGE}`);
+    return 2;
+  }
+  if (values.json || res.status >= 400) console.log(JSON.stringify(res.body, null, 2));
+  else console.log(render(area!, verb!, res.body));
+  return res.status < 400 ? 0 : 1;
+}
+
+function render(area: string, verb: string, body: Record<string, unknown>): string {
+  type Row = Record<string, unknown>;
+  if (Array.isArray(body.messages)) {
+    const rows = body.messages as Row[];
+    if (rows.length === 0) return '(none)';
+    return area === 'quarantine'
+      ? rows.map((m) => `${safe(m.id)}  ${safe(m.quarantinedAt)}  ${safe(m.status)}  from <${safe(m.from)}> to ${safe((m.rcpt as string[]).join(', '))}\n    subject: ${safe(m.subject)}\n    reason: ${safe(m.reason)}`).join('\n')
+      : rows.map((m) => `${safe(m.id)}  ${safe(m.receivedAt)}  ${safe(m.outcome)}  from <${safe(m.from)}> to ${safe((m.rcpt as string[]).join(', '))}  client ${safe(m.clientIp)}${m.subject ? `\n    subject: ${safe(m.subject)}` : ''}`).join('\n');
+  }
+  if (Array.isArray(body.events)) {
+    const s = (body.summary ?? {}) as Row;
+    const head = `${safe(s.id)}  ${safe(s.outcome)}  from <${safe(s.from)}> to ${safe(((s.rcpt as string[]) ?? []).join(', '))}  client ${safe(s.clientIp)}  Message-ID ${safe(s.messageId)}`;
+    return [head, ...(body.events as Row[]).map((e) => `  ${safe(e.at)}  ${safe(e.stage)}  ${safe(e.event)}${e.outcome ? ` [${safe(e.outcome)}]` : ''}${e.recipient ? ` <${safe(e.recipient)}>` : ''}  ${safe(e.detail)}`)].join('\n');
+  }
+  if (verb === 'show' && body.message) {
+    const m = body.message as { headers: { name: string; value: string }[]; text: string; attachments: Row[] };
+    return [...m.headers.map((h) => `${safe(h.name)}: ${safe(h.value)}`), '', safe(m.text), ...m.attachments.map((a) => `[attachment ${safe(a.filename)} ${safe(a.contentType)} ${safe(a.size)} octets]`)].join('\n');
+  }
+  return JSON.stringify(body, null, 2);
+}

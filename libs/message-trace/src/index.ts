@@ -1,0 +1,3 @@
+export * from './keys.js';
+export * from './writer.js';
+export * from './reader.js';

@@ -1,0 +1,61 @@
+import type { Config } from '@portcullis/config';
+import { newMessageId, verdict, type MailMeta, type MailRecord } from '@portcullis/contract';
+import { buildDsn, headerSection, type DsnRecipient } from './dsn.js';
+
+/**
+ * relay.bounce: the DSN for recipients that failed (or are delayed), as a new
+ * message to the envelope sender, or null when there must be none: never to
+ * the null sender (a bounce of a bounce loops), and the relay only calls this
+ * for mail the edge accepted (mail refused in session was answered there).
+ *
+ * The DSN goes out like any other message: it is published to the decided
+ * topic and the relay delivers it by the normal route (a local domain's
+ * mailbox server, else relay.outbound.smarthost, else the Maildir), with the
+ * same retries, de-duplication and trace. Its own sender is <>.
+ */
+export function bounceRecord(config: Config, original: MailRecord, recipients: DsnRecipient[], now = new Date()): MailRecord | null {
+  const sender = original.meta.envelope.mailFrom;
+  if (!sender || recipients.length === 0) return null;
+  const raw = buildDsn({
+    reportingMta: config.hostname,
+    to: sender,
+    arrivalDate: new Date(original.meta.envelope.receivedAt),
+    originalHeaders: headerSection(original.raw),
+    recipients,
+    now,
+    ...(messageIdOf(original.raw) ? { originalMessageId: messageIdOf(original.raw)! } : {}),
+  });
+  const meta: MailMeta = {
+    v: 1,
+    id: newMessageId(now.getTime()),
+    size: raw.length,
+    envelope: {
+      listener: 'submission',
+      client: { ip: '127.0.0.1', port: 0 },
+      helo: config.hostname,
+      tls: null,
+      auth: null,
+      mailFrom: '',
+      body: '7BIT',
+      smtputf8: /[^\x00-\x7f]/.test(sender),
+      rcptTo: [sender],
+      receivedAt: now.toISOString(),
+    },
+    results: [],
+    verdict: verdict('deliver', `delivery status notification for ${original.meta.id}`, 'relay.bounce', { now }),
+  };
+  return { meta, raw };
+}
+
+/** The Message-ID header's value without brackets, if the message has one. */
+export function messageIdOf(raw: Buffer): string | undefined {
+  const head = headerSection(raw).toString('latin1');
+  return /^message-id:[ \t]*<?([^>\r\n]+)>?/im.exec(head)?.[1]?.trim();
+}
+
+/** The Subject header (first line), if any. */
+export function subjectOf(raw: Buffer): string | undefined {
+  const head = headerSection(raw).toString('utf8');
+  const m = /^subject:[ \t]*(.*(?:\r\n[ \t].*)*)/im.exec(head);
+  return m?.[1]?.replace(/\r\n[ \t]/g, ' ').trim().slice(0, 300);
+}

@@ -1,0 +1,73 @@
+import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
+import { headerSection } from './dsn.js';
+
+export interface ExtensionNeeds {
+  /** An address of the envelope is not ASCII: the next hop must offer SMTPUTF8 (RFC 6531). */
+  utf8Address: boolean;
+  eightBitHeaders: boolean;
+  /** The body has octets above 127: the next hop must offer 8BITMIME (RFC 6152), or it is converted. */
+  eightBitBody: boolean;
+}
+
+const has8bit = (b: Buffer) => b.some((c) => c > 0x7f);
+const nonAscii = (s: string) => /[^\x00-\x7f]/.test(s);
+
+export function extensionNeeds(from: string, recipients: string[], raw: Buffer): ExtensionNeeds {
+  const head = headerSection(raw);
+  return {
+    utf8Address: nonAscii(from) || recipients.some(nonAscii),
+    eightBitHeaders: has8bit(head),
+    eightBitBody: has8bit(raw.subarray(head.length)),
+  };
+}
+
+/**
+ * relay.downgrade: the message with every 8-bit leaf part re-encoded as
+ * quoted-printable (RFC 6152 section 3 allows the conversion), or null when
+ * that is not possible: 8-bit inside a message/* part (which must stay 7bit or
+ * 8bit, RFC 2046 5.2) or inside headers. A DKIM signature over the body does not
+ * survive the conversion; the RFC accepts that cost over a bounce.
+ */
+export function downgradeTo7bit(raw: Buffer): Buffer | null {
+  const out = downgradeEntity(raw.toString('latin1'));
+  return out === null ? null : Buffer.from(out, 'latin1');
+}
+
+function downgradeEntity(entity: string): string | null {
+  const split = entity.indexOf('\r\n\r\n');
+  const head = split < 0 ? entity : entity.slice(0, split + 2);
+  const body = split < 0 ? '' : entity.slice(split + 4);
+  if (has8bitStr(head)) return null;
+  if (!has8bitStr(body)) return entity;
+  const type = headerValue(head, 'content-type')?.toLowerCase() ?? 'text/plain';
+  if (type.startsWith('multipart/')) {
+    const boundary = /boundary="?([^";\r\n]+)"?/i.exec(headerValue(head, 'content-type') ?? '')?.[1];
+    if (!boundary) return null;
+    const delimiter = `\r\n--${boundary}`;
+    const pieces = `\r\n${body}`.split(delimiter);
+    // pieces[0] is the preamble, the last starts with "--" (the epilogue); both are left alone.
+    for (let i = 1; i < pieces.length; i++) {
+      if (pieces[i]!.startsWith('--')) break;
+      const nl = pieces[i]!.indexOf('\r\n');
+      if (nl < 0) return null;
+      const part = downgradeEntity(pieces[i]!.slice(nl + 2));
+      if (part === null) return null;
+      pieces[i] = pieces[i]!.slice(0, nl + 2) + part;
+    }
+    if (has8bitStr(pieces[0]!) || has8bitStr(pieces.at(-1)!.startsWith('--') ? pieces.at(-1)! : '')) return null;
+    return head + '\r\n' + pieces.join(delimiter).slice(2);
+  }
+  if (type.startsWith('message/')) return null;
+  const cte = headerValue(head, 'content-transfer-encoding')?.trim().toLowerCase();
+  if (cte && cte !== '8bit' && cte !== '7bit') return null; // binary or a broken label: not ours to guess
+  const encoded = qpWrap(qpEncode(Buffer.from(body, 'latin1')), 76);
+  const newHead = cte ? head.replace(/^content-transfer-encoding:[^\r\n]*(\r\n[ \t][^\r\n]*)*\r\n/im, '') : head;
+  return `${newHead}Content-Transfer-Encoding: quoted-printable\r\n\r\n${encoded}`;
+}
+
+const has8bitStr = (s: string) => /[\x80-\xff]/.test(s);
+
+function headerValue(head: string, name: string): string | undefined {
+  const m = new RegExp(`^${name}:[ \\t]*([^\\r\\n]*(?:\\r\\n[ \\t][^\\r\\n]*)*)`, 'im').exec(head);
+  return m?.[1]?.replace(/\r\n[ \t]+/g, ' ');
+}

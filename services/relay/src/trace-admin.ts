@@ -1,0 +1,20 @@
+import type { AdminHandler } from '@portcullis/telemetry';
+import type { MessageTraceReader, TraceQuery } from '@portcullis/message-trace';
+
+const USAGE = 'GET /admin/trace[?id=&messageId=&from=&rcpt=&ip=&since=&until=&limit=] or GET /admin/trace/<id>';
+
+/** The message trace on the admin port: search, and one message's timeline. */
+export function traceAdmin(reader: MessageTraceReader): AdminHandler {
+  return async ({ method, path, query = {} }) => {
+    if (method !== 'GET') return { status: 405, body: { error: USAGE } };
+    if (path.length === 1) {
+      const t = await reader.timeline(path[0]!);
+      return t ? { status: 200, body: t } : { status: 404, body: { error: `no trace for ${path[0]}` } };
+    }
+    const q: TraceQuery = {};
+    for (const k of ['id', 'messageId', 'from', 'rcpt', 'ip', 'since', 'until'] as const) if (query[k]) q[k] = query[k];
+    if (query.limit) q.limit = Number(query.limit) || 50;
+    for (const k of ['since', 'until'] as const) if (q[k] && Number.isNaN(Date.parse(q[k]!))) return { status: 400, body: { error: `${k} is not a time: ${q[k]}` } };
+    return { status: 200, body: { messages: await reader.search(q) } };
+  };
+}
