@@ -65,9 +65,29 @@ export function replyForVerdict(verdict: Verdict, messageId: string): SmtpReply 
     case 'quarantine':
       // A quarantined message was accepted: telling the sender would tell a spammer what works.
       return Replies.queued(messageId);
-    case 'reject':
-      return { code: 550, enhanced: verdict.enhancedCode ?? '5.7.1', text: `Rejected: ${verdict.reason} (${messageId})` };
-    case 'tempfail':
-      return { code: 451, enhanced: verdict.enhancedCode ?? '4.7.1', text: `Try again later: ${verdict.reason} (${messageId})` };
+    case 'reject': {
+      const enhanced = verdict.enhancedCode ?? '5.7.1';
+      return { code: basicCodeFor(enhanced, 550), enhanced, text: `Rejected: ${verdict.reason} (${messageId})` };
+    }
+    case 'tempfail': {
+      const enhanced = verdict.enhancedCode ?? '4.7.1';
+      return { code: basicCodeFor(enhanced, 451), enhanced, text: `Try again later: ${verdict.reason} (${messageId})` };
+    }
   }
+}
+
+/**
+ * The basic code that goes with an enhanced code at the end of DATA (RFC 5321 4.2.3,
+ * RFC 3463): storage and size problems are 452/552 ("exceeded storage allocation"),
+ * everything else the generic 451/550. The class always follows the enhanced code,
+ * so a 4.x.x is never answered with a 5yz.
+ */
+function basicCodeFor(enhanced: string, fallback: 451 | 550): number {
+  const [cls, subject, detail] = enhanced.split('.');
+  const permanent = cls === '5';
+  const storage = (subject === '3' && (detail === '1' || detail === '4')) || (subject === '2' && detail === '2');
+  if (storage) return permanent ? 552 : 452;
+  if (fallback === 550 && !permanent) return 451;
+  if (fallback === 451 && permanent) return 550;
+  return fallback;
 }

@@ -63,3 +63,15 @@ test('every fixed reply has a class-consistent enhanced code', () => {
     assert.equal(r.enhanced[0], String(r.code)[0], `${r.code} ${r.enhanced}`);
   }
 });
+
+test('the basic code follows the enhanced code: storage and size are 552/452, the class always matches', () => {
+  assert.equal(replyForVerdict(verdict('reject', 'too big', 'content', { enhancedCode: '5.3.4' }), ID).code, 552);
+  assert.equal(replyForVerdict(verdict('reject', 'mailbox full', 'relay', { enhancedCode: '5.2.2' }), ID).code, 552);
+  assert.equal(replyForVerdict(verdict('reject', 'virus', 'content', { enhancedCode: '5.7.1' }), ID).code, 550);
+  assert.equal(replyForVerdict(verdict('reject', 'bad content', 'content', { enhancedCode: '5.6.0' }), ID).code, 550);
+  assert.equal(replyForVerdict(verdict('tempfail', 'no space', 'edge', { enhancedCode: '4.3.1' }), ID).code, 452);
+  assert.equal(replyForVerdict(verdict('tempfail', 'dns', 'auth', { enhancedCode: '4.4.3' }), ID).code, 451);
+  // A demand that names a code of the other class never produces a contradictory reply.
+  assert.equal(replyForVerdict(verdict('reject', 'x', 'y', { enhancedCode: '4.7.0' }), ID).code, 451);
+  assert.equal(replyForVerdict(verdict('tempfail', 'x', 'y', { enhancedCode: '5.7.1' }), ID).code, 550);
+});

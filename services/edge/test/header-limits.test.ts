@@ -161,7 +161,10 @@ test('when the octet over the line limit is also the first octet over the header
   assert.deepEqual(scan([shorter], o).kind, 'line-length');
 });
 
-test('fast: 25 MiB of base64 lines in 64 KiB chunks scans in a few ms', () => {
+// Not a speed target (those live in make bench): a guard against the scan turning quadratic,
+// which on 25 MiB would take minutes. The bounds are far above the few ms it takes, so a loaded
+// machine does not fail it.
+test('linear: 25 MiB of base64 lines in 64 KiB chunks scans without quadratic blow-up', () => {
   const line = b(`${'QUJD'.repeat(19)}\r\n`);
   const body = Buffer.concat(Array.from({ length: Math.ceil((25 * 1024 * 1024) / line.length) }, () => line));
   const message = Buffer.concat([b(`From: a@b.example\r\nSubject: big\r\n\r\n`), body]);
@@ -181,7 +184,7 @@ test('fast: 25 MiB of base64 lines in 64 KiB chunks scans in a few ms', () => {
   }
   const best = Math.min(...times);
   console.log(`# 25 MiB base64 body: best ${best.toFixed(2)} ms of ${times.map((x) => x.toFixed(1)).join(', ')}`);
-  assert.ok(best < 40, `took ${best} ms`);
+  assert.ok(best < 2000, `took ${best} ms`);
   // Full-length lines and lines ended by bare CR are also linear.
   const long = Buffer.concat(Array.from({ length: 26_000 }, () => b(`${'x'.repeat(998)}\r\n`)));
   const bareCr = Buffer.concat(Array.from({ length: 26_000 }, () => b(`${'x'.repeat(900)}\r`)));
@@ -191,7 +194,7 @@ test('fast: 25 MiB of base64 lines in 64 KiB chunks scans in a few ms', () => {
     s.push(b('S: x\r\n\r\n'));
     for (let i = 0; i < body2.length; i += 65536) s.push(body2.subarray(i, i + 65536));
     assert.equal(s.end().ok, true);
-    assert.ok(Number(process.hrtime.bigint() - t) / 1e6 < 200);
+    assert.ok(Number(process.hrtime.bigint() - t) / 1e6 < 5000);
   }
 });
 
