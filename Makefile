@@ -6,7 +6,7 @@ NODE_DIR := $(shell bash scripts/node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 CONFIG ?= config/portcullis.yaml
 
-.PHONY: all deps build run test test-unit test-e2e bench clean
+.PHONY: all deps build run test test-unit test-e2e bench clean manifests
 
 all: build
 
@@ -28,6 +28,10 @@ test: build
 # Unit tests only: no broker, no Redis.
 test-unit: build
 	node --test --test-concurrency=2 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'apps/*/dist/test/**/*.test.js'
+
+# Plain Kubernetes YAML from the Helm chart (manifests/portcullis.yaml); a test fails when it is stale.
+manifests:
+	bash scripts/render-manifests.sh
 
 bench: build
 	bash scripts/bench.sh

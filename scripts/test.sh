@@ -8,6 +8,9 @@ cd "$root"
 trap 'bash scripts/infra.sh down' EXIT
 bash scripts/infra.sh up
 rm -rf var/test-mail
+# helm for the chart tests, built from the Go module proxy into .tools/bin (once).
+bash test/infra/kube/tools.sh helm
+export PORTCULLIS_TEST_HELM="$root/.tools/bin/helm"
 # Tests that need Redis fail (rather than skip) when this one is not there.
 offset=${PORTCULLIS_TEST_PORT_OFFSET:-0}
 export PORTCULLIS_TEST_REDIS=redis://127.0.0.1:$((16379 + offset))
