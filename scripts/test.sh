@@ -11,6 +11,8 @@ rm -rf var/test-mail
 # helm for the chart tests, built from the Go module proxy into .tools/bin (once).
 bash test/infra/kube/tools.sh helm
 export PORTCULLIS_TEST_HELM="$root/.tools/bin/helm"
+# The API server tests skip (saying so) only when apiserver.sh could not build one within its budget.
+if [[ -f "$root/.tools/run/kube/kubeconfig" ]]; then export PORTCULLIS_TEST_KUBECONFIG="$root/.tools/run/kube/kubeconfig"; fi
 # Tests that need Redis fail (rather than skip) when this one is not there.
 offset=${PORTCULLIS_TEST_PORT_OFFSET:-0}
 export PORTCULLIS_TEST_REDIS=redis://127.0.0.1:$((16379 + offset))

@@ -40,9 +40,9 @@ helm() {
 # Builds one main package of a module whose go.mod has replace directives
 # (which `go install pkg@version` refuses): a wrapper module requires it and
 # pins every module it replaces with a local path to the same release.
-# wrapped_build <binary> <module> <version> <package> <pinned version of the replaced modules>
+# wrapped_build <binary> <module> <version> <package> <pinned version of the replaced modules> [ldflags]
 wrapped_build() {
-  local bin=$1 module=$2 version=$3 pkg=$4 pin=$5 mod gomod replaced
+  local bin=$1 module=$2 version=$3 pkg=$4 pin=$5 ldflags=${6:-} mod gomod replaced
   mod="$ROOT/.tools/src/$bin"
   rm -rf "$mod" && mkdir -p "$mod"
   go mod download -json "$module@$version" > "$mod/download.json" || die "cannot download $module@$version"
@@ -55,7 +55,7 @@ wrapped_build() {
     for m in $replaced; do echo "replace $m => $m $pin"; done
   } > "$mod/go.mod"
   printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$pkg" > "$mod/tools.go"
-  (cd "$mod" && go mod tidy >&2 && go build -ldflags "-s -w" -o "$BIN/$bin" "$pkg") || die "building $bin $version failed"
+  (cd "$mod" && go mod tidy >&2 && go build -ldflags "-s -w $ldflags" -o "$BIN/$bin" "$pkg") || die "building $bin $version failed"
 }
 
 etcd() {
@@ -69,7 +69,10 @@ apiserver() {
   built kube-apiserver "$KUBE_VERSION" && return 0
   local t0=$SECONDS
   # The staging modules (k8s.io/api, client-go, ...) are released as v0.N.M for kubernetes v1.N.M.
-  wrapped_build kube-apiserver k8s.io/kubernetes "$KUBE_VERSION" k8s.io/kubernetes/cmd/kube-apiserver "${KUBE_VERSION/v1./v0.}"
+  # The version stamp its own build sets (clients such as helm check it against a chart's kubeVersion).
+  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*} v=k8s.io/component-base/version
+  wrapped_build kube-apiserver k8s.io/kubernetes "$KUBE_VERSION" k8s.io/kubernetes/cmd/kube-apiserver "${KUBE_VERSION/v1./v0.}" \
+    "-X $v.gitVersion=$KUBE_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean"
   stamp kube-apiserver "$KUBE_VERSION" $((SECONDS - t0))
 }
 
