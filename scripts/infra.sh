@@ -9,6 +9,7 @@ case "${1:-}" in
     # A fresh broker for every run, so no test sees records of an earlier one.
     bash "$root/test/infra/kafka.sh" reset
     bash "$root/test/infra/kafka.sh" start
+    bash "$root/test/infra/dnsmasq.sh" install
     # etcd + kube-apiserver (built from the Go module proxy within KUBE_BUILD_BUDGET seconds, else skipped).
     bash "$root/test/infra/kube/apiserver.sh" start
     ;;

@@ -17,6 +17,7 @@ if [[ -f "$root/.tools/run/kube/kubeconfig" ]]; then export PORTCULLIS_TEST_KUBE
 offset=${PORTCULLIS_TEST_PORT_OFFSET:-0}
 export PORTCULLIS_TEST_REDIS=redis://127.0.0.1:$((16379 + offset))
 export PORTCULLIS_TEST_KAFKA=127.0.0.1:$((19092 + offset))
+export PORTCULLIS_TEST_DOCTOR_DNS_PORT=$((15353 + offset))
 node --test --test-concurrency=2 --test-timeout=120000 \
   'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'apps/*/dist/test/**/*.test.js'
 # One file at a time: these share the broker, and one of them stops it.
