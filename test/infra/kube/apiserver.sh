@@ -61,7 +61,7 @@ start() {
     return 0
   fi
   bash "$ROOT/test/infra/kube/crds.sh" || die "cannot fetch the CRDs from the Go module proxy"
-  if alive apiserver && ready; then log "already running"; return 0; fi
+  if alive apiserver && ready; then kubeconfig; log "already running"; return 0; fi
   certs
   rm -rf "$RUN/etcd"
   "$BIN/etcd" --name default --data-dir "$RUN/etcd" --unsafe-no-fsync \
