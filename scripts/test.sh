@@ -18,6 +18,12 @@ offset=${PORTCULLIS_TEST_PORT_OFFSET:-0}
 export PORTCULLIS_TEST_REDIS=redis://127.0.0.1:$((16379 + offset))
 export PORTCULLIS_TEST_KAFKA=127.0.0.1:$((19092 + offset))
 export PORTCULLIS_TEST_DOCTOR_DNS_PORT=$((15353 + offset))
+# The container image (buildah from scratch, no Docker engine); a test starts it.
+if [[ "${PORTCULLIS_IMAGE_TEST:-on}" != off ]]; then
+  bash scripts/image.sh portcullis:test
+  export PORTCULLIS_TEST_IMAGE=portcullis:test
+  export PORTCULLIS_TEST_IMAGE_SMTP_PORT=$((12525 + offset)) PORTCULLIS_TEST_IMAGE_HTTP_PORT=$((18025 + offset))
+fi
 node --test --test-concurrency=2 --test-timeout=120000 \
   'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'apps/*/dist/test/**/*.test.js'
 # One file at a time: these share the broker, and one of them stops it.
