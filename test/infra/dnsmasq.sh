@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian's dnsmasq (dnsmasq-base: the binary, no service) for tests that need a
 # real DNS server with test zones; each test starts its own instance on
-# 127.0.0.1:(15353 + PORTCULLIS_TEST_PORT_OFFSET) with its records, and stops it.
+# 127.0.0.1:(15353 + PORTCULLIS_TEST_PORT_OFFSET, and the next port) with its records, and stops it.
 # Usage: test/infra/dnsmasq.sh install
 set -euo pipefail
 case "${1:-}" in

@@ -8,9 +8,9 @@ import { parseConfig } from '@portcullis/config';
 import { createLogger } from '@portcullis/telemetry';
 import { createBus, topicSpecs } from '../../src/runtime.js';
 import { renderText, ROOT, valuesFile } from '../chart/helm.js';
-import { startDns, type TestDns } from '../doctor/dnsmasq.js';
+import { DNS_PORT, startDns, type TestDns } from '../doctor/dnsmasq.js';
 import { LB, ZONES } from '../doctor/zones.js';
-import { adminConfig, apply, ensureNamespace, noApiServer, serviceAccountToken, yamlObjects } from './cluster.js';
+import { adminConfig, apply, ensureNamespace, installCrds, noApiServer, serviceAccountToken, yamlObjects } from './cluster.js';
 import { RawKube } from './raw-apply.js';
 
 const KAFKA = process.env.PORTCULLIS_TEST_KAFKA;
@@ -30,6 +30,7 @@ before(async () => {
   if (skip) return;
   dir = mkdtempSync(join(tmpdir(), 'doctor-'));
   const admin = adminConfig();
+  await installCrds(admin);
   ns = await ensureNamespace(admin, `doctor-${Date.now()}`);
   const objects = yamlObjects(renderText(['-f', valuesFile('minimal'), '--namespace', ns, '--set', 'hostname=mx1.good.test',
     '--set-json', 'domains=[{"name":"good.test","downstream":{"host":"mail.internal.good.test"}}]'])).filter((o) => o.kind !== 'Pod');
@@ -49,7 +50,7 @@ before(async () => {
     bus: { kind: 'kafka', kafka: { brokers: KAFKA!.split(','), partitions: 1, replicationFactor: 1 } },
     state: { kind: 'redis', redis: { url: 'redis://127.0.0.1:1' } },
   }));
-  dns = await startDns(ZONES);
+  dns = await startDns({ ...ZONES, port: DNS_PORT + 1 });
 });
 after(async () => {
   await dns?.stop();

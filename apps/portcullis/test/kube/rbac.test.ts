@@ -4,7 +4,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { parseConfig } from '@portcullis/config';
 import { leadershipFor } from '@portcullis/leader';
 import { renderText, valuesFile } from '../chart/helm.js';
-import { adminConfig, apply, ensureNamespace, noApiServer, serviceAccountToken, tokenConfig, yamlObjects } from './cluster.js';
+import { adminConfig, apply, ensureNamespace, installCrds, noApiServer, serviceAccountToken, tokenConfig, yamlObjects } from './cluster.js';
 
 const until = async (what: string, fn: () => boolean, ms = 10_000) => {
   const end = Date.now() + ms;
@@ -16,6 +16,7 @@ const until = async (what: string, fn: () => boolean, ms = 10_000) => {
 
 test("the relay's service account, with only the chart's RBAC, wins the Lease; the edge's may not touch Leases", { skip: noApiServer }, async () => {
   const admin = adminConfig();
+  await installCrds(admin);
   const ns = await ensureNamespace(admin, `rbac-${Date.now()}`);
   // The chart applied for real (not a dry run), without the helm test hooks.
   const objects = yamlObjects(renderText(['-f', valuesFile('minimal'), '--skip-tests', '--namespace', ns]));
