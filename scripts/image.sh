@@ -16,7 +16,9 @@ tag="${1:-portcullis:$version}"
 export STORAGE_DRIVER=${STORAGE_DRIVER:-vfs}
 command -v buildah >/dev/null || {
   [[ "$(id -u)" == 0 ]] || { echo "image.sh: buildah is not installed (apt-get install buildah)" >&2; exit 1; }
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends buildah >&2
+  export DEBIAN_FRONTEND=noninteractive
+  timeout 600 apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+  timeout 600 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends buildah >&2
 }
 node_bin="$(command -v node)"
 stage="$(mktemp -d)"
@@ -54,4 +56,6 @@ buildah config --user 10001:10001 --workingdir /app --env NODE_ENV=production \
   --label org.opencontainers.image.title=portcullis --label "org.opencontainers.image.version=$version" "$ctr"
 buildah commit --rm "$ctr" "$tag" >&2
 ctr=""
+# The image this tag named before is now untagged: drop it, so repeated builds do not fill the disk.
+buildah rmi --prune >/dev/null 2>&1 || true
 echo "image.sh: built $tag ($(buildah images --format '{{.Size}}' "$tag"))" >&2
