@@ -6,7 +6,7 @@ NODE_DIR := $(shell bash scripts/node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 CONFIG ?= config/portcullis.yaml
 
-.PHONY: all deps build run test test-unit test-e2e bench clean
+.PHONY: all deps build run test test-unit test-e2e bench clean manifests image
 
 all: build
 
@@ -27,7 +27,16 @@ test: build
 
 # Unit tests only: no broker, no Redis.
 test-unit: build
+	bash test/infra/kube/tools.sh helm && bash test/infra/dnsmasq.sh install
 	node --test --test-concurrency=2 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'apps/*/dist/test/**/*.test.js'
+
+# Plain Kubernetes YAML from the Helm chart (manifests/portcullis.yaml); a test fails when it is stale.
+manifests:
+	bash scripts/render-manifests.sh
+
+# The container image, built with buildah from scratch (no Docker engine needed); see Dockerfile.
+image: build
+	bash scripts/image.sh
 
 bench: build
 	bash scripts/bench.sh

@@ -6,9 +6,11 @@ import { createBus, createState, topicSpecs } from './runtime.js';
 import { SERVICES, startService, type Running, type ServiceName } from './services.js';
 import { hashPassword } from '@portcullis/edge';
 import { ADMIN_USAGE, adminCommand } from './admin-cli.js';
+import { doctorCommand } from './doctor/command.js';
 
 const USAGE = `usage: portcullis run <all|edge|auth|reputation|content|relay>... [--config FILE]
        portcullis hash-password        (reads a password on stdin, prints its scrypt hash for the users file)
+       portcullis doctor [--help]      (checks an install: certificate, deployments, Kafka topics, DNS)
 ${ADMIN_USAGE}
 
   all        every service in one process (embedded mode with bus.kind: memory)
@@ -16,6 +18,7 @@ ${ADMIN_USAGE}
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'quarantine' || argv[0] === 'trace') return adminCommand(argv);
+  if (argv[0] === 'doctor') return doctorCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -75,6 +75,8 @@ export interface Bus {
   readonly kind: 'kafka' | 'memory';
   /** Creates missing topics (a no-op where topics are managed elsewhere). */
   ensureTopics(topics: TopicSpec[]): Promise<void>;
+  /** Names of the topics that exist (Kafka: the brokers' metadata); for `portcullis doctor`. */
+  listTopics?(): Promise<string[]>;
   /** Resolves once every record is durably stored (Kafka: acknowledged by all in-sync replicas). */
   publish(topic: string, records: OutRecord[]): Promise<void>;
   consume(opts: ConsumeOptions): Promise<Subscription>;

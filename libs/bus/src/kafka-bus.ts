@@ -101,6 +101,16 @@ export class KafkaBus implements Bus {
     return this.connected;
   }
 
+  async listTopics(): Promise<string[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await admin.listTopics();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   async ensureTopics(topics: TopicSpec[]): Promise<void> {
     await this.connect();
     if (!this.opts.createTopics) return;

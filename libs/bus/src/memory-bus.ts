@@ -60,6 +60,10 @@ export class MemoryBus implements Bus {
     return t;
   }
 
+  async listTopics(): Promise<string[]> {
+    return [...this.topics.keys()];
+  }
+
   async ensureTopics(topics: TopicSpec[]): Promise<void> {
     for (const spec of topics) {
       const t = this.topic(spec.name);

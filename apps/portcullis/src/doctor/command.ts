@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError, loadConfigFile } from '@portcullis/config';
+import { createLogger } from '@portcullis/telemetry';
+import { createBus } from '../runtime.js';
+import { fetchMtaStsPolicy, runDoctor } from './doctor.js';
+import { nodeDns } from './dns-lookup.js';
+import { report } from './finding.js';
+import { kubeView } from './kube-view.js';
+
+export const DOCTOR_USAGE = `usage: portcullis doctor [--config FILE] [--namespace NS] [--release NAME] [--kubeconfig FILE]
+                         [--dkim-selector S] [--dns-server HOST[:PORT]]... [--no-cluster] [--no-mta-sts-fetch]
+  Checks the install: certificate Ready and not near expiry, deployments available, the load balancer,
+  the Kafka topics, and each accepted domain's DNS (MX, SPF, DMARC, DKIM, MTA-STS).
+  Exit 0: all good; 1: something is wrong (printed with the fix); 2: usage; 78: bad config.`;
+
+/** `portcullis doctor`: prints the findings; the exit code is for scripts. */
+export async function doctorCommand(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' }, namespace: { type: 'string' }, release: { type: 'string' }, kubeconfig: { type: 'string' },
+        'dkim-selector': { type: 'string' }, 'dns-server': { type: 'string', multiple: true }, 'no-cluster': { type: 'boolean' },
+        'no-mta-sts-fetch': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${DOCTOR_USAGE}`);
+    return 2;
+  }
+  if (values.help) return console.log(DOCTOR_USAGE), 0;
+  const path = values.config ?? process.env.PORTCULLIS_CONFIG ?? 'config/portcullis.yaml';
+  let config;
+  try {
+    config = loadConfigFile(path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    return 78;
+  }
+  const namespace = values.namespace ?? process.env.POD_NAMESPACE ?? 'default';
+  let cluster = null;
+  if (!values['no-cluster']) {
+    const kc = new KubeConfig();
+    if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
+    else kc.loadFromDefault();
+    cluster = kubeView(kc, namespace, values.release ?? 'portcullis');
+  }
+  const logger = createLogger({ level: 'silent', service: 'doctor' });
+  const bus = createBus(config, logger);
+  try {
+    const findings = await runDoctor({
+      config, cluster, namespace, bus, now: Date.now,
+      dns: nodeDns(values['dns-server'] ? { servers: values['dns-server'] } : {}),
+      ...(values['dkim-selector'] ? { dkimSelector: values['dkim-selector'] } : {}),
+      ...(values['no-mta-sts-fetch'] ? {} : { fetchMtaStsPolicy }),
+    });
+    console.log(report(findings));
+    return findings.every((f) => f.ok) ? 0 : 1;
+  } finally {
+    await bus.close().catch(() => {});
+  }
+}

@@ -1,0 +1,46 @@
+{{/*
+The gateway's configuration file: what the values set, plus the keys a
+cluster install needs, then `config` merged over it. Keys the values do not
+name are left out, so the schema's defaults apply (a new config key with a
+default needs no chart change).
+*/}}
+{{- define "portcullis.config" -}}
+{{- $v := .Values -}}
+{{- $proxy := dict -}}
+{{- if ne $v.edge.clientIp.mode "local" -}}
+{{- $proxy = dict "proxy" (dict "trustedCidrs" $v.edge.clientIp.trustedCidrs "required" true) -}}
+{{- end -}}
+{{- $listener := dict "host" "0.0.0.0" -}}
+{{- $smtp := dict
+  "mx" (merge (dict "enabled" true "listen" (merge (dict "port" 2525) $listener)) $proxy)
+  "submission" (merge (dict "enabled" $v.submission.enabled "listen" (merge (dict "port" 2587) $listener)) $proxy)
+  "submissions" (merge (dict "enabled" $v.submission.enabled "listen" (merge (dict "port" 2465) $listener)) $proxy) -}}
+{{- $kafka := dict "brokers" $v.kafka.brokers "ssl" $v.kafka.ssl "createTopics" (eq $v.kafka.topics "app")
+  "partitions" (int (include "portcullis.partitions" .)) "replicationFactor" (int $v.kafka.replicationFactor) -}}
+{{- if $v.kafka.sasl.mechanism -}}
+{{- $_ := set $kafka "sasl" (dict "mechanism" $v.kafka.sasl.mechanism "username" $v.kafka.sasl.username "passwordFile" "/etc/portcullis/secrets/kafka/password") -}}
+{{- end -}}
+{{- $redis := dict "url" $v.redis.url -}}
+{{- if or $v.redis.passwordSecret.name $v.redis.password -}}
+{{- $_ := set $redis "passwordFile" "/etc/portcullis/secrets/redis/password" -}}
+{{- end -}}
+{{- $auth := dict "source" $v.auth.source -}}
+{{- if eq $v.auth.source "file" }}{{ $_ := set $auth "file" (dict "path" "/etc/portcullis/users/users.yaml") }}{{ end -}}
+{{- if eq $v.auth.source "passthrough" }}{{ $_ := set $auth "passthrough" $v.auth.passthrough }}{{ end -}}
+{{- $tls := dict -}}
+{{- if include "portcullis.hasTls" . -}}
+{{- $tls = dict "certificates" (list (dict "certFile" "/etc/portcullis/tls/tls.crt" "keyFile" "/etc/portcullis/tls/tls.key")) -}}
+{{- end -}}
+{{- $config := dict
+  "hostname" $v.hostname
+  "domains" $v.domains
+  "smtp" $smtp
+  "tls" $tls
+  "auth" $auth
+  "http" (dict "listen" (dict "host" "0.0.0.0" "port" 8025))
+  "bus" (dict "kind" "kafka" "kafka" $kafka)
+  "state" (dict "kind" "redis" "redis" $redis)
+  "kubernetes" (dict "leaderElection" (dict "enabled" $v.leaderElection.enabled))
+  "log" (dict "level" $v.logLevel) -}}
+{{- toYaml (mergeOverwrite $config (deepCopy $v.config)) -}}
+{{- end -}}
