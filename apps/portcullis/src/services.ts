@@ -8,6 +8,7 @@ import { startAuth } from '@portcullis/auth';
 import { startReputation } from '@portcullis/reputation';
 import { startContent } from '@portcullis/content';
 import { startRelay } from '@portcullis/relay';
+import { leadershipFor } from '@portcullis/leader';
 
 export const SERVICES = ['edge', 'auth', 'reputation', 'content', 'relay'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -58,8 +59,20 @@ export async function startService(name: ServiceName, deps: Deps): Promise<Runni
       return { name, stop: () => s.stop(), unhealthy: ok };
     }
     case 'relay': {
-      const s = await startRelay(deps);
-      return { name, stop: () => s.stop(), unhealthy: ok };
+      // Singleton jobs (digests) run on the replica holding the Lease; always here in embedded mode.
+      const leadership = leadershipFor(deps.config, 'relay-jobs', {
+        onError: (err) => deps.logger.warn({ err: err.message }, 'leader election: the Lease could not be read or renewed'),
+      });
+      leadership.onChange((leader) => deps.logger.info({ leader }, leader ? 'leading the relay singleton jobs' : 'no longer leading the relay singleton jobs'));
+      const s = await startRelay({ ...deps, isLeader: () => leadership.isLeader() });
+      return {
+        name,
+        stop: async () => {
+          await s.stop();
+          await leadership.stop();
+        },
+        unhealthy: ok,
+      };
     }
   }
 }

@@ -99,6 +99,12 @@ test('Strimzi topics: the same names, sizes and retention the services would cre
     assert.equal(t.config['retention.ms'], s.retentionMs, s.name);
     assert.equal(t.partitions, config.bus.kafka?.partitions);
   }
+  // Retention follows the config a chart user passes through: the maximum age and the quarantine period.
+  const longer = render(['-f', valuesFile('strimzi'), '--set', 'config.relay.maxAgeSeconds=864000', '--set', 'config.quarantine.retentionDays=45']);
+  const longerSpecs = topicSpecs(parseConfig(renderedConfig(longer)));
+  for (const t of byKind(longer, 'KafkaTopic').map((o) => o.spec as { topicName: string; config: Record<string, number> })) {
+    assert.equal(t.config['retention.ms'], longerSpecs.find((x) => x.name === t.topicName)!.retentionMs, t.topicName);
+  }
 });
 
 test('secrets: existing Secret names are used and no Secret is made; values make Secrets', () => {

@@ -25,16 +25,26 @@ test("the relay's service account, with only the chart's RBAC, wins the Lease; t
 
   const relay = tokenConfig(await serviceAccountToken(admin, ns, 'mx-portcullis-relay'));
   const relayErrors: string[] = [];
-  const leader = leadershipFor(config, 'quarantine-expiry', { identity: 'mx-portcullis-relay-0', kubeConfig: relay, onError: (e) => relayErrors.push(e.message) });
+  const leader = leadershipFor(config, 'relay-jobs', { identity: 'mx-portcullis-relay-0', kubeConfig: relay, onError: (e) => relayErrors.push(e.message) });
   const edgeErrors: string[] = [];
   const edge = tokenConfig(await serviceAccountToken(admin, ns, 'mx-portcullis-edge'));
-  const intruder = leadershipFor(config, 'quarantine-expiry', { identity: 'mx-portcullis-edge-0', kubeConfig: edge, onError: (e) => edgeErrors.push(e.message) });
+  const intruder = leadershipFor(config, 'relay-jobs', { identity: 'mx-portcullis-edge-0', kubeConfig: edge, onError: (e) => edgeErrors.push(e.message) });
   try {
     await until('the relay to lead', () => leader.isLeader()).catch((e: Error) => { throw new Error(`${e.message}: ${relayErrors.join('; ')}`); });
     await until('the edge to be refused', () => edgeErrors.length > 0);
     assert.equal(intruder.isLeader(), false);
     assert.match(edgeErrors[0]!, /403/);
     assert.deepEqual(relayErrors, []);
+    // Only its own Lease: electing on another name is refused on the read.
+    const otherErrors: string[] = [];
+    const other = leadershipFor(config, 'other-job', { identity: 'mx-portcullis-relay-0', kubeConfig: relay, onError: (e) => otherErrors.push(e.message) });
+    try {
+      await until('another Lease to be refused', () => otherErrors.length > 0);
+      assert.equal(other.isLeader(), false);
+      assert.match(otherErrors[0]!, /403/);
+    } finally {
+      await other.stop();
+    }
     // Leases only: the relay's identity cannot read Secrets.
     await assert.rejects(relay.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: ns }), (e: { code?: number }) => e.code === 403);
   } finally {
