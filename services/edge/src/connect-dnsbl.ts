@@ -3,7 +3,7 @@ import type { Config } from '@portcullis/config';
 import type { DnsResolver } from '@portcullis/dns';
 import { checkClientIp, lookupMetrics, type ClientIpPolicy, type LookupMetrics } from '@portcullis/dnsbl';
 import { Counter, type Logger, type Registry } from '@portcullis/telemetry';
-import { clientAddress, NetworkList } from './networks.js';
+import { clientAddress, NetworkList } from '@portcullis/networks';
 
 export type DnsblDecision =
   | { action: 'pass' }

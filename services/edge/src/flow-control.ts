@@ -24,7 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SharedState } from '@portcullis/state';
-import { clientAddress, networkOf, NetworkList, type ClientAddress } from './networks.js';
+import { clientAddress, networkOf, NetworkList, type ClientAddress } from '@portcullis/networks';
 
 /** One set of limits; 0 turns a limit off. Rates are per fixed window of one minute. */
 export interface FlowLimits {

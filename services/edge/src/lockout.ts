@@ -29,7 +29,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { SharedState } from '@portcullis/state';
-import { clientAddress, NetworkList, type ClientAddress } from './networks.js';
+import { clientAddress, NetworkList, type ClientAddress } from '@portcullis/networks';
 
 export interface LockoutOptions {
   /** Failed AUTH attempts from one IP within the window; the one that reaches it bans the IP. */

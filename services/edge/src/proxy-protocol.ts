@@ -11,6 +11,10 @@
  */
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { clientAddress, NetworkList, normalizeIp, parseCidr } from '@portcullis/networks';
+
+// Parsing and normalising addresses is shared (libs/networks); exported here too for the edge's callers.
+export { normalizeIp, parseCidr };
 
 /** Longest v1 line the spec allows, CRLF included ("PROXY UNKNOWN <v6> <v6> 65535 65535\r\n"). */
 export const V1_MAX_LENGTH = 107;
@@ -311,63 +315,12 @@ export function readProxyHeader(socket: net.Socket, opts: ReadProxyHeaderOptions
 
 // ------------------------------------------------------------------------------------ trusted peers
 
-type Network = [ipaddr.IPv4 | ipaddr.IPv6, number];
-
-/**
- * Parses "10.0.0.0/8", "2001:db8::/64", or a bare address (a single host). IPv4 must be in dotted
- * decimal with four parts; an IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) becomes the IPv4 one.
- * Throws on anything else, so a typo in the configuration stops the start instead of trusting nobody
- * (or everybody).
- */
-export function parseCidr(cidr: string): Network {
-  const text = cidr.trim();
-  const slash = text.lastIndexOf('/');
-  const address = slash < 0 ? text : text.slice(0, slash);
-  const bitsText = slash < 0 ? null : text.slice(slash + 1);
-  if (bitsText !== null && !/^[0-9]{1,3}$/.test(bitsText)) throw new Error(`invalid CIDR ${JSON.stringify(cidr)}: bad prefix length`);
-  if (ipaddr.IPv4.isValidFourPartDecimal(address)) {
-    const bits = bitsText === null ? 32 : Number(bitsText);
-    if (bits > 32) throw new Error(`invalid CIDR ${JSON.stringify(cidr)}: prefix longer than 32`);
-    return [ipaddr.IPv4.parse(address), bits];
-  }
-  if (!address.includes('%') && ipaddr.IPv6.isValid(address)) {
-    const bits = bitsText === null ? 128 : Number(bitsText);
-    if (bits > 128) throw new Error(`invalid CIDR ${JSON.stringify(cidr)}: prefix longer than 128`);
-    const v6 = ipaddr.IPv6.parse(address);
-    if (v6.isIPv4MappedAddress() && bits >= 96) return [v6.toIPv4Address(), bits - 96];
-    return [v6, bits];
-  }
-  throw new Error(`invalid CIDR ${JSON.stringify(cidr)}: not an IPv4 or IPv6 address`);
-}
-
-/**
- * Canonical form of an IP address: IPv4-mapped IPv6 (what a dual-stack listener reports for an IPv4
- * peer) becomes plain IPv4, IPv6 is lower case and compressed (RFC 5952), a zone id is dropped.
- * Returns null for anything that is not an IP address.
- */
-export function normalizeIp(address: string | undefined | null): string | null {
-  const parsed = parseIp(address);
-  return parsed ? parsed.toString() : null;
-}
-
-function parseIp(address: string | undefined | null): ipaddr.IPv4 | ipaddr.IPv6 | null {
-  if (!address || !net.isIP(address)) return null;
-  try {
-    const parsed = ipaddr.process(address);
-    if (parsed instanceof ipaddr.IPv6) delete parsed.zoneId;
-    return parsed;
-  } catch {
-    return null;
-  }
-}
-
 /** Compiles a list of CIDRs once (throws on an invalid one) into a matcher for peer addresses. */
 export function createTrustedPeerMatcher(cidrs: readonly string[]): (address: string | undefined) => boolean {
-  const networks = cidrs.map(parseCidr);
+  const networks = new NetworkList(cidrs);
   return (address) => {
-    const peer = parseIp(address);
-    if (!peer) return false;
-    return networks.some(([network, bits]) => network.kind() === peer.kind() && peer.match(network, bits));
+    const peer = clientAddress(address);
+    return peer !== null && networks.contains(peer);
   };
 }
 

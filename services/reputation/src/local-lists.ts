@@ -1,6 +1,6 @@
 import type { Envelope } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
-import { AddressList } from './address-list.js';
+import { NetworkList } from '@portcullis/networks';
 
 type Entries = Config['reputation']['allow'];
 
@@ -8,13 +8,13 @@ type Entries = Config['reputation']['allow'];
 export type LocalMatch = string | null;
 
 class CompiledEntries {
-  private readonly ips: AddressList;
+  private readonly ips: NetworkList;
   private readonly senders: Set<string>;
   private readonly domains: string[];
   private readonly recipients: Set<string>;
 
   constructor(e: Entries) {
-    this.ips = new AddressList(e.ips);
+    this.ips = new NetworkList(e.ips);
     this.senders = new Set(e.senders.map((s) => s.toLowerCase()));
     this.domains = e.senderDomains;
     this.recipients = new Set(e.recipients.map((r) => r.toLowerCase()));
