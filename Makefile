@@ -1,6 +1,7 @@
 # Portcullis. Two commands matter on a fresh machine:
 #   make run    start the gateway in embedded mode (SMTP 127.0.0.1:2525, HTTP 127.0.0.1:8025)
-#   make test   install what the tests need (Node 24, Kafka, Redis), run every test, clean up
+#   make test   install and start what the tests need (Node 24, Kafka, Redis, BIND, clamd, rspamd,
+#               helm, etcd, kube-apiserver), run every test, stop it all
 SHELL := /bin/bash
 NODE_DIR := $(shell bash scripts/node.sh)
 export PATH := $(NODE_DIR):$(PATH)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IpOrCidr } from './common.js';
 
 /** What to do with a message that fails a check: refuse it in the session, quarantine it, or only add to its score. */
 const Action = z.enum(['reject', 'quarantine', 'score']);
@@ -29,6 +30,13 @@ const Authentication = z.strictObject({
   timeoutMs: z.number().int().min(100).max(120000).default(15000),
   /** SPF temperror, DKIM/DMARC look-ups that failed, the deadline: 451 4.4.3 (tempfail) or go on without (continue). */
   onTempError: z.enum(['tempfail', 'continue']).default('tempfail'),
+  /**
+   * Clients whose mail is our own (internal relays, monitoring, loopback when trying it out): no
+   * look-ups, the checks recorded as skipped and never enforced, `Authentication-Results: ...; none`.
+   * Only hosts you run; behind a load balancer only with the real client IP (PROXY protocol or
+   * externalTrafficPolicy: Local), or every client would look trusted.
+   */
+  trustedNetworks: z.array(IpOrCidr).default([]),
   spf: z
     .strictObject({
       /** SPF fail (-all matched) for the MAIL FROM (or, with the null sender, the HELO) identity. */

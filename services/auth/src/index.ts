@@ -2,6 +2,7 @@ import { Topics } from '@portcullis/contract';
 import { runStage, type Bus, type StageDefinition, type Subscription } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
 import { createDnsResolver, type DnsResolver } from '@portcullis/dns';
+import { NetworkList } from '@portcullis/networks';
 import type { SharedState } from '@portcullis/state';
 import type { Logger, Registry } from '@portcullis/telemetry';
 import { authenticateRecord } from './record-auth.js';
@@ -30,6 +31,7 @@ export function authStage(deps: AuthDeps): StageDefinition {
   const resolver = deps.resolver ?? createDnsResolver(deps.config.dns, { state: deps.state, registry: deps.registry, logger: deps.logger });
   const seal = loadSealKey(deps.config.authentication.arc.seal);
   const metrics = authMetrics(deps.registry);
+  const trusted = new NetworkList(deps.config.authentication.trustedNetworks);
   const logger = deps.logger.child({ stage: 'auth' });
   return {
     name: 'auth',
@@ -37,7 +39,7 @@ export function authStage(deps: AuthDeps): StageDefinition {
     from: Topics.accepted,
     concurrency: deps.config.stages.concurrency,
     process: async (record) => {
-      const checked = await authenticateRecord(record, { config: deps.config, resolver, logger, metrics, seal, random: deps.random });
+      const checked = await authenticateRecord(record, { config: deps.config, resolver, logger, metrics, seal, trusted, random: deps.random });
       return { outputs: [{ topic: Topics.authChecked, record: checked }] };
     },
   };

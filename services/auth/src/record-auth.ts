@@ -1,6 +1,7 @@
 import { demand, result, type CheckResult, type MailRecord } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
 import type { DnsResolver } from '@portcullis/dns';
+import type { NetworkList } from '@portcullis/networks';
 import type { Logger } from '@portcullis/telemetry';
 import { verifyMessage, VerifyTimeout } from './verify.js';
 import { findings } from './findings.js';
@@ -15,6 +16,8 @@ export interface RecordAuthDeps {
   logger: Logger;
   metrics: AuthMetrics;
   seal?: SealKey | undefined;
+  /** authentication.trustedNetworks, compiled once. */
+  trusted?: NetworkList | undefined;
   random?: () => number;
   now?: () => Date;
 }
@@ -34,6 +37,15 @@ function submission(user: string, authservId: string, now: Date): { results: Che
   return {
     results: CHECKS.map((c) => result('auth', c, 'skip', reason, 0, now)),
     headers: `Authentication-Results: ${authservId}; auth=pass smtp.auth=${token(user)}\r\n`,
+  };
+}
+
+/** A client in authentication.trustedNetworks: our own host, so nothing is looked up or enforced (RFC 8601 "none"). */
+function trustedClient(ip: string, network: string, authservId: string, now: Date): { results: CheckResult[]; headers: string } {
+  const reason = `client ${ip} is in a trusted network (${network}): sender authentication not applied`;
+  return {
+    results: CHECKS.map((c) => result('auth', c, 'skip', reason, 0, now)),
+    headers: `Authentication-Results: ${authservId}; none\r\n`,
   };
 }
 
@@ -63,8 +75,11 @@ export async function authenticateRecord(record: MailRecord, deps: RecordAuthDep
     deps.logger.info({ messageId: record.meta.id, removed: stripped.removed }, 'removed Authentication-Results headers claiming our authserv-id');
   }
   let outcome: { results: CheckResult[]; headers: string };
+  const trustedNetwork = env.auth ? null : (deps.trusted?.match(env.client.ip) ?? null);
   if (env.auth) {
     outcome = submission(env.auth.user, authservId, now);
+  } else if (trustedNetwork) {
+    outcome = trustedClient(env.client.ip, trustedNetwork, authservId, now);
   } else {
     try {
       const v = await verifyMessage(stripped.raw, env, {

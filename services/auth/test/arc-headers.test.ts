@@ -95,3 +95,20 @@ test('authenticated submission: no inbound checks, recorded as skipped, auth= in
   }
   assert.deepEqual(authResultsHeaders(record.raw), [`Authentication-Results: ${AUTHSERV_ID}; auth=pass smtp.auth=alice`]);
 });
+
+test('a client in a trusted network: nothing looked up or enforced, recorded as skipped, "none" in the header', { skip }, async () => {
+  const trusting = authHarness({ trustedNetworks: ['10.0.0.0/8', '2001:db8:aa::/48'] });
+  const lookups = async () => (await trusting.registry.getSingleMetric('portcullis_dns_lookups_total')?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
+  const before = await lookups();
+  const { record, by } = await trusting.check(message({ from: ['alice@dmarc-reject.test'] }), { client: { ip: '10.1.2.3', port: 1 }, mailFrom: 'alice@dmarc-reject.test' });
+  for (const c of ['auth.spf', 'auth.dkim', 'auth.dmarc', 'auth.arc', 'auth.bimi']) {
+    assert.equal(by[c]!.outcome, 'skip', c);
+    assert.equal(by[c]!.action, undefined, c);
+    assert.match(by[c]!.reason, /trusted network \(10\.0\.0\.0\/8\)/);
+  }
+  assert.deepEqual(authResultsHeaders(record.raw), [`Authentication-Results: ${AUTHSERV_ID}; none`]);
+  assert.equal(await lookups(), before);
+  // Outside the trusted networks the same message meets the domain's p=reject.
+  const outside = await trusting.check(message({ from: ['alice@dmarc-reject.test'] }), { client: { ip: '192.0.2.99', port: 1 }, mailFrom: 'alice@dmarc-reject.test' });
+  assert.equal(outside.by['auth.dmarc']!.action, 'reject');
+});

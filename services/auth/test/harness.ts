@@ -1,4 +1,5 @@
 import { parseConfig } from '@portcullis/config';
+import { NetworkList } from '@portcullis/networks';
 import type { CheckResult, Envelope, MailRecord } from '@portcullis/contract';
 import { sampleMeta } from '@portcullis/contract/testing';
 import { createDnsResolver } from '@portcullis/dns';
@@ -30,12 +31,13 @@ export function authHarness(authentication: Record<string, unknown> = {}, opts: 
   const resolver = createDnsResolver(config.dns, { registry, env: {} });
   const logger = createLogger({ level: 'silent', service: 'auth-test' });
   const metrics = authMetrics(registry);
+  const trusted = new NetworkList(config.authentication.trustedNetworks);
   return {
     config,
     registry,
     async check(raw: Buffer, envelope: Partial<Envelope> = {}): Promise<Checked> {
       const record = { meta: sampleMeta({ size: raw.length, envelope: { ...CLIENT, ...envelope } }), raw };
-      const out = await authenticateRecord(record, { config, resolver, logger, metrics, random: opts.random, seal: opts.seal });
+      const out = await authenticateRecord(record, { config, resolver, logger, metrics, trusted, random: opts.random, seal: opts.seal });
       return { record: out, by: Object.fromEntries(out.meta.results.map((r) => [r.check, r])) };
     },
   };
