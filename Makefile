@@ -28,7 +28,7 @@ test: build
 
 # Unit tests only: no broker, no Redis.
 test-unit: build
-	bash test/infra/kube/tools.sh helm && bash test/infra/dnsmasq.sh install
+	bash test/infra/kube/tools.sh helm
 	node --test --test-concurrency=2 'libs/*/dist/test/**/*.test.js' 'services/*/dist/test/**/*.test.js' 'apps/*/dist/test/**/*.test.js'
 
 # Plain Kubernetes YAML from the Helm chart (manifests/portcullis.yaml); a test fails when it is stale.

@@ -16,7 +16,6 @@ case "${1:-}" in
     bash "$root/test/infra/kafka.sh" start
     bash "$root/test/infra/clamav.sh" start
     bash "$root/test/infra/rspamd.sh" start
-    bash "$root/test/infra/dnsmasq.sh" install
     # etcd + kube-apiserver (built from the Go module proxy within KUBE_BUILD_BUDGET seconds, else skipped).
     bash "$root/test/infra/kube/apiserver.sh" start
     ;;

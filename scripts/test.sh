@@ -23,7 +23,6 @@ export PORTCULLIS_TEST_DNS=127.0.0.1:$((15353 + offset))
 export PORTCULLIS_TEST_CLAMD=tcp://127.0.0.1:$((13310 + offset))
 export PORTCULLIS_TEST_CLAMD_SOCKET=unix:$root/.tools/run/clamav/clamd.sock
 export PORTCULLIS_TEST_RSPAMD=http://127.0.0.1:$((11333 + offset))
-export PORTCULLIS_TEST_DOCTOR_DNS_PORT=$((15373 + offset))
 # The container image (buildah from scratch, no Docker engine); a test starts it.
 if [[ "${PORTCULLIS_IMAGE_TEST:-on}" != off ]]; then
   bash scripts/image.sh portcullis:test

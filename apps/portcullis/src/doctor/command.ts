@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, loadConfigFile } from '@portcullis/config';
-import { createLogger } from '@portcullis/telemetry';
+import { ConfigError, loadConfigFile, type Config } from '@portcullis/config';
+import { createDnsResolver } from '@portcullis/dns';
+import { createLogger, createRegistry } from '@portcullis/telemetry';
 import { createBus } from '../runtime.js';
 import { fetchMtaStsPolicy, runDoctor } from './doctor.js';
-import { nodeDns } from './dns-lookup.js';
+import { doctorDns } from './dns-lookup.js';
 import { report } from './finding.js';
 import { kubeView } from './kube-view.js';
 
@@ -13,6 +14,12 @@ export const DOCTOR_USAGE = `usage: portcullis doctor [--config FILE] [--namespa
   Checks the install: certificate Ready and not near expiry, deployments available, the load balancer,
   the Kafka topics, and each accepted domain's DNS (MX, SPF, DMARC, DKIM, MTA-STS).
   Exit 0: all good; 1: something is wrong (printed with the fix); 2: usage; 78: bad config.`;
+
+/** The services' DNS layer; --dns-server wins over dns.servers and PORTCULLIS_DNS_SERVERS. No shared cache: the doctor asks afresh. */
+function dnsFor(config: Config, servers: string[] | undefined) {
+  const dns = { ...config.dns, cache: { ...config.dns.cache, shared: false } };
+  return createDnsResolver(servers?.length ? { ...dns, servers } : dns, { registry: createRegistry(), ...(servers?.length ? { env: {} } : {}) });
+}
 
 /** `portcullis doctor`: prints the findings; the exit code is for scripts. */
 export async function doctorCommand(argv: string[]): Promise<number> {
@@ -53,7 +60,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   try {
     const findings = await runDoctor({
       config, cluster, namespace, bus, now: Date.now,
-      dns: nodeDns(values['dns-server'] ? { servers: values['dns-server'] } : {}),
+      dns: doctorDns(dnsFor(config, values['dns-server'])),
       ...(values['dkim-selector'] ? { dkimSelector: values['dkim-selector'] } : {}),
       ...(values['no-mta-sts-fetch'] ? {} : { fetchMtaStsPolicy }),
     });

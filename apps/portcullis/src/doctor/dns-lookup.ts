@@ -1,9 +1,9 @@
-import { Resolver } from 'node:dns/promises';
+import type { DnsResolver, DnsType } from '@portcullis/dns';
 
 /**
- * The look-ups the doctor makes. A small interface of its own for now, backed
- * by node:dns; libs/dns (DnsResolver, arriving with the DNS layer) can take its
- * place later. "Not found" answers are empty lists, never errors.
+ * The look-ups the doctor makes, on the same DNS layer the services use (libs/dns: timeouts,
+ * NXDOMAIN and NODATA as answers). "Not found" answers are empty lists; a server that fails
+ * or does not answer is an error (DnsTempError), never "no record".
  */
 export interface DoctorDns {
   mx(name: string): Promise<{ exchange: string; priority: number }[]>;
@@ -11,24 +11,17 @@ export interface DoctorDns {
   addresses(name: string): Promise<string[]>;
 }
 
-const NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN']);
-
-async function orEmpty<T>(p: Promise<T[]>): Promise<T[]> {
-  try {
-    return await p;
-  } catch (err) {
-    if (NOT_FOUND.has((err as NodeJS.ErrnoException).code ?? '')) return [];
-    throw err;
-  }
-}
-
-/** servers: "host" or "host:port" (default: the system's resolvers). Every look-up gives up after timeoutMs. */
-export function nodeDns(opts: { servers?: string[]; timeoutMs?: number } = {}): DoctorDns {
-  const r = new Resolver({ timeout: opts.timeoutMs ?? 3000, tries: 2 });
-  if (opts.servers?.length) r.setServers(opts.servers);
+export function doctorDns(resolver: DnsResolver): DoctorDns {
+  const records = async <T extends DnsType>(name: string, type: T) => {
+    const answer = await resolver.query(name, type);
+    return answer.status === 'ok' ? answer.records : [];
+  };
   return {
-    mx: (name) => orEmpty(r.resolveMx(name)),
-    txt: async (name) => (await orEmpty(r.resolveTxt(name))).map((chunks) => chunks.join('')),
-    addresses: async (name) => [...(await orEmpty(r.resolve4(name))), ...(await orEmpty(r.resolve6(name)))],
+    mx: (name) => records(name, 'MX'),
+    txt: (name) => records(name, 'TXT'),
+    addresses: async (name) => {
+      const [v4, v6] = await Promise.all([records(name, 'A'), records(name, 'AAAA')]);
+      return [...v4, ...v6];
+    },
   };
 }

@@ -41,7 +41,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<Finding[]> {
       return [checkLoadBalancer(service, deps.namespace)];
     });
   }
-  findings.push(await checkTopics(deps.bus, topicSpecs(deps.config), 10_000));
+  // Embedded mode's in-process bus lives inside the gateway's process: nothing for the doctor to list.
+  if (deps.config.bus.kind === 'kafka') findings.push(await checkTopics(deps.bus, topicSpecs(deps.config), 10_000));
   for (const d of deps.config.domains) {
     await guard(`${d.name} DNS`, () =>
       checkDomain(deps.dns, d.name, {

@@ -8,8 +8,10 @@ import { parseConfig } from '@portcullis/config';
 import { createLogger } from '@portcullis/telemetry';
 import { createBus, topicSpecs } from '../../src/runtime.js';
 import { renderText, ROOT, valuesFile } from '../chart/helm.js';
-import { DNS_PORT, startDns, type TestDns } from '../doctor/dnsmasq.js';
-import { LB, ZONES } from '../doctor/zones.js';
+import { TEST_DNS } from '@portcullis/dns/testing';
+
+/** The load balancer good.test's MX resolves to (test/infra/dns/zones/good.test.zone). */
+const LB = '192.0.2.10';
 import { adminConfig, apply, ensureNamespace, installCrds, noApiServer, serviceAccountToken, yamlObjects } from './cluster.js';
 import { RawKube } from './raw-apply.js';
 
@@ -17,12 +19,11 @@ const KAFKA = process.env.PORTCULLIS_TEST_KAFKA;
 const skip = noApiServer || (!KAFKA ? 'PORTCULLIS_TEST_KAFKA is not set (scripts/test.sh sets it)' : false);
 const MAIN = join(ROOT, 'apps/portcullis/dist/src/main.js');
 let dir = '';
-let dns: TestDns | undefined;
 let ns = '';
 
 function doctor(): { code: number | null; out: string } {
   const res = spawnSync(process.execPath, [MAIN, 'doctor', '--config', join(dir, 'portcullis.yaml'), '--kubeconfig', join(dir, 'kubeconfig'),
-    '--namespace', ns, '--release', 'mx', '--dkim-selector', 's2026', '--dns-server', dns!.server, '--no-mta-sts-fetch'], { encoding: 'utf8', timeout: 60_000 });
+    '--namespace', ns, '--release', 'mx', '--dkim-selector', 's2026', '--dns-server', TEST_DNS, '--no-mta-sts-fetch'], { encoding: 'utf8', timeout: 60_000 });
   return { code: res.status, out: res.stdout + res.stderr };
 }
 
@@ -50,10 +51,8 @@ before(async () => {
     bus: { kind: 'kafka', kafka: { brokers: KAFKA!.split(','), partitions: 1, replicationFactor: 1 } },
     state: { kind: 'redis', redis: { url: 'redis://127.0.0.1:1' } },
   }));
-  dns = await startDns({ ...ZONES, port: DNS_PORT + 1 });
 });
 after(async () => {
-  await dns?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
