@@ -57,6 +57,6 @@ Bytecode no
 CONF
 }
 
-install_clamd() { apt_install clamav-daemon; }
+install_clamd() { apt_install_for "$BIN" clamav-daemon; }
 
 daemon_main install_clamd "$@"

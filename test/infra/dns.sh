@@ -31,20 +31,7 @@ log() { echo "dns.sh: $*" >&2; }
 source "$ROOT/test/infra/daemon.sh"
 die() { echo "dns.sh: ERROR: $*" >&2; exit 1; }
 
-install() {
-  if command -v named >/dev/null 2>&1 && command -v dig >/dev/null 2>&1; then return 0; fi
-  [[ "$(id -u)" == 0 ]] || die "named is not installed and we are not root (apt-get install -y bind9 bind9-dnsutils)"
-  command -v apt-get >/dev/null 2>&1 || die "named is not installed and there is no apt-get"
-  local t0=$SECONDS
-  log "installing bind9 with apt-get ..."
-  export DEBIAN_FRONTEND=noninteractive
-  timeout 600 apt-get -o DPkg::Lock::Timeout=120 update -qq >&2 || die "apt-get update failed"
-  # The package's own service (port 53) may or may not get started (no systemd here); we never use it.
-  timeout 600 apt-get -o DPkg::Lock::Timeout=120 install -y -qq --no-install-recommends \
-      bind9 bind9-dnsutils >&2 || die "apt-get install bind9 failed"
-  command -v named >/dev/null 2>&1 || die "named still missing after apt-get install"
-  log "installed $(named -v) in $((SECONDS - t0)) s"
-}
+install() { apt_install_for "named dig" bind9 bind9-dnsutils; }
 
 # Writes named.conf: one primary zone per zone file, the fault zones, the drop policy.
 configure() {

@@ -10,21 +10,6 @@ die() { echo "$NAME.sh: ERROR: $*" >&2; exit 1; }
 # shellcheck source=daemon.sh
 source "$(dirname "${BASH_SOURCE[0]}")/daemon.sh"
 
-# apt_install PACKAGE: install a Debian package unless BIN is already there.
-apt_install() {
-  local package=$1 t0=$SECONDS
-  if [[ -x "$BIN" ]]; then return 0; fi
-  [[ "$(id -u)" == 0 ]] || die "$BIN is not installed and we are not root (apt-get install -y $package)"
-  command -v apt-get >/dev/null 2>&1 || die "$BIN is not installed and there is no apt-get"
-  log "installing $package with apt-get ..."
-  export DEBIAN_FRONTEND=noninteractive
-  timeout 600 apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 || die "apt-get update failed"
-  # The package may try to start its own service (no systemd here); we never use it.
-  timeout 900 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$package" >&2 \
-    || die "apt-get install $package failed"
-  [[ -x "$BIN" ]] || die "$BIN still missing after apt-get install"
-  log "installed $package in $((SECONDS - t0)) s"
-}
 
 # The pid of our daemon if the pid file names a live one.
 running_pid() { daemon_pid "$PIDFILE" "$(basename "$BIN")"; }

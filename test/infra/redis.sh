@@ -25,21 +25,7 @@ log() { echo "redis.sh: $*" >&2; }
 source "$ROOT/test/infra/daemon.sh"
 die() { echo "redis.sh: ERROR: $*" >&2; exit 1; }
 
-install() {
-  if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then return 0; fi
-  [[ "$(id -u)" == 0 ]] || die "redis-server is not installed and we are not root (apt-get install -y redis-server)"
-  command -v apt-get >/dev/null 2>&1 || die "redis-server is not installed and there is no apt-get"
-  local t0=$SECONDS
-  log "installing redis-server with apt-get ..."
-  export DEBIAN_FRONTEND=noninteractive
-  timeout 600 apt-get -o DPkg::Lock::Timeout=120 update -qq >&2 || die "apt-get update failed"
-  # The package's own service may or may not get started (no systemd here); it listens
-  # on 6379 and is irrelevant: we never use it.
-  timeout 600 apt-get -o DPkg::Lock::Timeout=120 install -y -qq --no-install-recommends \
-      redis-server redis-tools >&2 || die "apt-get install redis-server failed"
-  command -v redis-server >/dev/null 2>&1 || die "redis-server still missing after apt-get install"
-  log "installed $(redis-server --version | cut -d' ' -f1-3) in $((SECONDS - t0)) s"
-}
+install() { apt_install_for "redis-server redis-cli" redis-server redis-tools; }
 
 cli() { timeout 5 redis-cli -h "$HOST" -p "$PORT" "$@"; }
 

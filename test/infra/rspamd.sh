@@ -55,6 +55,6 @@ worker "normal" {
 CONF
 }
 
-install_rspamd() { apt_install rspamd; }
+install_rspamd() { apt_install_for "$BIN" rspamd; }
 
 daemon_main install_rspamd "$@"

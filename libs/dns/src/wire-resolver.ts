@@ -24,7 +24,7 @@ export interface WireResolverOptions {
 const MAX_CNAME_QUERIES = 8;
 
 /**
- * The DNS layer's resolver: our own stub (dns-packet on UDP, TCP when truncated)
+ * The DNS layer's resolver: our own client (dns-packet on UDP, TCP when truncated)
  * because Node's dns.Resolver hides TTLs for most types, the SOA minimum of
  * negative answers and the difference between NODATA and errors.
  */
