@@ -43,6 +43,11 @@ export const Headers = {
   deadLetterPartition: 'portcullis-dead-letter-partition',
   deadLetterOffset: 'portcullis-dead-letter-offset',
   deadLetterGroup: 'portcullis-dead-letter-group',
+  /**
+   * How many times a stage has tried this record and given up (over its budget), summed over
+   * replays: set on a dead-lettered record, kept when it is replayed, added to if it fails again.
+   */
+  attempts: 'portcullis-attempts',
   traceparent: 'traceparent',
   tracestate: 'tracestate',
 } as const;
