@@ -83,6 +83,9 @@ test('admin enabled: port 8026 on every pod, reachable exactly from admin.allowF
     const metrics = byKind(objects, 'Service').find((s) => s.metadata.name === `mx-portcullis-${svc}-metrics`)!;
     assert.deepEqual((metrics.spec as { ports: { port: number }[] }).ports.map((p) => p.port), [8025]);
   }
+  // `portcullis doctor` finds the load balancer as the edge Service without the metrics label.
+  const edgeServices = byKind(objects, 'Service').filter((s) => s.metadata.labels?.['app.kubernetes.io/component'] === 'edge' && !s.metadata.labels['portcullis.io/metrics']);
+  assert.deepEqual(edgeServices.map((s) => s.metadata.name), ['mx-portcullis-edge']);
   // The edge still takes SMTP from anywhere, and nothing else from anywhere.
   assert.deepEqual(policy(objects, 'edge').ingress.filter((r) => !r.from).map((r) => r.ports.map((p) => p.port)), [[2525]]);
 });
