@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { CHART, helmPath, valuesFile } from '../chart/helm.js';
 import { adminConfig, apply, ensureNamespace, KUBECONFIG, noApiServer, yamlObjects } from './cluster.js';
 
@@ -19,7 +20,8 @@ test('the admin token Secret is made once: with the Secret in the cluster, an up
   const first = renderedToken(namespace);
   assert.match(Buffer.from(first, 'base64').toString(), /^[A-Za-z0-9]{48}$/);
   // What the first install leaves in the cluster.
-  const failure = await apply(adminConfig(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mx-portcullis-admin', namespace }, type: 'Opaque', data: { token: first } } as never, { namespace });
+  const secret: KubernetesObject & { type: string; data: Record<string, string> } = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mx-portcullis-admin', namespace }, type: 'Opaque', data: { token: first } };
+  const failure = await apply(adminConfig(), secret, { namespace });
   assert.equal(failure, null);
   assert.equal(renderedToken(namespace), first, 'the upgrade keeps the token');
   assert.equal(renderedToken(namespace), first, 'and the next one too');
