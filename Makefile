@@ -1,5 +1,5 @@
 # Portcullis. Two commands matter on a fresh machine:
-#   make run    start the gateway in embedded mode (SMTP 127.0.0.1:2525, HTTP 127.0.0.1:8025)
+#   make run    start the gateway in embedded mode (SMTP 127.0.0.1:2525, HTTP 127.0.0.1:8025, admin 127.0.0.1:8026)
 #   make test   install and start what the tests need (Node 24, Kafka, Redis, BIND, clamd, rspamd,
 #               helm, etcd, kube-apiserver), run every test, stop it all
 SHELL := /bin/bash
@@ -20,7 +20,9 @@ deps: node_modules/.installed
 build: deps
 	npx tsc --build
 
+# The admin API's token (config/portcullis.yaml, http.admin.tokenFile): made once, readable by you only.
 run: build
+	@mkdir -p var && [ -s var/admin-token ] || (umask 077 && node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url") + "\n")' > var/admin-token)
 	node apps/portcullis/dist/src/main.js run all --config $(CONFIG)
 
 test: build

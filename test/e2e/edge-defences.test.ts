@@ -34,7 +34,7 @@ describe('edge defences, two edges sharing one Redis', { timeout: 300_000 }, () 
   const sink = new MailboxSink();
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-defences-'));
   const cert = makeCertificate(dir, ['mx.test']);
-  const edges: { gw: GatewayProcess; mx: number; subs: number; http: number }[] = [];
+  const edges: { gw: GatewayProcess; mx: number; subs: number; http: number; admin: number }[] = [];
 
   before(async () => {
     await redis.start();
@@ -44,12 +44,14 @@ describe('edge defences, two edges sharing one Redis', { timeout: 300_000 }, () 
     writeFileSync(join(dir, 'token'), TOKEN);
     const prefix = `defences-${randomBytes(4).toString('hex')}:`;
     for (const name of ['edge-a', 'edge-b']) {
-      const [mx, subs, http] = [await freePort(), await freePort(), await freePort()];
+      const [mx, subs, http, admin] = [await freePort(), await freePort(), await freePort(), await freePort()];
       const gw = new GatewayProcess(name, {
         services: ['all'],
         smtpPort: mx,
         submissionsPort: subs,
         httpPort: http,
+        adminPort: admin,
+        adminTokenFile: join(dir, 'token'),
         downstreamPort: sink.port,
         distributed: false,
         verdictTimeoutMs: 2000,
@@ -66,11 +68,8 @@ flow:
 lockout: { maxFailures: 3, banSeconds: 300 }
 `,
       });
-      // The admin token file goes under http:, which the helper writes; add it here.
-      const { readFileSync } = await import('node:fs');
-      writeFileSync(gw.configPath, readFileSync(gw.configPath, 'utf8').replace(/(http:\n  listen: \{[^}]*\})/, `$1\n  adminTokenFile: ${join(dir, 'token')}`));
       await gw.start();
-      edges.push({ gw, mx, subs, http });
+      edges.push({ gw, mx, subs, http, admin });
     }
   });
 
@@ -114,8 +113,8 @@ lockout: { maxFailures: 3, banSeconds: 300 }
     onB.client.close();
 
     const api = (path: string, init: RequestInit = {}) =>
-      fetch(`http://127.0.0.1:${a.http}/admin/${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}` } });
-    assert.equal((await fetch(`http://127.0.0.1:${a.http}/admin/bans`)).status, 401, 'no token, no admin API');
+      fetch(`http://127.0.0.1:${a.admin}/admin/${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal((await fetch(`http://127.0.0.1:${a.admin}/admin/bans`)).status, 401, 'no token, no admin API');
     const bans = (await (await api('bans')).json()) as { bans: { ip: string }[] };
     assert.ok(bans.bans.some((x) => x.ip === '127.0.0.1'), JSON.stringify(bans));
     assert.equal((await api('bans/127.0.0.1', { method: 'DELETE' })).status, 200);

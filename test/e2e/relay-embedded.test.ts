@@ -16,9 +16,10 @@ describe('embedded mode: message trace and quarantine API', { timeout: 120_000 }
   const sink = new MailboxSink({ script: (s) => (s.phase === 'rcpt' && s.address?.startsWith('nobody') ? { code: 550, text: '5.1.1 No such user' } : undefined) });
   let gw: GatewayProcess;
   let http: number;
+  let admin: number;
   let smtpPort: number;
   const get = async (path: string) => {
-    const res = await fetch(`http://127.0.0.1:${http}/admin/${path}`, { headers: { authorization: 'Bearer embedded-token' } });
+    const res = await fetch(`http://127.0.0.1:${admin}/admin/${path}`, { headers: { authorization: 'Bearer embedded-token' } });
     return { status: res.status, body: (await res.json()) as any };
   };
 
@@ -27,8 +28,9 @@ describe('embedded mode: message trace and quarantine API', { timeout: 120_000 }
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-embedded-admin-'));
     writeFileSync(join(dir, 'token'), 'embedded-token');
     http = await freePort();
+    admin = await freePort();
     smtpPort = await freePort();
-    gw = new GatewayProcess('embedded-admin', { services: ['all'], smtpPort, httpPort: http, downstreamPort: sink.port, distributed: false, adminTokenFile: join(dir, 'token') });
+    gw = new GatewayProcess('embedded-admin', { services: ['all'], smtpPort, httpPort: http, adminPort: admin, downstreamPort: sink.port, distributed: false, adminTokenFile: join(dir, 'token') });
     await gw.start();
   });
 
@@ -47,9 +49,9 @@ describe('embedded mode: message trace and quarantine API', { timeout: 120_000 }
     assert.equal(t.summary.outcome, 'partly delivered, bounced');
     assert.ok(t.events.some((e: { event: string; recipient?: string }) => e.event === 'delivered' && e.recipient === 'postmaster@example.test'));
     assert.deepEqual((await get('quarantine')).body, { messages: [] });
-    const digests = await fetch(`http://127.0.0.1:${http}/admin/quarantine/digests`, { method: 'POST', headers: { authorization: 'Bearer embedded-token', 'content-type': 'application/json' }, body: '{}' });
+    const digests = await fetch(`http://127.0.0.1:${admin}/admin/quarantine/digests`, { method: 'POST', headers: { authorization: 'Bearer embedded-token', 'content-type': 'application/json' }, body: '{}' });
     assert.deepEqual(await digests.json(), { sent: 0 }, 'no domain opted in');
-    const bad = await fetch(`http://127.0.0.1:${http}/admin/trace/${r.messageId}`, { headers: { authorization: 'Bearer wrong' } });
+    const bad = await fetch(`http://127.0.0.1:${admin}/admin/trace/${r.messageId}`, { headers: { authorization: 'Bearer wrong' } });
     assert.equal(bad.status, 401);
   });
 });

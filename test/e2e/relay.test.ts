@@ -44,12 +44,12 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
   let smtpPort: number;
   let front: GatewayProcess;
   let relay: GatewayProcess;
-  let relayHttp: number;
+  let relayAdmin: number;
   let forever: SendResult;
   const tag = Date.now().toString(36);
 
   const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${relayHttp}/admin/${path}`, {
+    const res = await fetch(`http://127.0.0.1:${relayAdmin}/admin/${path}`, {
       method,
       headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
@@ -72,7 +72,7 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     await Promise.all([mailbox.start(), legacy.start(), internet.start()]);
     circuitPort = await freePort();
     smtpPort = await freePort();
-    relayHttp = await freePort();
+    relayAdmin = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-relay-test-'));
     const tokenFile = join(dir, 'admin-token');
     writeFileSync(tokenFile, TOKEN);
@@ -87,8 +87,8 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
         `  maxAgeSeconds: 25\n  delayNoticeAfterSeconds: 4\n  circuit: { failureThreshold: 3, openSeconds: 4 }\n` +
         `  outbound: { smarthost: { host: 127.0.0.1, port: ${internet.port}, tls: none } }\n`,
     };
-    relay = new GatewayProcess('relay', { ...common, services: ['relay'], httpPort: relayHttp });
-    front = new GatewayProcess('front', { ...common, services: ['edge', 'auth', 'reputation', 'content'], httpPort: await freePort() });
+    relay = new GatewayProcess('relay', { ...common, services: ['relay'], httpPort: await freePort(), adminPort: relayAdmin });
+    front = new GatewayProcess('front', { ...common, services: ['edge', 'auth', 'reputation', 'content'], httpPort: await freePort(), adminPort: await freePort() });
     await relay.start();
     await front.start();
     // Started first: it needs the maximum age (25 s) to run out.
@@ -233,7 +233,8 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     assert.doesNotMatch(JSON.stringify(view.body.message), /<script|alert\(1\)/);
     assert.ok(view.body.message.headers.some((h: { name: string; value: string }) => h.name === 'subject' && h.value === `held 0 ${tag}`));
 
-    const tokenArgs = ['--url', `http://127.0.0.1:${relayHttp}`, '--config', relay.configPath];
+    // The CLI finds the admin listener and the token file in the relay's config (http.admin).
+    const tokenArgs = ['--config', relay.configPath];
     const list = await run(process.execPath, [CLI, 'quarantine', 'list', '--rcpt', `q-${tag}@example.test`, ...tokenArgs], { encoding: 'utf8' });
     assert.match(list.stdout, new RegExp(`${ids[0]}.*held`));
     const released = await run(process.execPath, [CLI, 'quarantine', 'release', ids[0]!, '--by', 'alice', ...tokenArgs], { encoding: 'utf8' });

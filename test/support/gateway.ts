@@ -35,8 +35,10 @@ export interface GatewayOptions {
   redis?: { url: string; keyPrefix: string };
   /** Extra YAML under smtp: (indented by the caller), e.g. "  limits: { dataTimeoutMs: 1000 }\n". */
   smtpExtra?: string;
-  /** http.adminTokenFile: turns the admin API on. */
+  /** http.admin.tokenFile: turns the admin API on, on its own listener (adminPort). */
   adminTokenFile?: string;
+  /** http.admin.listen's port on 127.0.0.1: needed with adminTokenFile. */
+  adminPort?: number;
   /** Extra YAML under relay: (indented by the caller), e.g. "  maxAgeSeconds: 20\n". */
   relayExtra?: string;
   /** Extra entries under domains: (indented by the caller). */
@@ -45,6 +47,13 @@ export interface GatewayOptions {
   extra?: string;
   /** Extra environment for the process (OTEL_* and the like). */
   env?: Record<string, string>;
+}
+
+/** http.admin: on its own port (never the health and metrics one), or absent (off). */
+function adminYaml(o: GatewayOptions): string {
+  if (!o.adminTokenFile) return '';
+  if (!o.adminPort) throw new Error('adminTokenFile needs adminPort: the admin API has a listener of its own');
+  return `  admin: { enabled: true, listen: { host: 127.0.0.1, port: ${o.adminPort} }, tokenFile: ${o.adminTokenFile} }\n`;
 }
 
 /** The YAML a test process runs with: the same schema an operator writes. */
@@ -67,7 +76,7 @@ ${o.submissionPort ? `  submission: { enabled: true, listen: { host: 127.0.0.1, 
   storeTimeoutMs: ${o.storeTimeoutMs ?? 3000}
 ${o.smtpExtra ?? ''}http:
   listen: { host: 127.0.0.1, port: ${o.httpPort} }
-${o.adminTokenFile ? `  adminTokenFile: ${o.adminTokenFile}\n` : ''}${bus}${state}relay:
+${adminYaml(o)}${bus}${state}relay:
   maildir: ${o.maildir ?? join(ROOT, 'var', 'test-mail')}
   retryDelaysSeconds: [1, 2]
   connectionTimeoutMs: 5000
@@ -117,6 +126,11 @@ export class GatewayProcess {
   async metrics(): Promise<string> {
     const res = await fetch(`http://127.0.0.1:${this.options.httpPort}/metrics`);
     return res.text();
+  }
+
+  /** The process id while it runs (to look at its sockets under /proc). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   tail(lines = 20): string {

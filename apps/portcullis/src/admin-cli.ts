@@ -8,8 +8,8 @@ export const ADMIN_USAGE = `       portcullis quarantine list [--from A] [--rcpt
        portcullis trace <id>
        portcullis trace search [--id ID] [--message-id MID] [--from A] [--rcpt A] [--ip IP] [--since T] [--until T] [--limit N]
 
-  quarantine and trace talk to the relay's admin API: --url (default http://<http.listen> of the config)
-  and the bearer token in --token-file (default http.adminTokenFile of the config).`;
+  quarantine and trace talk to the relay's admin API: --url (default http://<http.admin.listen> of the config)
+  and the bearer token in --token-file (default http.admin.tokenFile of the config).`;
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -32,6 +32,12 @@ const OPTIONS = {
 /** Control characters from the server never reach the terminal (a quarantined subject is hostile input). */
 const safe = (s: unknown) => String(s ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
 
+/** Where to reach a listener from this host: a wildcard address means this host's loopback. */
+export function adminUrl(listen: { host: string; port: number }): string {
+  const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
+}
+
 /** `portcullis quarantine ...` and `portcullis trace ...`: the operator's side of the admin API. */
 export async function adminCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
@@ -40,12 +46,16 @@ export async function adminCommand(argv: string[]): Promise<number> {
   let url = values.url;
   let tokenFile = values['token-file'];
   if (!url || !tokenFile) {
-    const config = loadConfigFile(path);
-    url ??= `http://${config.http.listen.host}:${config.http.listen.port}`;
-    tokenFile ??= config.http.adminTokenFile;
+    const admin = loadConfigFile(path).http.admin;
+    if (!url && !admin.enabled) {
+      console.error(`the admin API is off in ${path}: set http.admin.enabled (and http.admin.listen, http.admin.tokenFile), or give --url`);
+      return 2;
+    }
+    url ??= adminUrl(admin.listen);
+    tokenFile ??= admin.tokenFile;
   }
   if (!tokenFile) {
-    console.error('no admin token: give --token-file or set http.adminTokenFile in the config');
+    console.error('no admin token: give --token-file or set http.admin.tokenFile in the config');
     return 2;
   }
   const token = readSecretFile(tokenFile, '--token-file');

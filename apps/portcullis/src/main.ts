@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, readSecretFile, type Config } from '@portcullis/config';
-import { createLogger, createRegistry, installTracing, shutdownTracing, startHealthServer } from '@portcullis/telemetry';
+import { createLogger, createRegistry, installTracing, shutdownTracing, startAdminServer, startHealthServer } from '@portcullis/telemetry';
 import { createBus, createState, topicSpecs } from './runtime.js';
 import { SERVICES, startService, type Running, type ServiceName } from './services.js';
 import { hashPassword } from '@portcullis/edge';
@@ -63,14 +63,19 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
   const registry = createRegistry();
   const bus = createBus(config, logger, registry);
   const state = createState(config);
-  let adminToken: string | undefined;
-  try {
-    adminToken = config.http.adminTokenFile ? readSecretFile(config.http.adminTokenFile, 'http.adminTokenFile') : undefined;
-  } catch (err) {
-    console.error((err as Error).message);
-    return 78;
+  const adminConfig = config.http.admin;
+  const adminToken = async () => readSecretFile(adminConfig.tokenFile!, 'http.admin.tokenFile');
+  if (adminConfig.enabled) {
+    try {
+      if (!(await adminToken())) throw new ConfigError('http.admin.tokenFile: the token file is empty');
+    } catch (err) {
+      console.error((err as Error).message);
+      return 78;
+    }
   }
-  const health = await startHealthServer({ host: config.http.listen.host, port: config.http.listen.port, registry, logger, ...(adminToken ? { adminToken } : {}) });
+  const health = await startHealthServer({ host: config.http.listen.host, port: config.http.listen.port, registry, logger });
+  // Off: no admin listener at all, and no service registers an admin area.
+  const admin = adminConfig.enabled ? await startAdminServer({ ...adminConfig.listen, token: adminToken, logger }) : undefined;
   let started = false;
   health.addReadiness('startup', () => (started ? null : 'starting'));
   health.addReadiness('bus', () => bus.unhealthy());
@@ -90,6 +95,7 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
     await bus.close().catch((err: Error) => logger.error({ error: err.message }, 'bus close failed'));
     await state.close();
     await health.close();
+    await admin?.close();
     await shutdownTracing();
     logger.info('stopped');
     process.exit(0);
@@ -101,7 +107,7 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
     await retryStart(() => bus.ensureTopics(topicSpecs(config)), 'bus', logger);
     // Consumers before the edge: accept nothing that has nowhere to go.
     const order = [...names].sort((a, b) => SERVICES.indexOf(b) - SERVICES.indexOf(a));
-    const deps = { config, bus, state, logger, registry, admin: health.addAdmin }; // one DNS resolver for all
+    const deps = { config, bus, state, logger, registry, ...(admin ? { admin: admin.addAdmin } : {}) }; // one DNS resolver for all
     for (const name of order) {
       const r = await startService(name, deps);
       running.push(r);

@@ -40,11 +40,24 @@ test('an unknown service is refused with the usage', () => {
   assert.match(r.stderr, /unknown service "smtpd"/);
 });
 
-test('quarantine and trace commands need the admin token and say so', () => {
+test('quarantine and trace commands need the admin API on and its token, and say so', () => {
   const r = run(['quarantine', 'list'], 'domains:\n  - name: example.test\n');
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /no admin token: give --token-file or set http\.adminTokenFile/);
-  const u = run(['trace'], 'domains:\n  - name: example.test\nhttp:\n  listen: { host: 127.0.0.1, port: 1 }\n  adminTokenFile: /dev/null\n');
+  assert.match(r.stderr, /the admin API is off in .*: set http\.admin\.enabled/);
+  const t = run(['quarantine', 'list', '--url', 'http://127.0.0.1:1'], 'domains:\n  - name: example.test\n');
+  assert.equal(t.status, 2);
+  assert.match(t.stderr, /no admin token: give --token-file or set http\.admin\.tokenFile/);
+  const u = run(['trace'], 'domains:\n  - name: example.test\nhttp:\n  admin: { enabled: true, listen: { host: 127.0.0.1, port: 1 }, tokenFile: /dev/null }\n');
   assert.equal(u.status, 2);
   assert.match(u.stderr, /portcullis trace search/);
+});
+
+test('an admin API with an empty or missing token file stops the start (78), naming the key', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-cli-token-'));
+  writeFileSync(join(dir, 'empty'), '\n');
+  for (const [file, why] of [[join(dir, 'empty'), /http\.admin\.tokenFile: the token file is empty/], [join(dir, 'absent'), /http\.admin\.tokenFile: cannot read .*absent: ENOENT/]] as const) {
+    const r = run(['run', 'all'], `domains:\n  - name: example.test\nhttp:\n  listen: { host: 127.0.0.1, port: 0 }\n  admin: { enabled: true, listen: { host: 127.0.0.1, port: 0 }, tokenFile: ${file} }\n`);
+    assert.equal(r.status, 78, r.stderr);
+    assert.match(r.stderr, why);
+  }
 });

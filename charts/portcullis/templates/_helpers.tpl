@@ -54,3 +54,8 @@ app.kubernetes.io/component: {{ .svc }}
 {{- define "portcullis.hasTls" -}}
 {{- if or .Values.certificate.enabled .Values.certificate.existingSecret }}true{{ end -}}
 {{- end -}}
+
+{{/* The admin token's Secret: the operator's (admin.existingSecret), or the one admin-token.yaml makes. */}}
+{{- define "portcullis.adminSecretName" -}}
+{{- if .Values.admin.existingSecret }}{{ .Values.admin.existingSecret }}{{ else }}{{ include "portcullis.fullname" . }}-admin{{ end -}}
+{{- end -}}

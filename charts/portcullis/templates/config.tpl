@@ -37,10 +37,20 @@ default needs no chart change).
   "smtp" $smtp
   "tls" $tls
   "auth" $auth
-  "http" (dict "listen" (dict "host" "0.0.0.0" "port" 8025))
+  "http" (include "portcullis.httpConfig" . | fromYaml)
   "bus" (dict "kind" "kafka" "kafka" $kafka)
   "state" (dict "kind" "redis" "redis" $redis)
   "kubernetes" (dict "leaderElection" (dict "enabled" $v.leaderElection.enabled))
   "log" (dict "level" $v.logLevel) -}}
 {{- toYaml (mergeOverwrite $config (deepCopy $v.config)) -}}
+{{- end -}}
+
+
+{{/* The config's http section: health and metrics on 8025; the admin API on 8026 only when enabled. */}}
+{{- define "portcullis.httpConfig" -}}
+{{- $http := dict "listen" (dict "host" "0.0.0.0" "port" 8025) -}}
+{{- if .Values.admin.enabled -}}
+{{- $_ := set $http "admin" (dict "enabled" true "listen" (dict "host" "0.0.0.0" "port" 8026) "tokenFile" "/etc/portcullis/secrets/admin/token") -}}
+{{- end -}}
+{{- toYaml $http -}}
 {{- end -}}

@@ -7,6 +7,7 @@ import { reputationSections } from './reputation.js';
 import { contentSections } from './content.js';
 import { relaySections } from './relay.js';
 import { kubernetesSections } from './kubernetes.js';
+import { httpSections } from './http.js';
 
 export { DownstreamTls } from './common.js';
 
@@ -214,13 +215,7 @@ export const ConfigSchema = z.strictObject({
   auth: Auth.default(Auth.parse({})),
   flow: Flow.prefault({}),
   lockout: Lockout.prefault({}),
-  http: z
-    .strictObject({
-      listen: Listen,
-      /** File holding the bearer token for /admin (bans today); without it the admin API is off. */
-      adminTokenFile: z.string().optional(),
-    })
-    .default({ listen: { host: '127.0.0.1', port: 8025 } }),
+  ...httpSections,
   bus: z
     .strictObject({
       kind: z.enum(['memory', 'kafka']),

@@ -1,4 +1,3 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
@@ -6,30 +5,21 @@ import type { Logger } from 'pino';
 /** A readiness probe: returns null when ready, or why not. */
 export type ReadinessCheck = () => string | null;
 
-/** An operator action under /admin/<area>/...; the rest of the path comes as `path`. */
-export type AdminHandler = (req: { method: string; path: string[]; body: unknown; query?: Record<string, string> }) => Promise<{ status: number; body: unknown }>;
-
 export interface HealthServer {
   addReadiness(name: string, check: ReadinessCheck): void;
-  /** Serves /admin/<area>/... with the handler, behind the admin bearer token. */
-  addAdmin(area: string, handler: AdminHandler): void;
   /** Marks the process as going away: /readyz fails so no new work is routed here. */
   draining(): void;
   address(): { host: string; port: number };
   close(): Promise<void>;
 }
 
-/** /healthz (alive), /readyz (ready for traffic), /metrics (Prometheus). */
-export async function startHealthServer(opts: {
-  host: string;
-  port: number;
-  registry: Registry;
-  logger: Logger;
-  /** Bearer token for /admin; without one the admin API is off. */
-  adminToken?: string;
-}): Promise<HealthServer> {
+/**
+ * /healthz (alive), /readyz (ready for traffic), /metrics (Prometheus), and nothing else: the
+ * admin API has a listener of its own (admin-http.ts), so whoever may scrape metrics or probe
+ * health reaches no operator action here (/admin/... answers 404 like any unknown path).
+ */
+export async function startHealthServer(opts: { host: string; port: number; registry: Registry; logger: Logger }): Promise<HealthServer> {
   const checks = new Map<string, ReadinessCheck>();
-  const admin = new Map<string, AdminHandler>();
   let isDraining = false;
   const app: FastifyInstance = Fastify({ logger: false });
 
@@ -48,40 +38,22 @@ export async function startHealthServer(opts: {
     reply.header('content-type', opts.registry.contentType);
     return opts.registry.metrics();
   });
-
-  // One route for every admin area: fastify takes no routes once listening, and services start later.
-  app.all('/admin/*', async (req, reply) => {
-    if (!opts.adminToken) return reply.code(404).send({ error: 'admin API is off (set http.adminTokenFile)' });
-    if (!tokenMatches(req.headers.authorization, opts.adminToken)) {
-      opts.logger.warn({ client: req.ip, path: req.url }, 'admin request refused: bad or missing token');
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
-    }
-    const parts = (req.params as { '*': string })['*'].split('/').filter(Boolean).map(decodeURIComponent);
-    const handler = admin.get(parts[0] ?? '');
-    if (!handler) return reply.code(404).send({ error: `no admin area ${parts[0] ?? ''}` });
-    const query = Object.fromEntries(Object.entries((req.query ?? {}) as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
-    const res = await handler({ method: req.method, path: parts.slice(1), body: req.body, query });
-    opts.logger.info({ client: req.ip, method: req.method, path: req.url, status: res.status }, 'admin request');
-    return reply.code(res.status).send(res.body);
-  });
+  // Fastify's own 404 echoes the URL with its query; say nothing about what was asked.
+  app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ error: 'not found' }));
 
   await app.listen({ host: opts.host, port: opts.port });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const port = boundPort(app, opts.port);
   opts.logger.info({ host: opts.host, port }, 'health and metrics listening');
   return {
     addReadiness: (name, check) => void checks.set(name, check),
-    addAdmin: (area, handler) => void admin.set(area, handler),
     draining: () => void (isDraining = true),
     address: () => ({ host: opts.host, port }),
     close: () => app.close(),
   };
 }
 
-/** Compares digests so the comparison takes the same time whatever the token's length. */
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = /^Bearer (.+)$/i.exec(header ?? '')?.[1] ?? '';
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(token).digest();
-  return timingSafeEqual(a, b) && given.length > 0;
+/** The port the server got (the one asked for, or the one the system chose for port 0). */
+export function boundPort(app: FastifyInstance, asked: number): number {
+  const addr = app.server.address();
+  return typeof addr === 'object' && addr ? addr.port : asked;
 }
