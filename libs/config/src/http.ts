@@ -23,6 +23,15 @@ const Http = z
     /** /healthz, /readyz (the kubelet's probes) and /metrics (Prometheus). */
     listen: Listen.default({ host: '127.0.0.1', port: 8025 }),
     admin: Admin.prefault({}),
+    /**
+     * The key of the single-port days. Refused with directions rather than ignored or aliased: the
+     * admin API now listens on a port of its own, so scripts and network policies have to change too.
+     */
+    adminTokenFile: z
+      .never({
+        error: 'moved to http.admin.tokenFile (with http.admin.enabled: true); the admin API now has a listener of its own, http.admin.listen (default 127.0.0.1:8026)',
+      })
+      .optional(),
   })
   .refine((h) => !h.admin.enabled || h.admin.listen.port !== h.listen.port || h.admin.listen.port === 0, {
     message: 'must be another port than http.listen (the admin API never shares the metrics port)',

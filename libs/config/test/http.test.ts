@@ -17,8 +17,8 @@ test('an admin API without a token file, or on the metrics port, is refused nami
   refused({ admin: { enabled: true } }, /http\.admin\.tokenFile: required when http\.admin\.enabled is true/);
   refused({ listen: { host: '0.0.0.0', port: 9000 }, admin: { enabled: true, tokenFile: 't', listen: { host: '0.0.0.0', port: 9000 } } }, /http\.admin\.listen\.port: must be another port than http\.listen/);
   refused({ admin: { enabled: true, tokenFile: '' } }, /http\.admin\.tokenFile: /);
-  // The old single-port key is gone: its value would now be ignored, so it stops the start instead.
-  refused({ listen: { host: '127.0.0.1', port: 8025 }, adminTokenFile: '/etc/token' }, /http\.adminTokenFile: unknown key/);
+  // The old single-port key is gone: its value would now be ignored, so it stops the start and says where it went.
+  refused({ listen: { host: '127.0.0.1', port: 8025 }, adminTokenFile: '/etc/token' }, /http\.adminTokenFile: moved to http\.admin\.tokenFile .*http\.admin\.listen/);
 });
 
 test('off, the admin section may name a port and a file without either being used', () => {
