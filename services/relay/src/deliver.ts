@@ -2,7 +2,7 @@ import type { Config } from '@portcullis/config';
 import type { MailRecord } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
 import { startChildSpan, endSpan, SpanKind, type Logger, type Span } from '@portcullis/telemetry';
-import { deliverToMaildir } from './maildir.js';
+import { deliverToMaildir, maildirFailure } from './maildir.js';
 import { routeRecipients } from './route.js';
 import type { RecipientOutcome } from './smtp-delivery.js';
 import { sendToDestination, type SmtpGroupDeps } from './smtp-group.js';
@@ -46,7 +46,7 @@ export async function deliverMessage(
             const path = await deliverToMaildir(route.root, r, meta.id, raw);
             return { recipient: r, status: 'delivered', response: `written to ${path}` };
           } catch (err) {
-            return { recipient: r, status: 'temporary', response: `maildir: ${(err as Error).message}` };
+            return { recipient: r, status: maildirFailure(err), response: `maildir: ${(err as Error).message}` };
           }
         }),
       );
