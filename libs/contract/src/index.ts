@@ -6,3 +6,4 @@ export * from './message-id.js';
 export * from './verdict-reply.js';
 export * from './results.js';
 export * from './address.js';
+export * from './display.js';
