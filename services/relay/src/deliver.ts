@@ -10,7 +10,11 @@ import { destinationOf } from './circuit.js';
 
 /** Outlives every retry of a record (the maximum age is configurable, 5 days by default). */
 const deliveredTtl = (config: Config) => Math.max(7 * 24 * 3600, config.relay.maxAgeSeconds + 24 * 3600);
-const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt.toLowerCase()}`;
+/**
+ * The recipient as the edge stored it (domain lower-cased, local part as its domain's
+ * localPartCase says): folding it again here could mark Bob@ delivered when only bob@ was.
+ */
+const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt}`;
 
 /**
  * relay.deliver: delivers one message to the given recipients and says what
