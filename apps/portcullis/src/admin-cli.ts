@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile, readSecretFile } from '@portcullis/config';
+import { escapeForDisplay, jsonForDisplay } from '@portcullis/contract';
 
 export const ADMIN_USAGE = `       portcullis quarantine list [--from A] [--rcpt A] [--subject S] [--reason R] [--since T] [--until T] [--limit N]
        portcullis quarantine show|release|delete <id> [--by NAME]
@@ -29,8 +30,13 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-/** Control characters from the server never reach the terminal (a quarantined subject is hostile input). */
-const safe = (s: unknown) => String(s ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+/**
+ * Everything printed from a message (subjects, addresses, headers, reasons) is hostile input: control
+ * characters and bidi or zero-width characters are written out visibly (\x1b, \u202E), never sent
+ * to the terminal. The server escapes too; the CLI does not rely on it.
+ */
+const safe = (s: unknown) => escapeForDisplay(String(s ?? ''));
+const safeText = (s: unknown) => escapeForDisplay(String(s ?? '').replace(/\r\n/g, '\n'), { keepLineBreaks: true });
 
 /** Where to reach a listener from this host: a wildcard address means this host's loopback. */
 export function adminUrl(listen: { host: string; port: number }): string {
@@ -84,7 +90,7 @@ export async function adminCommand(argv: string[]): Promise<number> {
     console.error(`usage:\n${ADMIN_USAGE}`);
     return 2;
   }
-  if (values.json || res.status >= 400) console.log(JSON.stringify(res.body, null, 2));
+  if (values.json || res.status >= 400) console.log(jsonForDisplay(res.body));
   else console.log(render(area!, verb!, res.body));
   return res.status < 400 ? 0 : 1;
 }
@@ -104,8 +110,9 @@ function render(area: string, verb: string, body: Record<string, unknown>): stri
     return [head, ...(body.events as Row[]).map((e) => `  ${safe(e.at)}  ${safe(e.stage)}  ${safe(e.event)}${e.outcome ? ` [${safe(e.outcome)}]` : ''}${e.recipient ? ` <${safe(e.recipient)}>` : ''}  ${safe(e.detail)}`)].join('\n');
   }
   if (verb === 'show' && body.message) {
-    const m = body.message as { headers: { name: string; value: string }[]; text: string; attachments: Row[] };
-    return [...m.headers.map((h) => `${safe(h.name)}: ${safe(h.value)}`), '', safe(m.text), ...m.attachments.map((a) => `[attachment ${safe(a.filename)} ${safe(a.contentType)} ${safe(a.size)} octets]`)].join('\n');
+    const m = body.message as { headers: { name: string; value: string }[]; text: string; attachments: Row[]; unparsed?: string };
+    const unparsed = m.unparsed ? [`(the message could not be parsed: ${safe(m.unparsed)}; shown raw)`] : [];
+    return [...unparsed, ...m.headers.map((h) => `${safe(h.name)}: ${safe(h.value)}`), '', safeText(m.text), ...m.attachments.map((a) => `[attachment ${safe(a.filename)} ${safe(a.contentType)} ${safe(a.size)} octets]`)].join('\n');
   }
-  return JSON.stringify(body, null, 2);
+  return jsonForDisplay(body);
 }

@@ -17,6 +17,13 @@ const Domain = z
     /** The mailbox server for this domain; without it mail goes to the Maildir (trying it out only). */
     downstream: Downstream.optional(),
     /**
+     * The case of recipients' local parts: 'preserve' passes them on as the sender wrote them (RFC
+     * 5321 2.4: the mailbox server decides what case means); 'lower' folds them at RCPT, so that
+     * Bob@ and bob@ are one mailbox everywhere after the edge (verification cache, de-duplication,
+     * Maildir, the mailbox server). The domain is always lower-cased.
+     */
+    localPartCase: z.enum(['preserve', 'lower']).default('preserve'),
+    /**
      * Ask the downstream (RCPT without DATA) whether each recipient exists, and refuse unknown
      * ones in the session (550 5.1.1) instead of bouncing later. Answers are cached.
      */

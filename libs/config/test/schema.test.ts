@@ -7,7 +7,7 @@ const minimal = () => ({ domains: [{ name: 'example.test' }] });
 test('a minimal document gets the documented defaults', () => {
   const c = parseConfig(minimal());
   assert.equal(c.hostname, 'localhost');
-  assert.deepEqual(c.domains, [{ name: 'example.test' }]);
+  assert.deepEqual(c.domains, [{ name: 'example.test', localPartCase: 'preserve' }]);
   assert.equal(c.smtp.maxMessageBytes, 25 * 1024 * 1024);
   assert.equal(c.smtp.maxRecipients, 100);
   assert.equal(c.smtp.maxClients, 500);
@@ -33,7 +33,7 @@ test('partial sections are completed with defaults', () => {
 
 test('domain names are lower-cased and downstream gets defaults', () => {
   const c = parseConfig({ domains: [{ name: 'Example.TEST', downstream: { host: 'mail.internal' } }] });
-  assert.deepEqual(c.domains[0], { name: 'example.test', downstream: { host: 'mail.internal', port: 25, tls: 'opportunistic' } });
+  assert.deepEqual(c.domains[0], { name: 'example.test', downstream: { host: 'mail.internal', port: 25, tls: 'opportunistic' }, localPartCase: 'preserve' });
 });
 
 test('bus.kind kafka without bus.kafka is an error naming bus.kafka', () => {

@@ -5,3 +5,5 @@ export * from './codec.js';
 export * from './message-id.js';
 export * from './verdict-reply.js';
 export * from './results.js';
+export * from './address.js';
+export * from './display.js';

@@ -1,4 +1,4 @@
-import type { Verdict } from '@portcullis/contract';
+import type { TooLong, Verdict } from '@portcullis/contract';
 
 /** An SMTP reply: basic code (RFC 5321), enhanced status code (RFC 3463), text. */
 export interface SmtpReply {
@@ -50,6 +50,17 @@ export const Replies = {
     code: 553,
     enhanced: '5.1.3',
     text: `Recipient address <${rcpt}> is not allowed here (routing characters or syntax)`,
+  }),
+  /** RFC 5321 4.5.3.1.10 "501 Path too long"; the address itself is not echoed (it may be longer than a reply line). */
+  recipientTooLong: (t: TooLong): SmtpReply => ({
+    code: 501,
+    enhanced: '5.1.3',
+    text: `Recipient address too long: ${t.limit} of ${t.octets} octets, at most ${t.max} (RFC 5321 4.5.3.1)`,
+  }),
+  noOutboundRoute: (rcpt: string): SmtpReply => ({
+    code: 550,
+    enhanced: '5.7.1',
+    text: `No route for outgoing mail to <${rcpt}> (relay.outbound is not configured)`,
   }),
   tooManyRecipients: (limit: number): SmtpReply => ({ code: 452, enhanced: '4.5.3', text: `Too many recipients, at most ${limit} per message` }),
   shuttingDown: (): SmtpReply => ({ code: 421, enhanced: '4.3.2', text: 'Service shutting down, try again later' }),

@@ -4,6 +4,7 @@
  * 8601 5) and putting ours on top. Hand-written: mailparser would re-encode the
  * message, and the bytes must stay as they were for DKIM and ARC downstream.
  */
+import { domainToASCII } from 'node:url';
 
 /** Offset of the blank line that ends the header block (the body starts after it), or the length. */
 function headerEnd(raw: Buffer): number {
@@ -38,6 +39,20 @@ export function authservIdOf(field: string): string | undefined {
   return id?.[2]?.toLowerCase();
 }
 
+/**
+ * An authserv-id as the domain name it is (RFC 8601 2.5), so that every spelling a reader would take
+ * for ours compares equal: quoted-pairs undone ("mx.example\.test"), case folded, trailing dots
+ * dropped (mx.example.test.), U-labels as A-labels. An id that is no domain name is only case-folded.
+ */
+export function authservIdKey(id: string): string {
+  let v = id.replace(/\\(.)/g, '$1').toLowerCase();
+  // Not /\.+$/: retried from every dot of a long run, that would be quadratic.
+  let end = v.length;
+  while (end > 0 && v[end - 1] === '.') end--;
+  v = v.slice(0, end);
+  return domainToASCII(v) || v;
+}
+
 export interface Stripped {
   raw: Buffer;
   /** How many Authentication-Results headers claiming our authserv-id were removed. */
@@ -47,11 +62,13 @@ export interface Stripped {
 /** Removes every Authentication-Results header whose authserv-id is ours; the rest is kept byte for byte. */
 export function stripForgedResults(raw: Buffer, authservId: string): Stripped {
   const end = headerEnd(raw);
-  const ours = authservId.toLowerCase();
+  const ours = authservIdKey(authservId);
   const kept: Buffer[] = [];
   let removed = 0;
   for (const f of fields(raw.subarray(0, end))) {
-    if (authservIdOf(f.toString('latin1')) === ours) removed++;
+    // Read as UTF-8 (RFC 6532) so that a U-label id compares as one; the bytes themselves are kept as they are.
+    const id = authservIdOf(f.toString('utf8'));
+    if (id !== undefined && authservIdKey(id) === ours) removed++;
     else kept.push(f);
   }
   if (!removed) return { raw, removed };

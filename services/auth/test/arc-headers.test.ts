@@ -8,7 +8,7 @@ import { testDnsSkip } from '@portcullis/dns/testing';
 import { authHarness, authResultsHeaders, AUTHSERV_ID } from './harness.js';
 import { forwardWithArc, keyDir, message, sign } from '../src/testing.js';
 import { loadSealKey } from '../src/seal-key.js';
-import { authservIdOf, stripForgedResults } from '../src/headers.js';
+import { authservIdKey, authservIdOf, stripForgedResults } from '../src/headers.js';
 
 const skip = await testDnsSkip();
 const h = authHarness();
@@ -111,4 +111,33 @@ test('a client in a trusted network: nothing looked up or enforced, recorded as 
   // Outside the trusted networks the same message meets the domain's p=reject.
   const outside = await trusting.check(message({ from: ['alice@dmarc-reject.test'] }), { client: { ip: '192.0.2.99', port: 1 }, mailFrom: 'alice@dmarc-reject.test' });
   assert.equal(outside.by['auth.dmarc']!.action, 'reject');
+});
+
+test('authserv-ids compare as domain names: case, trailing dots, quoted-pairs, U-labels', () => {
+  for (const spelling of ['mx.example.test', 'MX.Example.Test', 'mx.example.test.', 'mx.example.test..', 'mx.example\\.test']) {
+    assert.equal(authservIdKey(spelling), 'mx.example.test', spelling);
+  }
+  assert.equal(authservIdKey('mx.bücher.test'), authservIdKey('MX.XN--BCHER-KVA.TEST.'));
+  assert.notEqual(authservIdKey('mx.example.test.evil'), authservIdKey('mx.example.test'));
+  const started = performance.now();
+  authservIdKey(`${'.'.repeat(1_000_000)}x`);
+  assert.ok(performance.now() - started < 5000, 'linear on a long run of dots');
+});
+
+test('a forged Authentication-Results is dropped whatever spelling or CFWS hides our id', () => {
+  const forged = [
+    'Authentication-Results: mx.example.test.; dkim=pass',
+    'Authentication-Results: (a comment) MX.EXAMPLE.TEST. 1; spf=pass',
+    'Authentication-Results:\r\n\t(nested (comment))\r\n "mx.example.test."; dmarc=pass',
+    'Authentication-Results: mx.example.test(c); arc=pass',
+    'Authentication-Results: "mx.example\\.test"; arc=pass',
+    'authentication-results  :  mx.xn--bcher-kva.test; dkim=pass',
+  ];
+  const kept = 'Authentication-Results: mx.example.test.evil; spf=pass\r\n';
+  const raw = Buffer.from(`${forged.join('\r\n')}\r\n${kept}Subject: x\r\n\r\nbody\r\n`);
+  const s = stripForgedResults(raw, 'mx.example.test');
+  assert.equal(s.removed, forged.length - 1, 'all but the other host');
+  assert.equal(s.raw.toString(), `authentication-results  :  mx.xn--bcher-kva.test; dkim=pass\r\n${kept}Subject: x\r\n\r\nbody\r\n`);
+  const idn = stripForgedResults(Buffer.from('Authentication-Results: mx.xn--bcher-kva.test; dkim=pass\r\nAuthentication-Results: MX.BÜCHER.TEST.; spf=pass\r\n\r\n'), 'mx.bücher.test');
+  assert.equal(idn.removed, 2, 'A-label and U-label spellings of an IDN id');
 });

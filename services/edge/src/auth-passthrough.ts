@@ -248,7 +248,9 @@ export class PassthroughCredentialSource implements AuthBackend {
           if (code === 535 || (code !== undefined && code >= 500 && /^\d{3}[ -]5\.7\.8\b/.test(response))) {
             return finish({ ok: false, reason: 'invalid' }, true);
           }
-          finish(unavailable(describe(loginErr, where)), true);
+          // Only the codes: the server's text may echo what was typed as the user name.
+          const enhanced = /^\d{3}[ -](\d\.\d{1,3}\.\d{1,3})\b/.exec(response)?.[1];
+          finish(unavailable(`${where} answered AUTH with ${code ?? 'no reply code'}${enhanced ? ` ${enhanced}` : ''}`), true);
         });
       });
     });

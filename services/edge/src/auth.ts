@@ -8,7 +8,8 @@ import type { AuthLockout } from './lockout.js';
  * auth.login: AUTH PLAIN/LOGIN against the configured source. smtp-server puts
  * no limit on attempts per connection, so we count failures per session and
  * close the connection (421) past the limit. A source that cannot answer is a
- * temporary failure (454 4.7.0), never a pass. Passwords are never logged.
+ * temporary failure (454 4.7.0), never a pass. Passwords are never logged, nor
+ * the user name of a failed attempt (only a successful login logs its identity).
  */
 export function createAuthHandler(deps: { auth: AuthBackend | null; maxFailures: number; logger: Logger; lockout: AuthLockout | null }) {
   const failures = new Map<string, number>();
@@ -47,7 +48,8 @@ export function createAuthHandler(deps: { auth: AuthBackend | null; maxFailures:
         }
         const n = (failures.get(session.id) ?? 0) + 1;
         failures.set(session.id, n);
-        deps.logger.info({ client: session.remoteAddress, user: username, failures: n }, 'authentication failed');
+        // Never the user name as typed: a password typed in the wrong field would sit in the log.
+        deps.logger.info({ client: session.remoteAddress, method: auth.method, failures: n }, 'authentication failed');
         const ban = deps.lockout ? await deps.lockout.recordFailure(session.remoteAddress, username) : null;
         if (ban?.action === 'refuse') {
           deps.logger.warn({ client: session.remoteAddress, rule: ban.rule }, 'client banned after failed AUTH');

@@ -18,7 +18,7 @@ import { refusalRecorder } from './refusal-record.js';
 import { SessionLimits } from './session-limits.js';
 import { attachSessionLimits } from './session-guard.js';
 import { watchHeaderLimits } from './header-limits.js';
-import { checkRecipient } from './rcpt.js';
+import { checkRecipient, recipientPolicy } from './rcpt.js';
 import { collectMessage } from './data.js';
 import { acceptMessage } from './accept.js';
 import { VerdictWaiter } from './verdict-waiter.js';
@@ -63,7 +63,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
   installPipeliningFix();
   const { config, logger } = deps;
   const log = logger.child({ component: 'edge' });
-  const accepted = new Set(config.domains.map((d) => d.name));
+  const rcptPolicy = recipientPolicy(config);
   const instance = `${osHostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   const waiter = new VerdictWaiter(`verdicts:${instance}`, deps.state, log);
   const budget = new ByteBudget(config.smtp.maxBufferedBytes);
@@ -258,22 +258,20 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
           log.info({ client: session.remoteAddress, listener: kind }, 'too many recipients');
           return refuse(session, cb, Replies.tooManyRecipients(config.smtp.maxRecipients), 'RCPT', address.address);
         }
-        // Authenticated users send anywhere we have a route to; everyone else only to us.
-        if (kind !== 'mx' && session.user) {
-          const domain = address.address.slice(address.address.lastIndexOf('@') + 1).toLowerCase();
-          if (accepted.has(domain) || config.relay.outbound) return cb();
-          log.info({ client: session.remoteAddress, listener: kind, user: session.user }, 'outgoing recipient refused: no outbound route');
-          return refuse(session, cb, { code: 550, enhanced: '5.7.1', text: `No route for outgoing mail to <${address.address}> (relay.outbound is not configured)` }, 'RCPT', address.address);
-        }
         const from = session.envelope.mailFrom as SMTPServerAddress | false;
         const smtputf8 = Boolean(from && (from.args as Record<string, unknown> | false) && (from.args as Record<string, unknown>).SMTPUTF8);
-        const check = checkRecipient(address.address, accepted, smtputf8);
+        const authenticated = kind !== 'mx' && Boolean(session.user);
+        const check = checkRecipient(address.address, { authenticated, smtputf8 }, rcptPolicy);
         if (!check.ok) {
-          log.info({ client: session.remoteAddress, rcpt: address.address, code: check.reply.code }, 'recipient refused');
+          log.info({ client: session.remoteAddress, listener: kind, rcpt: address.address, code: check.reply.code }, 'recipient refused');
           return refuse(session, cb, check.reply, 'RCPT', address.address);
         }
-        flow
-          .onRcptTo(session.remoteAddress)
+        // The stored form from here on (smtp-server keeps this object in the envelope).
+        address.address = check.address;
+        // Authenticated mail to other domains goes out: nothing of ours to verify. Authenticated users
+        // are not held to the per-IP recipient rate; our recipients are verified whoever sends.
+        if (!check.ours) return cb();
+        (authenticated ? Promise.resolve({ action: 'allow' as const }) : flow.onRcptTo(session.remoteAddress))
           .then((f) => {
             if (f.action === 'refuse') {
               metrics.flowRefusals.inc({ listener: kind, rule: f.rule });

@@ -11,7 +11,12 @@ export interface VerifyOptions {
 
 export type VerifyOutcome = 'exists' | 'unknown' | 'tempfail';
 
-const key = (address: string) => `rcptverify:${address.toLowerCase()}`;
+/**
+ * The address comes normalised from rcpt.ts (domain lower-cased, the local part folded only where
+ * its domain says so): folding it again here would let Bob@ borrow bob@'s answer on a mailbox
+ * server for which they are two mailboxes.
+ */
+const key = (address: string) => `rcptverify:${address}`;
 
 /**
  * rcpt.verify: asks the mailbox server whether a recipient exists before we

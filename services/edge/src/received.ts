@@ -3,12 +3,23 @@ export function rfc5322Date(d: Date): string {
   return d.toUTCString().replace(/GMT$/, '+0000');
 }
 
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\x00-\x1f\x7f()\\]/g;
-
-/** Keeps client-supplied text from breaking the header or its comments. */
+/**
+ * Keeps client-supplied text (HELO, reverse DNS name, SNI, recipient) from breaking the header, its
+ * comments or the reader's screen. RFC 5321 4.4 allows only a domain or an address literal after
+ * "from"; printable ASCII passes, except the comment breakers ( ) \ and % itself. Everything else
+ * (controls, CR and LF, 8-bit, bidi overrides, spaces) is written as %XX per UTF-8 octet, so the header stays
+ * ASCII on one folded line and an operator still sees what the client sent. The result is cut at
+ * max octets, never inside an escape.
+ */
 function clean(text: string, max = 255): string {
-  return text.replace(UNSAFE, '?').slice(0, max);
+  let out = '';
+  for (const c of text) {
+    const kept = /^[\x21-\x7e]$/.test(c) && c !== '(' && c !== ')' && c !== '\\' && c !== '%';
+    const piece = kept ? c : [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+    if (out.length + piece.length > max) break;
+    out += piece;
+  }
+  return out;
 }
 
 export interface ReceivedInfo {

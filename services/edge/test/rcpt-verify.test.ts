@@ -54,13 +54,23 @@ test('caches answers, positive and negative, but not temporary failures', async 
   const v = new RecipientVerifier(new MemoryState(), { helo: 'mx.test', maxConcurrent: 2 });
   const before = probes;
   await v.verify('alice@example.test', target(), opts);
-  await v.verify('ALICE@example.test', target(), opts);
+  await v.verify('alice@example.test', target(), opts);
   await v.verify('ghost@example.test', target(), opts);
   await v.verify('ghost@example.test', target(), opts);
   assert.equal(probes - before, 2, 'one probe per address');
+
   await v.verify('busy@example.test', target(), opts);
   await v.verify('busy@example.test', target(), opts);
   assert.equal(probes - before, 4, 'temporary failures are asked again');
+});
+
+test('a local part in another case is asked on its own: it is the mailbox server\'s to judge', async () => {
+  // Addresses arrive normalised by rcpt.ts (folded there when the domain says localPartCase: lower).
+  const v = new RecipientVerifier(new MemoryState(), { helo: 'mx.test', maxConcurrent: 2 });
+  const before = probes;
+  assert.equal(await v.verify('alice@example.test', target(), opts), 'exists');
+  assert.equal(await v.verify('ALICE@example.test', target(), opts), 'unknown', 'this mailbox server is case-sensitive');
+  assert.equal(probes - before, 2);
 });
 
 test('a mailbox server that is down or silent is a temporary failure', async () => {

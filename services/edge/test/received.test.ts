@@ -42,12 +42,23 @@ test('names the recipient only when there is exactly one', () => {
   assert.ok(!text(info({ recipients: [] })).includes('for <'));
 });
 
-test('strips control characters and comment breakers from the HELO', () => {
-  const h = text(info({ helo: 'evil\r\nX-Injected: yes\0(x)\\', tls: null }));
+test('escapes control characters, spaces and comment breakers in the HELO', () => {
+  const h = text(info({ helo: 'evil\r\nX-Injected: yes\0(x)\\%', tls: null }));
   assert.doesNotMatch(h, /\r\nX-Injected/);
   assert.doesNotMatch(h, /\0/);
-  assert.ok(h.includes('from evil??X-Injected: yes??x??'));
+  assert.ok(h.includes('from evil%0D%0AX-Injected:%20yes%00%28x%29%5C%25 ('), h);
   assert.doesNotMatch(h, /[^\r]\n/);
+});
+
+test('8-bit and bidi characters in the HELO, reverse name and SNI become %XX: the header stays printable ASCII', () => {
+  const hostile = 'mx.\u202Eevil\u2066.test\u00ff\u200b\u0085';
+  const h = text(info({ helo: hostile, clientHostname: hostile, tls: { version: 'TLSv1.3', cipher: 'X', sni: hostile } }));
+  assert.match(h, /^[\x20-\x7e\r\n\t]*$/, 'printable ASCII, CRLF and tab only');
+  assert.ok(h.includes('from mx.%E2%80%AEevil%E2%81%A6.test%C3%BF%E2%80%8B%C2%85 (mx.%E2%80%AEevil'), h);
+  // A long HELO is cut at 255 octets, never inside an escape.
+  const long = text(info({ helo: '\u202E'.repeat(200) }));
+  const from = /^Received: from (\S+) /.exec(long)![1]!;
+  assert.ok(from.length <= 255 && /^(%[0-9A-F]{2})+$/.test(from), from);
 });
 
 test('an empty HELO is written as unknown; without TLS there is no using clause', () => {

@@ -2,7 +2,7 @@ import type { Config } from '@portcullis/config';
 import type { MailRecord } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
 import { startChildSpan, endSpan, SpanKind, type Logger, type Span } from '@portcullis/telemetry';
-import { deliverToMaildir } from './maildir.js';
+import { deliverToMaildir, maildirFailure } from './maildir.js';
 import { routeRecipients } from './route.js';
 import type { RecipientOutcome } from './smtp-delivery.js';
 import { sendToDestination, type SmtpGroupDeps } from './smtp-group.js';
@@ -10,7 +10,11 @@ import { destinationOf } from './circuit.js';
 
 /** Outlives every retry of a record (the maximum age is configurable, 5 days by default). */
 const deliveredTtl = (config: Config) => Math.max(7 * 24 * 3600, config.relay.maxAgeSeconds + 24 * 3600);
-const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt.toLowerCase()}`;
+/**
+ * The recipient as the edge stored it (domain lower-cased, local part as its domain's
+ * localPartCase says): folding it again here could mark Bob@ delivered when only bob@ was.
+ */
+const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt}`;
 
 /**
  * relay.deliver: delivers one message to the given recipients and says what
@@ -46,7 +50,7 @@ export async function deliverMessage(
             const path = await deliverToMaildir(route.root, r, meta.id, raw);
             return { recipient: r, status: 'delivered', response: `written to ${path}` };
           } catch (err) {
-            return { recipient: r, status: 'temporary', response: `maildir: ${(err as Error).message}` };
+            return { recipient: r, status: maildirFailure(err), response: `maildir: ${(err as Error).message}` };
           }
         }),
       );

@@ -3,7 +3,7 @@ import type { Config } from '@portcullis/config';
 import { newMessageId, verdict, type MailRecord } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
 import type { QuarantineEntry, QuarantineStore } from './quarantine-store.js';
-import { escapeControls } from './quarantine-view.js';
+import { escapeForDisplay } from '@portcullis/contract';
 
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
 
@@ -38,7 +38,7 @@ export async function buildDigests(deps: { config: Config; store: QuarantineStor
 
 function digestRecord(config: Config, rcpt: string, entries: QuarantineEntry[], now: Date): MailRecord {
   const lines = entries.map((e) => `${e.quarantinedAt}  from ${e.from || '<>'}\r\n    subject: ${e.subject}\r\n    reason: ${e.reason}\r\n    id: ${e.id}`);
-  const text = escapeControls(`${entries.length} message(s) addressed to you were quarantined by the mail gateway and not delivered:\r\n\r\n${lines.join('\r\n\r\n')}\r\n\r\nIf one of them is wanted, ask your mail administrator to release it by its id.\r\n`);
+  const text = escapeForDisplay(`${entries.length} message(s) addressed to you were quarantined by the mail gateway and not delivered:\r\n\r\n${lines.join('\r\n\r\n')}\r\n\r\nIf one of them is wanted, ask your mail administrator to release it by its id.\r\n`, { keepLineBreaks: true });
   const raw = Buffer.from(
     `From: Mail Gateway <postmaster@${config.hostname}>\r\nTo: <${rcpt}>\r\nSubject: Quarantine digest: ${entries.length} message(s) held\r\n` +
       `Date: ${now.toUTCString().replace('GMT', '+0000')}\r\nMessage-ID: <${randomBytes(12).toString('hex')}@${config.hostname}>\r\nAuto-Submitted: auto-generated\r\n` +

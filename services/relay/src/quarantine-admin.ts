@@ -2,6 +2,7 @@ import type { AdminHandler, Logger } from '@portcullis/telemetry';
 import type { QuarantineActions } from './quarantine.js';
 import type { QuarantineQuery, QuarantineStore } from './quarantine-store.js';
 import { safeView } from './quarantine-view.js';
+import { timeBoundsError } from './admin-query.js';
 
 const USAGE = 'GET /admin/quarantine[?from=&rcpt=&subject=&reason=&since=&until=&limit=], GET /admin/quarantine/audit, POST /admin/quarantine/digests, GET|DELETE /admin/quarantine/<id>, POST /admin/quarantine/<id>/release';
 
@@ -21,7 +22,11 @@ const byOf = (body: unknown) => {
 export function quarantineAdmin(store: QuarantineStore, actions: QuarantineActions, log: Logger, runDigests?: () => Promise<number>): AdminHandler {
   return async ({ method, path, body, query }) => {
     const [id, verb] = path;
-    if (method === 'GET' && !id) return { status: 200, body: { messages: await store.search(queryOf(query ?? {})) } };
+    if (method === 'GET' && !id) {
+      const q = queryOf(query ?? {});
+      const badTime = timeBoundsError(q);
+      return badTime ? { status: 400, body: { error: badTime } } : { status: 200, body: { messages: await store.search(q) } };
+    }
     if (method === 'GET' && id === 'audit') return { status: 200, body: { audit: await store.auditLog(Number(query?.limit) || 100) } };
     if (method === 'POST' && id === 'digests' && runDigests) return { status: 200, body: { sent: await runDigests() } };
     if (!id || !/^[0-9A-Z]{26}$/.test(id)) return { status: 400, body: { error: USAGE } };

@@ -1,5 +1,6 @@
 import { simpleParser } from 'mailparser';
 import { convert } from 'html-to-text';
+import { escapeForDisplay } from '@portcullis/contract';
 
 export interface SafeView {
   headers: { name: string; value: string }[];
@@ -7,18 +8,12 @@ export interface SafeView {
   text: string;
   truncated: boolean;
   attachments: { filename: string; contentType: string; size: number }[];
+  /** Set when the message could not be parsed (why it may have been quarantined): `text` is then the raw message. */
+  unparsed?: string;
 }
 
 const MAX_TEXT = 100_000;
 const MAX_HEADERS = 200;
-
-/**
- * Control characters (terminal escapes, bidi overrides) shown as \u{..}, so that the text cannot
- * act on the operator's terminal or page; tabs and line breaks stay.
- */
-export function escapeControls(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
-}
 
 /**
  * relay.quarantine-view: what the operator sees of a quarantined message:
@@ -26,14 +21,41 @@ export function escapeControls(s: string): string {
  * (only its text), scripts and attachments are never opened, only named.
  */
 export async function safeView(raw: Buffer): Promise<SafeView> {
-  const parsed = await simpleParser(raw, { skipHtmlToText: false, skipImageLinks: true, skipTextLinks: true });
-  const headers = parsed.headerLines.slice(0, MAX_HEADERS).map((h) => ({ name: escapeControls(h.key), value: escapeControls(h.line.slice(h.line.indexOf(':') + 1).trim()) }));
+  let parsed: Awaited<ReturnType<typeof simpleParser>>;
+  try {
+    parsed = await simpleParser(raw, { skipHtmlToText: false, skipImageLinks: true, skipTextLinks: true });
+  } catch (err) {
+    return rawView(raw, (err as Error).message);
+  }
+  const headers = parsed.headerLines.slice(0, MAX_HEADERS).map((h) => ({ name: line(h.key), value: line(octetsAsUtf8(h.line.slice(h.line.indexOf(':') + 1).trim())) }));
   // mailparser makes text of a lone HTML body, not of one inside multipart/mixed: do it here.
   const full = parsed.text ?? (typeof parsed.html === 'string' ? convert(parsed.html, { selectors: [{ selector: 'img', format: 'skip' }, { selector: 'a', options: { ignoreHref: true } }] }) : '');
   return {
     headers,
-    text: escapeControls(full.slice(0, MAX_TEXT)),
+    text: escapeForDisplay(full.slice(0, MAX_TEXT), { keepLineBreaks: true }),
     truncated: full.length > MAX_TEXT,
-    attachments: parsed.attachments.map((a) => ({ filename: escapeControls(a.filename ?? ''), contentType: escapeControls(a.contentType), size: a.size })),
+    attachments: parsed.attachments.map((a) => ({ filename: line(a.filename ?? ''), contentType: line(a.contentType), size: a.size })),
   };
+}
+
+/**
+ * mailparser gives raw header lines one character per octet; an 8-bit header is UTF-8 (RFC 6532),
+ * so it is read as such: a bidi override then shows as \u202E rather than as three latin1 letters.
+ */
+function octetsAsUtf8(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(s) && !/[^\x00-\xff]/.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s;
+}
+
+/** One header value or name: escaped so that it stays one line on the operator's screen. */
+const line = (s: string) => escapeForDisplay(s);
+
+/**
+ * A message the parser refused (a MIME part whose header passes mailparser's limit, for one: the
+ * reason content quarantined it) is still the operator's to judge: shown as it is, escaped, the
+ * octets read as UTF-8, its line breaks kept.
+ */
+function rawView(raw: Buffer, reason: string): SafeView {
+  const text = raw.subarray(0, MAX_TEXT).toString('utf8').replace(/\r\n/g, '\n');
+  return { headers: [], text: escapeForDisplay(text, { keepLineBreaks: true }), truncated: raw.length > MAX_TEXT, attachments: [], unparsed: escapeForDisplay(reason) };
 }

@@ -1,5 +1,6 @@
 import type { AdminHandler } from '@portcullis/telemetry';
 import type { MessageTraceReader, TraceQuery } from '@portcullis/message-trace';
+import { timeBoundsError } from './admin-query.js';
 
 const USAGE = 'GET /admin/trace[?id=&messageId=&from=&rcpt=&ip=&since=&until=&limit=] or GET /admin/trace/<id>';
 
@@ -14,7 +15,8 @@ export function traceAdmin(reader: MessageTraceReader): AdminHandler {
     const q: TraceQuery = {};
     for (const k of ['id', 'messageId', 'from', 'rcpt', 'ip', 'since', 'until'] as const) if (query[k]) q[k] = query[k];
     if (query.limit) q.limit = Number(query.limit) || 50;
-    for (const k of ['since', 'until'] as const) if (q[k] && Number.isNaN(Date.parse(q[k]!))) return { status: 400, body: { error: `${k} is not a time: ${q[k]}` } };
+    const badTime = timeBoundsError(q);
+    if (badTime) return { status: 400, body: { error: badTime } };
     return { status: 200, body: { messages: await reader.search(q) } };
   };
 }

@@ -1,9 +1,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { mailboxDirName, deliverToMaildir } from '../src/maildir.js';
+import { mailboxDirName, deliverToMaildir, maildirFailure, MaildirRefusal } from '../src/maildir.js';
 
 const root = await mkdtemp(join(tmpdir(), 'portcullis-maildir-'));
 after(() => rm(root, { recursive: true, force: true }));
@@ -47,4 +47,36 @@ test('delivering the same message again overwrites instead of duplicating', asyn
 test('a recipient with a path separator stays inside the root', async () => {
   const path = await deliverToMaildir(root, '../escape@example.test', 'ID3', Buffer.from('x'));
   assert.equal(path, join(root, '__escape@example.test', 'new', 'ID3.eml'));
+});
+
+const mode = async (path: string) => (await stat(path)).mode & 0o777;
+
+test('folders are 0700 and files 0600 whatever the umask, and an older 0755 mailbox is tightened', async () => {
+  const old = process.umask(0);
+  try {
+    const path = await deliverToMaildir(root, 'open@example.test', 'ID4', Buffer.from('x'));
+    assert.equal(await mode(path), 0o600);
+    for (const d of ['', 'tmp', 'new', 'cur']) assert.equal(await mode(join(root, 'open@example.test', d)), 0o700, d || 'the mailbox');
+    await mkdir(join(root, 'older@example.test', 'new'), { recursive: true, mode: 0o755 });
+    assert.equal(await mode(join(root, 'older@example.test', 'new')), 0o755);
+    await deliverToMaildir(root, 'older@example.test', 'ID5', Buffer.from('x'));
+    assert.equal(await mode(join(root, 'older@example.test')), 0o700);
+    assert.equal(await mode(join(root, 'older@example.test', 'new')), 0o700);
+    const fresh = join(root, 'fresh-root');
+    await deliverToMaildir(fresh, 'a@example.test', 'ID6', Buffer.from('x'));
+    assert.equal(await mode(fresh), 0o700, 'a root created here is private too');
+  } finally {
+    process.umask(old);
+  }
+});
+
+test('a recipient longer than a file name is a permanent failure, not days of retries', async () => {
+  const long = `${'ü'.repeat(100)}@example.test`; // 213 octets: fits
+  await deliverToMaildir(root, long, 'ID7', Buffer.from('x'));
+  const tooLong = `${'ü'.repeat(130)}@example.test`; // 273 octets
+  const err = await deliverToMaildir(root, tooLong, 'ID8', Buffer.from('x')).catch((e: unknown) => e);
+  assert.ok(err instanceof MaildirRefusal, String(err));
+  assert.equal(maildirFailure(err), 'permanent');
+  assert.equal(maildirFailure(Object.assign(new Error('x'), { code: 'ENAMETOOLONG' })), 'permanent');
+  assert.equal(maildirFailure(Object.assign(new Error('disk full'), { code: 'ENOSPC' })), 'temporary');
 });

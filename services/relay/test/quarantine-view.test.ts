@@ -29,3 +29,20 @@ test('the view is escaped text: no markup, no script, no terminal escapes; attac
   assert.deepEqual(v.attachments, [{ filename: 'evil.exe', contentType: 'application/octet-stream', size: 12 }]);
   assert.equal(JSON.stringify(v).includes('\u001b'), false);
 });
+
+test('a message the parser refuses is shown raw, escaped, with the reason (not an error)', async () => {
+  const pad = Array.from({ length: 1100 }, (_, i) => `X-Pad-${i}: ${'a'.repeat(980)}`).join('\r\n');
+  const raw = Buffer.from(`Subject: \u202Eexe.txt \x1b[2J\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n${pad}\r\n\r\nx\r\n--b--\r\n`);
+  const v = await safeView(raw);
+  assert.match(v.unparsed ?? '', /header size/i);
+  assert.ok(v.text.startsWith('Subject: \\u202Eexe.txt \\x1b[2J\nContent-Type: multipart/mixed'), v.text.slice(0, 100));
+  assert.equal(v.truncated, true);
+  assert.deepEqual(v.headers, []);
+});
+
+test('parsed headers and text are escaped: one line per header value, the body keeps its lines', async () => {
+  const v = await safeView(Buffer.from('Subject: =?utf-8?B?4oCuZXhlLnR4dA==?= \u202Eraw\r\n\r\nline one\x1b[31m\r\nline two\r\n'));
+  const subject = v.headers.find((h) => h.name === 'subject')!.value;
+  assert.ok(subject.includes('\\u202Eraw'), subject);
+  assert.match(v.text, /^line one\\x1b\[31m\nline two/);
+});
