@@ -31,10 +31,10 @@ describe('a 250 means stored; nothing leaks', { timeout: 300_000 }, () => {
   const maildir = join(dir, 'mail');
   const tokenFile = join(dir, 'token');
   let gw: GatewayProcess;
-  let mx: number, sub: number, subs: number, http: number;
+  let mx: number, sub: number, subs: number, http: number, admin: number;
 
   before(async () => {
-    [mx, sub, subs, http] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    [mx, sub, subs, http, admin] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     writeFileSync(tokenFile, 'storable-token\n');
     const users = join(dir, 'users.yaml');
     writeFileSync(users, `users:\n  - username: alice@example.test\n    password: "${await hashPassword('correct horse')}"\n    addresses: [alice@example.test]\n`);
@@ -44,6 +44,7 @@ describe('a 250 means stored; nothing leaks', { timeout: 300_000 }, () => {
       submissionPort: sub,
       submissionsPort: subs,
       httpPort: http,
+      adminPort: admin,
       distributed: false,
       maildir,
       adminTokenFile: tokenFile,
@@ -196,7 +197,7 @@ describe('a 250 means stored; nothing leaks', { timeout: 300_000 }, () => {
 
   it('admin API: bad since/until is 400 naming the field; an unparseable quarantined message is shown raw; the CLI escapes hostile text', async () => {
     const get = async (path: string) => {
-      const res = await fetch(`http://127.0.0.1:${http}/admin/${path}`, { headers: { authorization: 'Bearer storable-token' } });
+      const res = await fetch(`http://127.0.0.1:${admin}/admin/${path}`, { headers: { authorization: 'Bearer storable-token' } });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
     for (const [area, field] of [['quarantine', 'since'], ['quarantine', 'until'], ['trace', 'since'], ['trace', 'until']] as const) {
@@ -219,7 +220,7 @@ describe('a 250 means stored; nothing leaks', { timeout: 300_000 }, () => {
     assert.ok(view.text.includes('X-Pad-0: aaa'), 'the raw message, line breaks kept');
 
     const cli = async (...args: string[]) => {
-      const { stdout } = await run(process.execPath, [CLI, ...args, '--url', `http://127.0.0.1:${http}`, '--token-file', tokenFile], { maxBuffer: 64 * 1024 * 1024 });
+      const { stdout } = await run(process.execPath, [CLI, ...args, '--url', `http://127.0.0.1:${admin}`, '--token-file', tokenFile], { maxBuffer: 64 * 1024 * 1024 });
       return stdout;
     };
     const hidden = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
