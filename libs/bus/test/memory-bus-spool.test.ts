@@ -1,0 +1,169 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createRegistry } from '@portcullis/telemetry';
+import { MemoryBus } from '../src/memory-bus.js';
+import type { OutRecord } from '../src/bus.js';
+
+const MiB = 1024 * 1024;
+const spoolDir = () => mkdtempSync(join(tmpdir(), 'portcullis-spool-test-'));
+const big = (key: string, bytes: number): OutRecord => ({ key, value: Buffer.alloc(bytes, key.charCodeAt(0)), headers: { k: key } });
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await delay(5);
+  }
+}
+
+async function memoryBytes(registry: ReturnType<typeof createRegistry>): Promise<number> {
+  const m = /^portcullis_bus_memory_bytes (\d+)/m.exec(await registry.metrics());
+  return Number(m?.[1]);
+}
+
+test('a kept topic writes each record to a 0600 file in a 0700 directory, reads it back, and holds none in memory', async () => {
+  const dir = spoolDir();
+  const registry = createRegistry();
+  const bus = new MemoryBus({ maxRecordsPerTopic: 2, maxBytesPerTopic: MiB, spoolDir: dir, registry });
+  await bus.ensureTopics([{ name: 'kept', maxRecordBytes: 8 * MiB, fetchable: true, retentionMs: 60_000 }]);
+  // Far more than maxRecordsPerTopic and maxBytesPerTopic: nothing waits, nothing is dropped.
+  for (let i = 0; i < 6; i++) await bus.publish('kept', [big(String.fromCharCode(97 + i), 2 * MiB)]);
+  const files = readdirSync(join(dir, 'kept'));
+  assert.equal(files.length, 6);
+  assert.equal(statSync(join(dir, 'kept')).mode & 0o777, 0o700);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  for (const f of files) assert.equal(statSync(join(dir, 'kept', f)).mode & 0o777, 0o600, f);
+  assert.equal(await memoryBytes(registry), 0, 'no record of a kept topic is held in memory');
+  assert.match(await registry.metrics(), /portcullis_bus_spool_bytes\{topic="kept"\} 12582912/);
+  const first = await bus.fetch('kept', 0, '0');
+  assert.equal(first?.headers.k, 'a');
+  assert.equal(first?.value.length, 2 * MiB);
+  assert.ok(first?.value.every((b) => b === 97));
+  await bus.close();
+});
+
+test('a kept topic keeps records after they are handled, until their retention ends', async () => {
+  const dir = spoolDir();
+  const bus = new MemoryBus({ maxRecordsPerTopic: 10, spoolDir: dir });
+  await bus.ensureTopics([{ name: 'kept', maxRecordBytes: MiB, fetchable: true, retentionMs: 60_000 }]);
+  const seen: string[] = [];
+  const sub = await bus.consume({ group: 'g', topic: 'kept', concurrency: 2, handle: async (r) => void seen.push(r.key!) });
+  await bus.publish('kept', [big('a', 10), big('b', 10)]);
+  await until(() => seen.length === 2);
+  await sub.stop();
+  assert.equal(readdirSync(join(dir, 'kept')).length, 2, 'handled, still kept');
+  await bus.sweep(Date.now() + 59_000);
+  assert.equal(readdirSync(join(dir, 'kept')).length, 2, 'within retention');
+  await bus.sweep(Date.now() + 61_000);
+  assert.equal(readdirSync(join(dir, 'kept')).length, 0, 'past retention');
+  assert.equal(await bus.fetch('kept', 0, '0'), null);
+  assert.deepEqual(await bus.offsets('kept'), [{ partition: 0, low: '2', high: '2' }]);
+  await bus.close();
+});
+
+test('a self-fed topic takes every record into files and removes each once handled', async () => {
+  const dir = spoolDir();
+  const bus = new MemoryBus({ maxRecordsPerTopic: 1, spoolDir: dir });
+  await bus.ensureTopics([{ name: 'retry', maxRecordBytes: MiB, selfFed: true }]);
+  await bus.publish('retry', [big('a', 100), big('b', 100), big('c', 100)]);
+  assert.equal(readdirSync(join(dir, 'retry')).length, 3);
+  const seen: string[] = [];
+  const sub = await bus.consume({ group: 'g', topic: 'retry', concurrency: 1, handle: async (r) => void seen.push(r.value.toString().slice(0, 1)) });
+  await until(() => seen.length === 3 && readdirSync(join(dir, 'retry')).length === 0);
+  await sub.stop();
+  assert.deepEqual(seen, ['a', 'b', 'c']);
+  await bus.close();
+});
+
+test('after a restart the spool is read back: records are handed over again and offsets go on', async () => {
+  const dir = spoolDir();
+  const first = new MemoryBus({ maxRecordsPerTopic: 10, spoolDir: dir });
+  const specs = [
+    { name: 'kept', maxRecordBytes: MiB, fetchable: true, retentionMs: 60_000 },
+    { name: 'retry', maxRecordBytes: MiB, selfFed: true },
+  ];
+  await first.ensureTopics(specs);
+  await first.publish('kept', [big('a', 10), big('b', 10)]);
+  await first.publish('retry', [{ ...big('r', 10), headers: { 'portcullis-not-before': String(Date.now() + 300) } }]);
+  await first.close();
+
+  const second = new MemoryBus({ maxRecordsPerTopic: 10, spoolDir: dir });
+  await second.ensureTopics(specs);
+  const kept: string[] = [];
+  const retried: number[] = [];
+  const subs = [
+    await second.consume({ group: 'index', topic: 'kept', concurrency: 1, handle: async (r) => void kept.push(`${r.offset}:${r.key}`) }),
+    await second.consume({ group: 'retry', topic: 'retry', concurrency: 1, handle: async () => void retried.push(Date.now()) }),
+  ];
+  await until(() => kept.length === 2 && retried.length === 1);
+  await second.publish('kept', [big('c', 10)]);
+  await until(() => kept.length === 3);
+  await Promise.all(subs.map((s) => s.stop()));
+  assert.deepEqual(kept, ['0:a', '1:b', '2:c']);
+  assert.equal((await second.fetch('kept', 0, '1'))?.key, 'b');
+  await second.close();
+});
+
+test('a pipeline topic is bounded in octets: publish waits for room, and a record larger than the bound goes alone', async () => {
+  const registry = createRegistry();
+  const bus = new MemoryBus({ maxRecordsPerTopic: 100, maxBytesPerTopic: MiB, registry });
+  await bus.publish('t', [big('a', 700 * 1024)]);
+  let second = false;
+  const waiting = bus.publish('t', [big('b', 700 * 1024)]).then(() => (second = true));
+  await delay(50);
+  assert.equal(second, false, 'publish waits while the topic holds its octets');
+  assert.equal(await memoryBytes(registry), 700 * 1024);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const seen: string[] = [];
+  const sub = await bus.consume({
+    group: 'g',
+    topic: 't',
+    concurrency: 1,
+    handle: async (r) => {
+      if (r.key === 'b') await gate;
+      seen.push(r.key!);
+    },
+  });
+  await waiting;
+  // b is in hand (700 KiB held); a record of 3 MiB waits for it, then goes through on its own.
+  let third = false;
+  const huge = bus.publish('t', [big('c', 3 * MiB)]).then(() => (third = true));
+  await delay(50);
+  assert.equal(third, false);
+  release();
+  await huge;
+  await until(() => seen.length === 3);
+  await sub.stop();
+  assert.deepEqual(seen, ['a', 'b', 'c']);
+  assert.equal(await memoryBytes(registry), 0);
+  await bus.close();
+});
+
+test('records of a kept topic are loaded for handlers within the octet bound, whatever the concurrency', async () => {
+  const bus = new MemoryBus({ maxRecordsPerTopic: 100, maxBytesPerTopic: MiB, spoolDir: spoolDir() });
+  await bus.ensureTopics([{ name: 'retry', maxRecordBytes: MiB, selfFed: true }]);
+  await bus.publish('retry', ['a', 'b', 'c', 'd'].map((k) => big(k, 600 * 1024)));
+  let inHand = 0;
+  let most = 0;
+  let handled = 0;
+  const sub = await bus.consume({
+    group: 'g',
+    topic: 'retry',
+    concurrency: 4,
+    handle: async () => {
+      most = Math.max(most, ++inHand);
+      await delay(20);
+      inHand--;
+      handled++;
+    },
+  });
+  await until(() => handled === 4);
+  await sub.stop();
+  assert.equal(most, 1, 'two 600 KiB records would pass the 1 MiB bound');
+  await bus.close();
+});
