@@ -292,24 +292,10 @@ export class MemoryBus implements Bus {
         continue;
       }
       queue.inFlight++;
-      let loaded = 0;
       let done = false;
       try {
-        await sleep(Math.max(0, slot.notBefore - Date.now()), signal);
-        // A kept record is read from the spool only now, within the topic's byte budget.
-        if (!slot.rec && !signal.aborted && (await topic.reserveLoad(slot.bytes, signal))) loaded = slot.bytes;
-        for (let attempt = 1; !signal.aborted; attempt++) {
-          try {
-            const rec = slot.rec ?? (await this.load(topic, slot));
-            if (rec) await opts.handle(rec);
-            done = true; // a kept record that is gone has reached the end of its retention
-            break;
-          } catch {
-            await sleep(backoffMs(attempt), signal);
-          }
-        }
+        done = await this.handleSlot(topic, slot, opts, signal);
       } finally {
-        if (loaded) topic.releaseLoad(loaded);
         queue.inFlight--;
         if (done) this.finished(topic, queue, slot);
         else queue.records.unshift(slot);
@@ -318,9 +304,37 @@ export class MemoryBus implements Bus {
     }
   }
 
+  /**
+   * Hands one record to the handler until it succeeds (true) or the subscription stops (false).
+   * A function of its own, not inlined in work(): a suspended async function keeps the values of
+   * its finished iterations in its frame, and a worker waiting for the next record then held the
+   * last one it handled (32 workers × 18 MiB per group, measured in a heap snapshot).
+   */
+  private async handleSlot(topic: MemoryTopic, slot: Slot, opts: ConsumeOptions, signal: AbortSignal): Promise<boolean> {
+    let loaded = 0;
+    try {
+      await sleep(Math.max(0, slot.notBefore - Date.now()), signal);
+      // A kept record is read from the spool only now, within the topic's byte budget.
+      if (!slot.rec && !signal.aborted && (await topic.reserveLoad(slot.bytes, signal))) loaded = slot.bytes;
+      for (let attempt = 1; !signal.aborted; attempt++) {
+        try {
+          const rec = slot.rec ?? (await this.load(topic, slot));
+          if (rec) await opts.handle(rec);
+          return true; // a kept record that is gone has reached the end of its retention
+        } catch {
+          await sleep(backoffMs(attempt), signal);
+        }
+      }
+      return false;
+    } finally {
+      if (loaded) topic.releaseLoad(loaded);
+    }
+  }
+
   private finished(topic: MemoryTopic, queue: GroupQueue, slot: Slot) {
     queue.bytes -= slot.bytes;
     slot.pending--;
+    if (slot.pending === 0) slot.rec = undefined; // every group is done with it: let it go
     // A retry record every group has handled is read by nobody again: its file goes now.
     if (topic.spooled && !topic.kept && slot.pending === 0 && topic.groups.size > 0) {
       topic.index.delete(slot.offset);

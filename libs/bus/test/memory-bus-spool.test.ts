@@ -4,6 +4,8 @@ import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createRegistry } from '@portcullis/telemetry';
 import { MemoryBus } from '../src/memory-bus.js';
 import type { OutRecord } from '../src/bus.js';
@@ -165,5 +167,25 @@ test('records of a kept topic are loaded for handlers within the octet bound, wh
   await until(() => handled === 4);
   await sub.stop();
   assert.equal(most, 1, 'two 600 KiB records would pass the 1 MiB bound');
+  await bus.close();
+});
+
+test('an idle worker keeps no reference to the record it handled last (nor does a finished slot)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const bus = new MemoryBus({ maxRecordsPerTopic: 100, spoolDir: spoolDir() });
+  await bus.ensureTopics([{ name: 'kept', maxRecordBytes: MiB, fetchable: true, retentionMs: 60_000 }]);
+  const refs: WeakRef<Buffer>[] = [];
+  const subs = await Promise.all(
+    ['pipeline', 'kept'].map((topic) => bus.consume({ group: 'g', topic, concurrency: 4, handle: async (r) => void refs.push(new WeakRef(r.value)) })),
+  );
+  for (const topic of ['pipeline', 'kept']) await bus.publish(topic, ['a', 'b', 'c', 'd'].map((k) => big(k, 256 * 1024)));
+  await until(() => refs.length === 8);
+  for (let i = 0; i < 5 && refs.some((r) => r.deref()); i++) {
+    await delay(10); // a WeakRef target stays alive until the job that made it ends
+    gc();
+  }
+  assert.deepEqual(refs.map((r) => r.deref() === undefined), refs.map(() => true), 'every handled value was collected');
+  await Promise.all(subs.map((s) => s.stop()));
   await bus.close();
 });
