@@ -30,15 +30,8 @@ const PER_TOPIC = 64 * MiB;
 
 /** A message of about `bytes` octets whose attachment the policy blocks (an .exe). */
 function blockedAttachment(subject: string, bytes: number): Buffer {
-  const head = [
-    'From: Sender <sender@sender.test>',
-    'To: Postmaster <postmaster@example.test>',
-    `Subject: ${subject}`,
-    `Message-ID: <${subject.replace(/[^A-Za-z0-9]/g, '')}@sender.test>`,
-    'Date: Sat, 28 Nov 2026 09:00:00 +0000',
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="b1"',
-    '',
+  const head = makeMessage(subject, []).toString().replace('Content-Type: text/plain; charset=us-ascii', 'Content-Type: multipart/mixed; boundary="b1"');
+  const parts = [
     '--b1',
     'Content-Type: text/plain; charset=us-ascii',
     '',
@@ -52,7 +45,7 @@ function blockedAttachment(subject: string, bytes: number): Buffer {
   ].join('\r\n');
   const line = Buffer.alloc(57, 0x41).toString('base64');
   const lines = Math.ceil(bytes / 78);
-  return Buffer.from(`${head}${`${line}\r\n`.repeat(lines)}--b1--\r\n`);
+  return Buffer.from(`${head}${parts}${`${line}\r\n`.repeat(lines)}--b1--\r\n`);
 }
 
 function rssMiB(pid: number): number {
