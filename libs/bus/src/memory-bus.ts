@@ -19,7 +19,8 @@ export interface MemoryBusOptions {
   maxRecordsPerTopic: number;
   /**
    * Octets a pipeline topic holds before publish waits (a record larger than this still goes
-   * through alone), and octets of a kept topic's records loaded for its handlers at once.
+   * through alone), and octets of kept topics' records loaded for their handlers at once (all
+   * kept topics together).
    */
   maxBytesPerTopic?: number;
   /** Where kept topics (fetchable, selfFed) keep their records; without it, in a map (unit tests). */
@@ -79,9 +80,8 @@ class MemoryTopic {
   kept = false;
   retentionMs = Number.POSITIVE_INFINITY;
   readonly index = new Map<bigint, Slot>();
-  /** Octets of spooled records loaded for handlers right now. */
+  /** Octets of this topic's spooled records loaded for handlers right now. */
   loaded = 0;
-  readonly loadWaiters: Waiter[] = [];
   private opened: Promise<void> | null = null;
 
   constructor(readonly name: string, readonly capacity: number, readonly maxBytes: number) {}
@@ -127,9 +127,19 @@ class MemoryTopic {
     })();
     return this.opened;
   }
+}
 
-  /** Waits until loading `bytes` more keeps the loaded octets under maxBytes (one record always fits). */
-  async reserveLoad(bytes: number, signal: AbortSignal): Promise<boolean> {
+/**
+ * Octets of kept records loaded from the spool for handlers, shared by every kept topic: one
+ * bound for all of them, not one each (a record larger than the bound still goes, alone).
+ */
+class LoadBudget {
+  private loaded = 0;
+  private readonly waiters: Waiter[] = [];
+  constructor(private readonly maxBytes: number) {}
+
+  /** Waits for room; false when the subscription stopped meanwhile. */
+  async reserve(bytes: number, signal: AbortSignal): Promise<boolean> {
     while (this.loaded > 0 && this.loaded + bytes > this.maxBytes) {
       if (signal.aborted) return false;
       await new Promise<void>((resolve) => {
@@ -137,7 +147,7 @@ class MemoryTopic {
           signal.removeEventListener('abort', done);
           resolve();
         };
-        this.loadWaiters.push({ resolve: done });
+        this.waiters.push({ resolve: done });
         signal.addEventListener('abort', done, { once: true });
       });
     }
@@ -146,9 +156,9 @@ class MemoryTopic {
     return true;
   }
 
-  releaseLoad(bytes: number) {
+  release(bytes: number) {
     this.loaded -= bytes;
-    for (const w of this.loadWaiters.splice(0)) w.resolve();
+    for (const w of this.waiters.splice(0)) w.resolve();
   }
 }
 
@@ -170,12 +180,14 @@ export class MemoryBus implements Bus {
   private readonly topics = new Map<string, MemoryTopic>();
   private readonly spool: Spool;
   private readonly maxBytes: number;
+  private readonly loads: LoadBudget;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
   constructor(private readonly opts: MemoryBusOptions) {
     this.spool = opts.spoolDir ? new FileSpool(opts.spoolDir) : new MemorySpool();
     this.maxBytes = opts.maxBytesPerTopic ?? DEFAULT_MAX_BYTES_PER_TOPIC;
+    this.loads = new LoadBudget(this.maxBytes);
     this.sweeper = setInterval(() => void this.sweep(), opts.sweepIntervalMs ?? 60_000);
     this.sweeper.unref();
     if (opts.registry) this.registerMetrics(opts.registry);
@@ -314,8 +326,11 @@ export class MemoryBus implements Bus {
     let loaded = 0;
     try {
       await sleep(Math.max(0, slot.notBefore - Date.now()), signal);
-      // A kept record is read from the spool only now, within the topic's byte budget.
-      if (!slot.rec && !signal.aborted && (await topic.reserveLoad(slot.bytes, signal))) loaded = slot.bytes;
+      // A kept record is read from the spool only now, within the byte budget of all kept topics.
+      if (!slot.rec && !signal.aborted && (await this.loads.reserve(slot.bytes, signal))) {
+        loaded = slot.bytes;
+        topic.loaded += loaded;
+      }
       for (let attempt = 1; !signal.aborted; attempt++) {
         try {
           const rec = slot.rec ?? (await this.load(topic, slot));
@@ -327,7 +342,10 @@ export class MemoryBus implements Bus {
       }
       return false;
     } finally {
-      if (loaded) topic.releaseLoad(loaded);
+      if (loaded) {
+        topic.loaded -= loaded;
+        this.loads.release(loaded);
+      }
     }
   }
 
