@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -107,6 +107,21 @@ test('after a restart the spool is read back: records are handed over again and 
   await Promise.all(subs.map((s) => s.stop()));
   assert.deepEqual(kept, ['0:a', '1:b', '2:c']);
   assert.equal((await second.fetch('kept', 0, '1'))?.key, 'b');
+  await second.close();
+});
+
+test('a write cut short by a crash (a .tmp file) was never acknowledged: it is removed at start, not handed over', async () => {
+  const dir = spoolDir();
+  const first = new MemoryBus({ maxRecordsPerTopic: 10, spoolDir: dir });
+  const spec = { name: 'kept', maxRecordBytes: MiB, fetchable: true, retentionMs: 60_000 };
+  await first.ensureTopics([spec]);
+  await first.publish('kept', [big('a', 10)]);
+  await first.close();
+  writeFileSync(join(dir, 'kept', '00000000000000000001.rec.tmp'), '{"key":"b"');
+  const second = new MemoryBus({ maxRecordsPerTopic: 10, spoolDir: dir });
+  await second.ensureTopics([spec]);
+  assert.deepEqual(readdirSync(join(dir, 'kept')), ['00000000000000000000.rec']);
+  assert.deepEqual((await second.read('kept', { partition: 0, from: '0', limit: 10 })).map((r) => r.key), ['a']);
   await second.close();
 });
 

@@ -211,7 +211,8 @@ const MemoryBus = z.strictObject({
   maxRecordsPerTopic: z.number().int().min(1).default(10000),
   /**
    * Octets a pipeline topic holds before publish waits (one record larger than this still goes
-   * alone), and octets of a kept topic's records loaded from the spool for its handlers at once.
+   * alone), and octets of kept topics' records loaded from the spool for handlers at once (all
+   * kept topics together).
    */
   maxBytesPerTopic: z.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
   /**
