@@ -326,7 +326,8 @@ export class KafkaBus implements Bus {
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
-          if (batch.partition !== q.partition) return;
+          // A batch wholly past the stretch may come from before the seek took effect: not ours.
+          if (batch.partition !== q.partition || batch.messages.length === 0 || BigInt(batch.messages[0]!.offset) >= end) return;
           for (const m of batch.messages) {
             const at = BigInt(m.offset);
             if (at < from || at >= end || out.some((r) => r.offset === m.offset)) continue;
