@@ -39,6 +39,28 @@ export function busContract(makeBus: () => Promise<Bus>): void {
     });
   });
 
+  it('reads a stretch of a fetchable topic for operator tools: offsets, order, limit, headers only', async () => {
+    await withBus(async (bus) => {
+      const topic = fresh('range');
+      await bus.ensureTopics([{ ...spec(topic), fetchable: true }]);
+      // Nobody consumes it (like the dead-letter topic): the records are kept all the same.
+      await bus.publish(topic, ['r0', 'r1', 'r2', 'r3', 'r4'].map((v) => ({ key: 'k', value: Buffer.from(`${v}-value`), headers: { v } })));
+      const [bounds] = await bus.offsets(topic);
+      assert.ok(bounds, 'the partition is listed');
+      assert.equal(BigInt(bounds.high) - BigInt(bounds.low), 5n);
+      const second = String(BigInt(bounds.low) + 1n);
+      const got = await bus.read(topic, { partition: bounds.partition, from: second, limit: 3 });
+      assert.deepEqual(got.map((r) => r.headers.v), ['r1', 'r2', 'r3']);
+      assert.deepEqual(got.map((r) => r.offset), [1n, 2n, 3n].map((d) => String(BigInt(bounds.low) + d)));
+      assert.equal(got[0]!.value.toString(), 'r1-value');
+      assert.equal(got[0]!.size, 'r1-value'.length);
+      assert.ok(Math.abs(Date.parse(got[0]!.timestamp) - Date.now()) < 600_000, `a time of writing: ${got[0]!.timestamp}`);
+      const heads = await bus.read(topic, { partition: bounds.partition, from: bounds.low, limit: 100, headersOnly: true });
+      assert.deepEqual(heads.map((r) => [r.headers.v, r.value.length, r.size]), [0, 1, 2, 3, 4].map((i) => [`r${i}`, 0, 'r0-value'.length]));
+      assert.deepEqual(await bus.read(topic, { partition: bounds.partition, from: bounds.high, limit: 10 }), []);
+    });
+  });
+
   it('delivers what was published, with key and headers, in order per key', async () => {
     await withBus(async (bus) => {
       const topic = fresh('order');

@@ -47,6 +47,10 @@ export interface GatewayOptions {
   extra?: string;
   /** Extra environment for the process (OTEL_* and the like). */
   env?: Record<string, string>;
+  /** bus.memory.spoolDir in embedded mode (GatewayProcess gives each process its own). */
+  spoolDir?: string;
+  /** Extra YAML under bus.memory (flow mapping entries), e.g. "maxBytesPerTopic: 33554432". */
+  memoryBusExtra?: string;
 }
 
 /** http.admin: on its own port (never the health and metrics one), or absent (off). */
@@ -61,7 +65,7 @@ export function configYaml(o: GatewayOptions): string {
   const downstream = o.downstreamPort ? `\n    downstream: { host: 127.0.0.1, port: ${o.downstreamPort}, tls: none }` : '';
   const bus = o.distributed
     ? `bus:\n  kind: kafka\n  kafka:\n    brokers: [${KAFKA_BROKERS.join(', ')}]\n    partitions: 3\n    replicationFactor: 1\n    sessionTimeoutMs: 6000\n`
-    : 'bus:\n  kind: memory\n';
+    : `bus:\n  kind: memory\n  memory: { ${[o.spoolDir ? `spoolDir: "${o.spoolDir}"` : '', o.memoryBusExtra ?? ''].filter(Boolean).join(', ')} }\n`;
   const state = o.redis
     ? `state:\n  kind: redis\n  redis: { url: "${o.redis.url}", keyPrefix: "${o.redis.keyPrefix}" }\n`
     : o.distributed
@@ -95,7 +99,8 @@ export class GatewayProcess {
     const dir = mkdtempSync(join(tmpdir(), `portcullis-${name}-`));
     this.configPath = join(dir, 'portcullis.yaml');
     this.logPath = join(dir, 'out.log');
-    writeFileSync(this.configPath, configYaml(options));
+    // Each embedded process its own spool, kept across its restarts (never another test's).
+    writeFileSync(this.configPath, configYaml({ spoolDir: join(dir, 'spool'), ...options }));
   }
 
   async start(): Promise<void> {
@@ -123,14 +128,14 @@ export class GatewayProcess {
     }
   }
 
+  /** The process id while it runs (for measuring it, or to look at its sockets under /proc). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async metrics(): Promise<string> {
     const res = await fetch(`http://127.0.0.1:${this.options.httpPort}/metrics`);
     return res.text();
-  }
-
-  /** The process id while it runs (to look at its sockets under /proc). */
-  get pid(): number | undefined {
-    return this.child?.pid;
   }
 
   tail(lines = 20): string {

@@ -8,8 +8,11 @@ export const ADMIN_USAGE = `       portcullis quarantine list [--from A] [--rcpt
        portcullis quarantine digests      (sends the digests of the last period now; each is sent once)
        portcullis trace <id>
        portcullis trace search [--id ID] [--message-id MID] [--from A] [--rcpt A] [--ip IP] [--since T] [--until T] [--limit N]
+       portcullis dead-letter list [--partition P] [--from OFFSET] [--limit N]
+       portcullis dead-letter show <partition>/<offset>
+       portcullis dead-letter replay <partition>/<offset> [--by NAME]   (once per record, to the topic it came from)
 
-  quarantine and trace talk to the relay's admin API: --url (default http://<http.admin.listen> of the config)
+  quarantine, trace and dead-letter talk to the admin API: --url (default http://<http.admin.listen> of the config)
   and the bearer token in --token-file (default http.admin.tokenFile of the config).`;
 
 const OPTIONS = {
@@ -27,6 +30,7 @@ const OPTIONS = {
   id: { type: 'string' },
   'message-id': { type: 'string' },
   ip: { type: 'string' },
+  partition: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -67,7 +71,7 @@ export async function adminCommand(argv: string[]): Promise<number> {
   const token = readSecretFile(tokenFile, '--token-file');
   const query = new URLSearchParams();
   const q = (name: string, key: keyof typeof values) => values[key] && query.set(name, String(values[key]));
-  for (const k of ['from', 'rcpt', 'subject', 'reason', 'since', 'until', 'limit', 'id', 'ip'] as const) q(k, k);
+  for (const k of ['from', 'rcpt', 'subject', 'reason', 'since', 'until', 'limit', 'id', 'ip', 'partition'] as const) q(k, k);
   q('messageId', 'message-id');
   const call = async (method: string, p: string, body?: unknown) => {
     const res = await fetch(`${url}/admin/${p}`, {
@@ -84,6 +88,9 @@ export async function adminCommand(argv: string[]): Promise<number> {
   else if (area === 'quarantine' && verb === 'show' && id) res = await call('GET', `quarantine/${encodeURIComponent(id)}`);
   else if (area === 'quarantine' && verb === 'release' && id) res = await call('POST', `quarantine/${encodeURIComponent(id)}/release`, { by: values.by ?? process.env.USER ?? 'cli' });
   else if (area === 'quarantine' && verb === 'delete' && id) res = await call('DELETE', `quarantine/${encodeURIComponent(id)}`, { by: values.by ?? process.env.USER ?? 'cli' });
+  else if (area === 'dead-letter' && verb === 'list') res = await call('GET', `dead-letter?${query}`);
+  else if (area === 'dead-letter' && verb === 'show' && id) res = await call('GET', `dead-letter/${position(id)}`);
+  else if (area === 'dead-letter' && verb === 'replay' && id) res = await call('POST', `dead-letter/${position(id)}/replay`, { by: values.by ?? process.env.USER ?? 'cli' });
   else if (area === 'trace' && verb === 'search') res = await call('GET', `trace?${query}`);
   else if (area === 'trace' && verb) res = await call('GET', `trace/${encodeURIComponent(verb)}`);
   else {
@@ -95,8 +102,17 @@ export async function adminCommand(argv: string[]): Promise<number> {
   return res.status < 400 ? 0 : 1;
 }
 
+/** A dead-letter position as the list prints it, <partition>/<offset>, as a path. */
+const position = (id: string) => id.split('/').map(encodeURIComponent).join('/');
+
 function render(area: string, verb: string, body: Record<string, unknown>): string {
   type Row = Record<string, unknown>;
+  if (area === 'dead-letter') {
+    const line = (r: Row) => `${safe(r.partition)}/${safe(r.offset)}  ${safe(r.time)}  ${safe(r.messageId)}  ${safe(r.size)} octets  attempts ${safe(r.attempts)}  from ${safe(r.sourceTopic)} ${safe(r.sourcePartition)}/${safe(r.sourceOffset)} (group ${safe(r.group)})${r.replayed ? `  replayed by ${safe((r.replayed as Row).by)} at ${safe((r.replayed as Row).at)}` : ''}\n    reason: ${safe(r.reason)}`;
+    if (Array.isArray(body.records)) return body.records.length ? (body.records as Row[]).map(line).join('\n') : '(none)';
+    if (verb === 'show') return [line({ ...(body.record as Row), replayed: body.replayed }), ...Object.entries(body.headers as Row).map(([k, v]) => `    ${safe(k)}: ${safe(v)}`)].join('\n');
+    if (body.replayed) return `replayed to ${safe((body.replayed as Row).to)}: ${line(body.record as Row)}`;
+  }
   if (Array.isArray(body.messages)) {
     const rows = body.messages as Row[];
     if (rows.length === 0) return '(none)';

@@ -7,6 +7,8 @@ import { SERVICES, startService, type Running, type ServiceName } from './servic
 import { hashPassword } from '@portcullis/edge';
 import { ADMIN_USAGE, adminCommand } from './admin-cli.js';
 import { doctorCommand } from './doctor/command.js';
+import { DeadLetterReader } from './dead-letter/reader.js';
+import { deadLetterAdmin } from './dead-letter/admin.js';
 
 const USAGE = `usage: portcullis run <all|edge|auth|reputation|content|relay>... [--config FILE]
        portcullis hash-password        (reads a password on stdin, prints its scrypt hash for the users file)
@@ -17,7 +19,7 @@ ${ADMIN_USAGE}
   --config   YAML configuration (default: $PORTCULLIS_CONFIG, else config/portcullis.yaml)`;
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'quarantine' || argv[0] === 'trace') return adminCommand(argv);
+  if (argv[0] === 'quarantine' || argv[0] === 'trace' || argv[0] === 'dead-letter') return adminCommand(argv);
   if (argv[0] === 'doctor') return doctorCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
@@ -108,6 +110,7 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
     // Consumers before the edge: accept nothing that has nowhere to go.
     const order = [...names].sort((a, b) => SERVICES.indexOf(b) - SERVICES.indexOf(a));
     const deps = { config, bus, state, logger, registry, ...(admin ? { admin: admin.addAdmin } : {}) }; // one DNS resolver for all
+    admin?.addAdmin('dead-letter', deadLetterAdmin(new DeadLetterReader({ bus, state, logger }), logger));
     for (const name of order) {
       const r = await startService(name, deps);
       running.push(r);

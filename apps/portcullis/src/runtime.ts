@@ -20,13 +20,14 @@ export function topicSpecs(config: Config): TopicSpec[] {
     ...RetryTierTopics.map((name) => ({ name, maxRecordBytes, retentionMs: Math.max(7 * day, 2 * config.relay.maxAgeSeconds * 1000), selfFed: true })),
     // The quarantine's durable store: kept for the quarantine period, read back by position.
     { name: Topics.quarantine, maxRecordBytes, retentionMs: Math.round(config.quarantine.retentionDays * day), fetchable: true },
-    { name: Topics.failed, maxRecordBytes, retentionMs: 14 * day },
-    { name: Topics.deadLetter, maxRecordBytes, retentionMs: 30 * day },
+    // Kept, and read by position (the bounce stage to come; the dead-letter reader).
+    { name: Topics.failed, maxRecordBytes, retentionMs: 14 * day, fetchable: true },
+    { name: Topics.deadLetter, maxRecordBytes, retentionMs: 30 * day, fetchable: true },
   ];
 }
 
 export function createBus(config: Config, logger: Logger, registry?: Registry): Bus {
-  if (config.bus.kind === 'memory') return new MemoryBus({ maxRecordsPerTopic: config.bus.memory.maxRecordsPerTopic });
+  if (config.bus.kind === 'memory') return new MemoryBus({ ...config.bus.memory, ...(registry ? { registry } : {}) });
   const k = config.bus.kafka!;
   return new KafkaBus({
     brokers: k.brokers,

@@ -22,16 +22,45 @@ export interface TopicSpec {
   /** How long records are kept, in milliseconds. */
   retentionMs?: number;
   /**
-   * Fed by its own consumer (retries). The in-process bus leaves such a topic
-   * unbounded, since a consumer blocked on publishing to its own full topic
-   * would wait forever; what enters it is bounded by the topics before it.
+   * Fed by its own consumer (retries). A bound on it could deadlock (a consumer blocked on
+   * publishing to its own full topic), so the in-process bus keeps its records in files (its
+   * spool), not in memory, and takes every one.
    */
   selfFed?: boolean;
   /**
-   * Records are read back one at a time by position (fetch), e.g. the quarantine. The in-process
-   * bus keeps the last maxRecordsPerTopic of such a topic for that; Kafka keeps them for retentionMs.
+   * Records are kept for retentionMs whether consumed or not, and read back by position (fetch,
+   * read), e.g. the quarantine and the dead-letter topic. The in-process bus keeps them in files
+   * (its spool) until their retention ends; Kafka keeps them for retentionMs.
    */
   fetchable?: boolean;
+}
+
+/** Where a partition of a topic starts and ends: low is the first offset kept, high the next one written. */
+export interface PartitionOffsets {
+  partition: number;
+  low: string;
+  high: string;
+}
+
+/** A stretch of one partition, for operator tools. */
+export interface RangeQuery {
+  partition: number;
+  /** First offset wanted (earlier ones that are gone are skipped). */
+  from: string;
+  /** At most this many records. */
+  limit: number;
+  /** Leave the value empty (a listing that needs only headers and sizes). */
+  headersOnly?: boolean;
+  /** Bound on the wait (Kafka); what was read by then is returned. */
+  timeoutMs?: number;
+}
+
+/** A record read by position, with what a listing shows besides its headers. */
+export interface KeptRecord extends InRecord {
+  /** Octets of the value (also when headersOnly left it empty). */
+  size: number;
+  /** When it was written (ISO 8601). */
+  timestamp: string;
 }
 
 /**
@@ -86,6 +115,13 @@ export interface Bus {
    * the flow of mail (it costs a consumer of its own each call on Kafka).
    */
   fetch(topic: string, partition: number, offset: string): Promise<InRecord | null>;
+  /** Each partition's first and next offsets of a fetchable topic (empty when the topic is unknown). */
+  offsets(topic: string): Promise<PartitionOffsets[]>;
+  /**
+   * Up to query.limit records of one partition of a fetchable topic, in order, from query.from.
+   * For operator tools (the dead-letter reader), like fetch: never for the flow of mail.
+   */
+  read(topic: string, query: RangeQuery): Promise<KeptRecord[]>;
   /** Null when usable, else why not (for /readyz). */
   unhealthy(): string | null;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions, type IHeaders, type KafkaMessage } from 'kafkajs';
 import { Gauge, Histogram, type Logger, type Registry } from '@portcullis/telemetry';
-import { dueIn, type Bus, type ConsumeOptions, type InRecord, type OutRecord, type Subscription, type TopicSpec } from './bus.js';
+import { dueIn, type Bus, type ConsumeOptions, type InRecord, type KeptRecord, type OutRecord, type PartitionOffsets, type RangeQuery, type Subscription, type TopicSpec } from './bus.js';
 import { BatchingProducer } from './kafka-producer.js';
 import { backoffMs, sleep } from './backoff.js';
 
@@ -280,42 +280,67 @@ export class KafkaBus implements Bus {
   }
 
   async fetch(topic: string, partition: number, offset: string, timeoutMs = 20_000): Promise<InRecord | null> {
+    if (!/^\d+$/.test(offset)) return null;
+    const [rec] = await this.read(topic, { partition, from: offset, limit: 1, timeoutMs });
+    if (!rec || rec.offset !== offset) return null;
+    const { size: _size, timestamp: _timestamp, ...plain } = rec;
+    return plain;
+  }
+
+  async offsets(topic: string): Promise<PartitionOffsets[]> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const bounds = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition);
-      if (!bounds || BigInt(offset) < BigInt(bounds.low) || BigInt(offset) >= BigInt(bounds.high)) return null;
+      return (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: p.low, high: p.high }));
     } finally {
       await admin.disconnect();
     }
+  }
+
+  async read(topic: string, q: RangeQuery): Promise<KeptRecord[]> {
+    if (!/^\d+$/.test(q.from) || q.limit < 1) return [];
+    const bounds = (await this.offsets(topic)).find((p) => p.partition === q.partition);
+    if (!bounds) return [];
+    const from = BigInt(q.from) < BigInt(bounds.low) ? BigInt(bounds.low) : BigInt(q.from);
+    const high = BigInt(bounds.high);
+    const end = from + BigInt(q.limit) < high ? from + BigInt(q.limit) : high; // exclusive
+    if (from >= end) return [];
     // kafkajs reads only through a consumer group: a throw-away group that commits nothing. Its
     // other partitions start at their end (nothing committed, not fromBeginning), so only the one
     // partition asked for is read, from the offset asked for.
     const consumer = this.kafka.consumer({
-      groupId: `portcullis-fetch-${randomUUID()}`,
+      groupId: `portcullis-read-${randomUUID()}`,
       sessionTimeout: this.opts.sessionTimeoutMs,
       maxBytesPerPartition: Math.max(16 * MiB, this.opts.maxRecordBytes + MiB),
       allowAutoTopicCreation: false,
     });
+    const out: KeptRecord[] = [];
     let timer: NodeJS.Timeout | undefined;
     try {
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: false });
-      let resolve!: (r: InRecord | null) => void;
-      const found = new Promise<InRecord | null>((r) => (resolve = r));
-      timer = setTimeout(() => resolve(null), timeoutMs);
+      let resolve!: () => void;
+      const finished = new Promise<void>((r) => (resolve = r));
+      timer = setTimeout(resolve, q.timeoutMs ?? 20_000);
       // run() resolves once the consumer is running (not when it stops); seek needs that.
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
-          if (batch.partition !== partition || batch.messages.length === 0) return;
-          const m = batch.messages.find((x) => x.offset === offset);
-          if (m) resolve(toInRecord(topic, partition, m));
-          else if (BigInt(batch.messages[0]!.offset) > BigInt(offset)) resolve(null);
+          // A batch wholly past the stretch may come from before the seek took effect: not ours.
+          if (batch.partition !== q.partition || batch.messages.length === 0 || BigInt(batch.messages[0]!.offset) >= end) return;
+          for (const m of batch.messages) {
+            const at = BigInt(m.offset);
+            if (at < from || at >= end || out.some((r) => r.offset === m.offset)) continue;
+            const rec = toInRecord(topic, q.partition, m);
+            out.push({ ...rec, value: q.headersOnly ? Buffer.alloc(0) : rec.value, size: rec.value.length, timestamp: new Date(Number(m.timestamp)).toISOString() });
+          }
+          // Offsets may have gaps (transaction markers): the batch reaching the end is what counts.
+          if (BigInt(batch.lastOffset()) >= end - 1n) resolve();
         },
       });
-      consumer.seek({ topic, partition, offset });
-      return await found;
+      consumer.seek({ topic, partition: q.partition, offset: String(from) });
+      await finished;
+      return out.sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
     } finally {
       clearTimeout(timer);
       await consumer.disconnect().catch(() => undefined);

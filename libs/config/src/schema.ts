@@ -213,6 +213,23 @@ const Lockout = z.strictObject({
   trusted: z.array(IpOrCidr).default([]),
 });
 
+/** The in-process bus of embedded mode (bus.kind: memory). */
+const MemoryBus = z.strictObject({
+  /** Records a pipeline topic holds before publish waits (back-pressure, never loss). */
+  maxRecordsPerTopic: z.number().int().min(1).default(10000),
+  /**
+   * Octets a pipeline topic holds before publish waits (one record larger than this still goes
+   * alone), and octets of kept topics' records loaded from the spool for handlers at once (all
+   * kept topics together).
+   */
+  maxBytesPerTopic: z.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
+  /**
+   * Where kept topics (quarantine, retry tiers, failed, dead-letter) keep their records, one file
+   * each (0600, directories 0700), so that they are not in memory and survive a restart.
+   */
+  spoolDir: z.string().min(1).default('var/spool'),
+});
+
 export const ConfigSchema = z.strictObject({
   /** Name of this gateway in the greeting and in Received headers. */
   hostname: z.string().min(1).default('localhost'),
@@ -227,12 +244,10 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       kind: z.enum(['memory', 'kafka']),
       kafka: Kafka.optional(),
-      memory: z
-        .strictObject({ maxRecordsPerTopic: z.number().int().min(1).default(10000) })
-        .default({ maxRecordsPerTopic: 10000 }),
+      memory: MemoryBus.prefault({}),
     })
     .refine((b) => b.kind !== 'kafka' || b.kafka, { message: 'bus.kafka is required when bus.kind is kafka', path: ['kafka'] })
-    .default({ kind: 'memory', memory: { maxRecordsPerTopic: 10000 } }),
+    .prefault({ kind: 'memory' }),
   state: z
     .strictObject({ kind: z.enum(['memory', 'redis']), redis: Redis.optional() })
     .refine((s) => s.kind !== 'redis' || s.redis, { message: 'state.redis is required when state.kind is redis', path: ['redis'] })
