@@ -100,6 +100,19 @@ test('DATA: nothing after 354 is cut at dataInitiationMs; a stall in the middle 
   });
 });
 
+test('a client that never completes the STARTTLS handshake is cut at mailMs (nothing can be written mid-handshake: closed)', async () => {
+  await withHarness({ commandTimeouts: fast, socketTimeout: 10_000, starttls: true }, async (h) => {
+    const c = await RawClient.connect(h.port);
+    await expectCode(c.command('EHLO stalling.example'), 250);
+    await expectCode(c.command('STARTTLS'), 220);
+    const started = Date.now();
+    assert.ok(await c.closedWithin(6000), 'closed');
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 950 && elapsed < 5000, `closed after ${elapsed} ms, not at the 10 s handshake idle timeout`);
+    assert.deepEqual(h.timedOut.map((t) => t.phase), ['mail']);
+  });
+});
+
 test('an honest client is never cut: each complete line restarts the clock, and our own slow replies are not its time', async () => {
   // MAIL is answered after 1.8 s (a slow look-up) while the limits are 1 s.
   await withHarness({ commandTimeouts: fast, socketTimeout: 10_000, mailDelayMs: 1800 }, async (h) => {

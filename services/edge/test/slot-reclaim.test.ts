@@ -94,7 +94,7 @@ test('flow control: a full per-IP or per-network cap reclaims an idle session of
   await withHarness({ maxClients: 100, commandTimeouts: slow }, async (h) => {
     const flow = new FlowControl({
       state: new MemoryState(),
-      options: { ...DEFAULT_FLOW_OPTIONS, perIp: { ...DEFAULT_FLOW_OPTIONS.perIp, connections: 2 }, perNetwork: { ...DEFAULT_FLOW_OPTIONS.perNetwork, connections: 3 } },
+      options: { ...DEFAULT_FLOW_OPTIONS, perIp: { ...DEFAULT_FLOW_OPTIONS.perIp, connections: 2, connectionsPerMinute: 3 }, perNetwork: { ...DEFAULT_FLOW_OPTIONS.perNetwork, connections: 3 } },
       makeRoom: (rule, matches) => h.reclaim.makeRoom(rule, matches),
     });
     try {
@@ -111,7 +111,8 @@ test('flow control: a full per-IP or per-network cap reclaims an idle session of
       const a2 = await admitted('127.10.1.1');
       const b1 = await admitted('127.10.1.2');
       const other = await admitted('127.10.2.1');
-      // A third connection from 127.10.1.1: its per-IP cap (2) is full; a1 waited longest.
+      // A third connection from 127.10.1.1: its per-IP cap (2) is full; a1 waited longest. Retrying
+      // after the reclaim does not count the connection twice (3 per minute would refuse a fourth).
       assert.equal((await flow.onConnect('127.10.1.1', 'new-1')).action, 'allow');
       assert.equal((await a1.next(2000)).code, 421);
       assert.deepEqual(h.reclaimed.map((e) => [e.reason, e.client]), [['perIp.connections', '127.10.1.1']]);

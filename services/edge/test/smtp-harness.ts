@@ -183,6 +183,8 @@ export interface HarnessOptions {
   auth?: boolean;
   /** Hold the reply to MAIL this long (stands for a slow look-up). */
   mailDelayMs?: number;
+  /** Offer STARTTLS (smtp-server's built-in test certificate). */
+  starttls?: boolean;
 }
 
 export interface DataOutcome {
@@ -294,7 +296,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
           disabledCommands: ['STARTTLS'],
           onAuth: (auth, _session, cb) => (auth.password === 'secret' ? cb(null, { user: auth.username }) : cb(new Error('5.7.8 Authentication failed'))),
         }
-      : { disabledCommands: ['AUTH', 'STARTTLS'] }),
+      : { disabledCommands: opts.starttls ? ['AUTH'] : ['AUTH', 'STARTTLS'] }),
     ...(opts.maxClients ? { maxClients: opts.maxClients } : {}),
     socketTimeout: opts.socketTimeout ?? 10_000,
     closeTimeout: 200,
