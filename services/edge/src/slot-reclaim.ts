@@ -7,9 +7,9 @@
  * same attack with its stress mode (shorter timeouts once its process limit is reached); we do
  * that too (command-timeouts.ts shrinks the pre-MAIL limits) and also reclaim:
  *
- * - Pressure: a listener is under pressure while its open sessions are at least
- *   `stressAtFraction` of maxClients; its unauthenticated pre-MAIL waits then shrink to
- *   `smtp.commandTimeouts.stressedPreMailMs`.
+ * - Pressure: a listener is under pressure from the moment its open sessions reach
+ *   `stressAtFraction` of maxClients until they fall below 90% of that; its unauthenticated
+ *   pre-MAIL waits then shrink to `smtp.commandTimeouts.stressedPreMailMs`.
  * - Reclaim: when a new connection takes the open sessions above `atFraction` of maxClients, the
  *   sessions that have waited longest for a command before MAIL are closed with 421 4.7.0
  *   ("server busy") until the count is back at the fraction. The same happens, one session at a
@@ -38,6 +38,9 @@ export interface ReclaimOptions {
   /** Pre-MAIL timeouts shrink while a listener's open sessions are at least this fraction of maxClients. */
   stressAtFraction: number;
 }
+
+/** Pressure ends when the open sessions fall below this share of the stressAtFraction count. */
+const PRESSURE_OFF_RATIO = 0.9;
 
 export const DEFAULT_RECLAIM_OPTIONS: ReclaimOptions = { enabled: true, atFraction: 0.9, stressAtFraction: 0.8 };
 
@@ -100,7 +103,9 @@ export class ListenerSlots {
   }
 
   private update(open: number): void {
-    const stressed = open >= this.owner.options.stressAtFraction * this.capacity;
+    // On at the fraction, off only below 90% of it: a count hovering at the line does not flap.
+    const on = this.owner.options.stressAtFraction * this.capacity;
+    const stressed = open >= (this.underPressure ? on * PRESSURE_OFF_RATIO : on);
     if (stressed === this.underPressure) return;
     this.underPressure = stressed;
     this.timeouts.setUnderPressure(stressed);

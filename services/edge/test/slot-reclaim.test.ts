@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryState } from '@portcullis/state';
 import { FlowControl, DEFAULT_FLOW_OPTIONS } from '../src/flow-control.js';
+import { CommandTimeouts } from '../src/command-timeouts.js';
+import { SlotReclaim } from '../src/slot-reclaim.js';
 import { OURS, RawClient, eventually, expectCode, withHarness } from './smtp-harness.js';
 
 const slow = { greetingMs: 60_000, mailMs: 60_000 };
@@ -132,4 +134,19 @@ test('flow control: a full per-IP or per-network cap reclaims an idle session of
       await flow.close();
     }
   });
+});
+
+test('pressure: on at stressAtFraction of maxClients, off only below 90% of it (no flapping at the line)', () => {
+  const seen: boolean[] = [];
+  const reclaim = new SlotReclaim({ stressAtFraction: 0.8 }, { onPressure: (_l, on) => seen.push(on) });
+  const timeouts = new CommandTimeouts();
+  const slots = reclaim.forListener('mx', timeouts, 100);
+  slots.admitted(79);
+  slots.admitted(80);
+  assert.equal(timeouts.underPressure, true);
+  for (const open of [79, 80, 75, 72]) slots.released(open);
+  assert.equal(timeouts.underPressure, true);
+  slots.released(71);
+  assert.equal(timeouts.underPressure, false);
+  assert.deepEqual(seen, [true, false]);
 });
