@@ -100,7 +100,7 @@ class Session {
 }
 
 async function runSwarm(plan: SwarmPlan): Promise<void> {
-  const send = (m: FromSwarm) => process.send?.(m);
+  const send = (m: FromSwarm, then?: () => void) => process.send?.(m, undefined, {}, () => then?.());
   const sessions: Session[] = [];
   const started = Date.now();
   for (let i = 0; i < plan.addresses.length; i += plan.wave) {
@@ -112,10 +112,10 @@ async function runSwarm(plan: SwarmPlan): Promise<void> {
   send({ type: 'opened', ms: Date.now() - started });
   process.on('message', (m: ToSwarm) => {
     if (m.type !== 'stop') return;
-    send({ type: 'report', outcomes: sessions.map((s) => ({ ...s.outcome })) });
+    const outcomes = sessions.map((s) => ({ ...s.outcome }));
     for (const s of sessions) s.socket.destroy();
-    setTimeout(() => process.exit(0), 100).unref();
-    process.disconnect?.();
+    // Exit only once the report (a few hundred KiB) has been written to the channel.
+    send({ type: 'report', outcomes }, () => process.exit(0));
   });
 }
 
@@ -128,7 +128,11 @@ export interface Swarm {
   stop(): Promise<SessionOutcome[]>;
 }
 
-/** The soft and hard limits on open files a child process of ours gets (Node has no getrlimit). */
+/**
+ * The soft and hard limits on open files of a shell started by us (Node has no getrlimit). Node
+ * itself raises its soft limit to the hard one at start, so the limit that matters for the
+ * swarm's node is the hard one; the soft one is raised explicitly anyway, in case a runtime does not.
+ */
 export function fileLimits(): { soft: number; hard: number } {
   const read = (flag: string) => {
     const v = execFileSync('sh', ['-c', `ulimit ${flag}`], { encoding: 'utf8' }).trim();
