@@ -15,13 +15,15 @@ import type { ListenerSlots } from './slot-reclaim.js';
  * reply on or close. Every command line passes through SMTPConnection#_onCommand and every
  * reply through #send, and both run with the connection as `this`, so wrapping them (and init,
  * handler_DATA and _onClose for the start and end of a session and of DATA) gives the limits
- * what they need without copying smtp-server's state machine. The same events drive the
- * command-phase timeouts (command-timeouts.ts) and slot reclaiming (slot-reclaim.ts): a reply
- * starts the client's turn, a command line ends it, and init runs before smtp-server's own
- * maxClients check, so a reclaimed session's slot is free by the time the newcomer is counted. The alternatives are worse:
+ * what they need without copying smtp-server's state machine. The alternatives are worse:
  * smtp-server's `connections` set can be searched for the session in onConnect, but that still
  * leaves commands and replies unseen, and a byte-level tap on the socket would have to
  * re-parse SMTP, pipelining and DATA (and get smuggling wrong).
+ *
+ * The same events drive the command-phase timeouts (command-timeouts.ts) and slot reclaiming
+ * (slot-reclaim.ts): a reply starts the client's turn, a command line ends it, and our init runs
+ * before smtp-server's own maxClients check (in its init, synchronously), so the slot of a
+ * session reclaimed for the newcomer is already free when the newcomer is counted.
  *
  * The private members used, all present in smtp-server 3.21.x (dist/esm/smtp-connection.js;
  * the test suite fails if one goes away): _onCommand(line, next), send(code, text, context),
