@@ -198,11 +198,6 @@ export class CommandTimeouts {
     return this.sessions.get(sessionId)?.cutBy ?? null;
   }
 
-  /** The phase a session is in (null: our turn), for tests and logs. */
-  phaseOf(sessionId: string): CommandPhase | null | undefined {
-    return this.sessions.get(sessionId)?.phase;
-  }
-
   /**
    * Unauthenticated sessions waiting for a command before MAIL, the longest-waiting first. A session
    * whose reply is pending, in a transaction, or authenticated is never listed.
