@@ -82,7 +82,12 @@ lockout: { maxFailures: 3, banSeconds: 300 }
   it('enforces one connection limit across both edges, and frees the slot on close', async () => {
     const [a, b] = edges as [(typeof edges)[0], (typeof edges)[0]];
     const open = [await RawSmtp.open(a.mx), await RawSmtp.open(a.mx), await RawSmtp.open(b.mx)];
-    for (const o of open) assert.match(o.greeting, /^220 /);
+    for (const o of open) {
+      assert.match(o.greeting, /^220 /);
+      // In a transaction: never reclaimed to make room (see the next test).
+      await o.client.send('EHLO busy.test\r\n');
+      assert.match(await o.client.send('MAIL FROM:<sender@sender.test>\r\n'), /^250 /);
+    }
     const fourth = await RawSmtp.open(b.mx);
     assert.match(fourth.greeting, /^421 4\.7\.0 /, 'the fourth connection from this IP, on the other edge, is refused');
     fourth.client.close();
@@ -93,6 +98,20 @@ lockout: { maxFailures: 3, banSeconds: 300 }
       return again.greeting.startsWith('220');
     }, 10_000, 200);
     for (const o of open.slice(1)) o.client.close();
+    await sleep(300);
+  });
+
+  it('a full connection cap makes an idle session of the same IP on this edge give way to the newcomer', async () => {
+    const [a, b] = edges as [(typeof edges)[0], (typeof edges)[0]];
+    const idle = [await RawSmtp.open(a.mx), await RawSmtp.open(a.mx), await RawSmtp.open(b.mx)];
+    for (const o of idle) assert.match(o.greeting, /^220 /);
+    const fourth = await RawSmtp.open(b.mx);
+    assert.match(fourth.greeting, /^220 /, 'the newcomer is greeted');
+    assert.match(await idle[2]!.client.reply(), /^421 4\.7\.0 Server busy/, "the idle session on the newcomer's edge made way");
+    assert.match(await fourth.client.send('EHLO newcomer.test\r\n'), /^250/);
+    for (const o of [...idle, fourth]) o.client.close();
+    const metrics = await b.gw.metrics();
+    assert.match(metrics, /portcullis_edge_sessions_reclaimed_total\{listener="mx",reason="perIp\.connections",phase="greeting"\} 1/);
     await sleep(300);
   });
 

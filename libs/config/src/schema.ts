@@ -90,6 +90,41 @@ const Listener = (port: number, enabled: boolean) =>
     })
     .default({ enabled, listen: { host: '0.0.0.0', port } });
 
+/**
+ * Command-phase timeouts (RFC 5321 4.5.3.2), from the start of each wait for a command line; bytes
+ * do not extend them. Ceilings are the RFC's minimums. docs/limits.md lists each.
+ */
+const CommandTimeouts = z
+  .strictObject({
+    /** The first command after the 220 greeting. */
+    greetingMs: z.number().int().min(1000).max(300_000).default(60_000),
+    /** Any command before MAIL (EHLO, STARTTLS and its handshake, AUTH, RSET, the next MAIL). */
+    mailMs: z.number().int().min(1000).max(300_000).default(60_000),
+    /** RCPT or DATA inside a transaction. */
+    rcptMs: z.number().int().min(1000).max(300_000).default(300_000),
+    /** The first octet of the message after 354. */
+    dataInitiationMs: z.number().int().min(1000).max(120_000).default(120_000),
+    /** A gap in the message data (noticed within a quarter of it). */
+    dataBlockMs: z.number().int().min(1000).max(180_000).default(180_000),
+    /** greetingMs and mailMs of unauthenticated sessions while the listener is under pressure (reclaim.stressAtFraction). */
+    stressedPreMailMs: z.number().int().min(1000).max(300_000).default(10_000),
+  })
+  .prefault({});
+
+/** Slot reclaiming: idle sessions that have not sent MAIL make way for newcomers when slots run short. */
+const Reclaim = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** A new connection above this fraction of maxClients closes the longest-waiting idle pre-MAIL sessions (421 4.7.0). */
+    atFraction: z.number().gt(0).max(1).default(0.9),
+    /** From this fraction of maxClients on, pre-MAIL waits shrink to commandTimeouts.stressedPreMailMs. */
+    stressAtFraction: z.number().gt(0).max(1).default(0.8),
+  })
+  .prefault({});
+
+/** RFC 5321 4.5.3.2.6: the client waits at least 10 minutes for the reply to the final dot. */
+const DATA_TERMINATION_MS = 600_000;
+
 const Smtp = z.strictObject({
   /** Port 25: mail from the Internet. STARTTLS offered, plain allowed (opportunistic TLS). */
   mx: Listener(2525, true),
@@ -132,6 +167,11 @@ const Smtp = z.strictObject({
       tarpitMaxMs: z.number().int().min(0).max(60000).default(10000),
     })
     .prefault({}),
+  commandTimeouts: CommandTimeouts,
+  reclaim: Reclaim,
+}).refine((s) => s.storeTimeoutMs + s.verdictTimeoutMs < DATA_TERMINATION_MS, {
+  message: `storeTimeoutMs + verdictTimeoutMs must stay under ${DATA_TERMINATION_MS} ms: a client waits at least 10 minutes for the reply to the final dot (RFC 5321 4.5.3.2.6), then gives up and sends the message again`,
+  path: ['verdictTimeoutMs'],
 });
 
 const Tls = z.strictObject({

@@ -77,3 +77,16 @@ test("the repository's annotated example config parses", () => {
   assert.equal(c.bus.kind, 'memory');
   assert.equal(c.state.kind, 'memory');
 });
+
+test('smtp.commandTimeouts and smtp.reclaim: defaults, RFC 5321 ceilings and the DATA termination bound, each error naming its key', () => {
+  const c = parseConfig(minimal());
+  assert.deepEqual(c.smtp.commandTimeouts, { greetingMs: 60_000, mailMs: 60_000, rcptMs: 300_000, dataInitiationMs: 120_000, dataBlockMs: 180_000, stressedPreMailMs: 10_000 });
+  assert.deepEqual(c.smtp.reclaim, { enabled: true, atFraction: 0.9, stressAtFraction: 0.8 });
+  const ceilings = configError(() => parseConfig({ ...minimal(), smtp: { commandTimeouts: { mailMs: 300_001, dataInitiationMs: 120_001, dataBlockMs: 180_001 }, reclaim: { atFraction: 1.5, stresAtFraction: 0.5 } } }));
+  for (const key of ['commandTimeouts.mailMs', 'commandTimeouts.dataInitiationMs', 'commandTimeouts.dataBlockMs', 'reclaim.atFraction']) {
+    assert.match(ceilings.message, new RegExp(`smtp\\.${key.replace('.', '\\.')}`), key);
+  }
+  assert.match(ceilings.message, /smtp\.reclaim\.stresAtFraction: unknown key/);
+  const slow = configError(() => parseConfig({ ...minimal(), smtp: { storeTimeoutMs: 100_000, verdictTimeoutMs: 500_000 } }));
+  assert.match(slow.message, /smtp\.verdictTimeoutMs: storeTimeoutMs \+ verdictTimeoutMs must stay under 600000 ms/);
+});

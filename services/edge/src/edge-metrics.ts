@@ -33,6 +33,24 @@ export function edgeMetrics(registry: Registry) {
       labelNames: ['listener', 'version', 'cipher'],
       registers: [registry],
     }),
+    commandTimeouts: new Counter({
+      name: 'portcullis_edge_command_timeouts_total',
+      help: 'Sessions closed (421 4.4.2) because the client took too long for its next command line, by phase (RFC 5321 4.5.3.2)',
+      labelNames: ['listener', 'phase'],
+      registers: [registry],
+    }),
+    reclaims: new Counter({
+      name: 'portcullis_edge_sessions_reclaimed_total',
+      help: 'Idle sessions without MAIL closed (421 4.7.0) to make room for a new connection, by the slot that ran short and the phase the session was in',
+      labelNames: ['listener', 'reason', 'phase'],
+      registers: [registry],
+    }),
+    underPressure: new Gauge({
+      name: 'portcullis_edge_slots_under_pressure',
+      help: '1 while a listener has at least smtp.reclaim.stressAtFraction of maxClients open (pre-MAIL timeouts shortened)',
+      labelNames: ['listener'],
+      registers: [registry],
+    }),
     sessions: new Gauge({ name: 'portcullis_edge_sessions', help: 'SMTP sessions open', labelNames: ['listener'], registers: [registry] }),
   };
 }

@@ -17,6 +17,8 @@ import { traceRefusal } from './refusal-trace.js';
 import { refusalRecorder } from './refusal-record.js';
 import { SessionLimits } from './session-limits.js';
 import { attachSessionLimits } from './session-guard.js';
+import { CommandTimeouts } from './command-timeouts.js';
+import { SlotReclaim } from './slot-reclaim.js';
 import { watchHeaderLimits } from './header-limits.js';
 import { checkRecipient, recipientPolicy } from './rcpt.js';
 import { collectMessage } from './data.js';
@@ -74,7 +76,19 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
     metrics.stateErrors.inc({ rule });
     log.warn({ rule, error: err.message }, 'shared state unavailable');
   };
-  const flow = new FlowControl({ state: deps.state, options: config.flow, onStateError, replicaId: instance });
+  // slot.reclaim: idle sessions before MAIL make way for newcomers when slots run short.
+  const reclaim: SlotReclaim = new SlotReclaim(config.smtp.reclaim, {
+    exempt: (ip): boolean => flow.isAllowListed(ip),
+    onReclaim: (e) => {
+      metrics.reclaims.inc({ listener: e.listener, reason: e.reason, phase: e.phase });
+      log.info({ listener: e.listener, session: e.sessionId, client: e.client, phase: e.phase, idleMs: e.idleMs, reason: e.reason }, 'idle session reclaimed');
+    },
+    onPressure: (listener, on) => {
+      metrics.underPressure.set({ listener }, on ? 1 : 0);
+      log.warn({ listener }, on ? 'connection slots short: pre-MAIL timeouts shortened' : 'connection slots no longer short');
+    },
+  });
+  const flow: FlowControl = new FlowControl({ state: deps.state, options: config.flow, onStateError, replicaId: instance, makeRoom: (rule, matches): string | null => reclaim.makeRoom(rule, matches) });
   const lockout = new AuthLockout({ state: deps.state, options: config.lockout, exempt: config.flow.allow, onStateError });
   const authHandler = createAuthHandler({ auth, maxFailures: config.auth.maxFailuresPerConnection, logger: log, lockout });
   const dnsbl = new ConnectDnsbl({ config, dns: deps.dns, registry: deps.registry, logger: log });
@@ -121,7 +135,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
     return { code: 553, enhanced: '5.7.1', text };
   }
 
-  async function handleData(kind: ListenerKind, limits: SessionLimits, stream: SMTPServerDataStream, session: SMTPServerSession) {
+  async function handleData(kind: ListenerKind, limits: SessionLimits, timeouts: CommandTimeouts, stream: SMTPServerDataStream, session: SMTPServerSession) {
     const held = { bytes: 0 };
     const L = config.smtp.limits;
     // Attached before collecting: both read the same chunks.
@@ -129,8 +143,8 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
     const mailFrom = session.envelope.mailFrom;
     try {
       const collected = await collectMessage(stream, limits.messageByteLimit(mailFrom), config.smtp.bareLineEndings, budget, held);
-      // A timer cut the session (DATA or session time): the client already has its 421.
-      const cut = limits.cutBy(session.id);
+      // A timer cut the session (DATA, session or command-phase time): the client already has its 421.
+      const cut = limits.cutBy(session.id) ?? timeouts.cutBy(session.id);
       const refusedAtData = (reply: { code: number; limit: string }) =>
         log.info({ client: session.remoteAddress, listener: kind, limit: reply.limit, code: reply.code }, 'message refused at DATA');
       if (cut) return { ...cut, outcome: cut.limit, verdict: 'none' };
@@ -174,6 +188,12 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         },
       },
     );
+    const timeouts = new CommandTimeouts(config.smtp.commandTimeouts, {
+      onTimeout: (id, phase, v) => {
+        metrics.commandTimeouts.inc({ listener: kind, phase });
+        log.info({ listener: kind, session: id, phase, code: v.code, client: clients.get(id) }, 'command timeout');
+      },
+    });
     /** connect.tarpit: a client collecting errors waits longer for each refusal (cheap for us, costly for a scanner). */
     const refuse = (session: SMTPServerSession, cb: (err?: Error | null) => void, reply: Parameters<typeof smtpError>[0], command: string, address?: string) => {
       traceRefusal(command, session, reply);
@@ -290,7 +310,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
         );
       },
       onData(stream, session, cb) {
-        handleData(kind, limits, stream, session)
+        handleData(kind, limits, timeouts, stream, session)
           .then((reply) => {
             metrics.replies.inc({ code: String(reply.code), outcome: reply.outcome, verdict: reply.verdict });
             // Refused before a verdict (nothing stored): only the trace remembers it.
@@ -306,7 +326,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       },
     });
     server.on('error', (err) => log.warn({ listener: kind, error: err.message }, 'smtp connection error'));
-    attachSessionLimits(server, limits);
+    attachSessionLimits(server, limits, { timeouts, slots: reclaim.forListener(kind, timeouts, config.smtp.maxClients) });
     certs?.onReload((defaults) => server.updateSecureContext({ ...defaults }));
     return server;
   }

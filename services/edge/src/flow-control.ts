@@ -18,6 +18,11 @@
  * leaseSeconds; a close lost to a Redis outage likewise heals itself. Acquiring is one Lua script
  * over both keys (all or nothing), so two replicas never both take the last slot.
  *
+ * When a connection cap is full for a newcomer, `makeRoom` (slot-reclaim.ts) may close an idle
+ * session of this instance from the same IP or network that has not started a transaction; its
+ * slot is released at once and the newcomer tries again (a few times at most, since another
+ * replica may take the freed slot first). The connection rate is counted once either way.
+ *
  * Redis failures fail open (allow, and report through onStateError): a broken Redis must not stop
  * the mail. A connection admitted during an outage is still tracked, and its renewal puts its lease
  * in place once Redis is back.
@@ -92,7 +97,16 @@ export interface FlowControlDeps {
   onStateError?: (rule: string, err: Error) => void;
   /** Distinguishes this instance's connections from other replicas' (default: a random UUID). */
   replicaId?: string;
+  /**
+   * A connection cap is full for a newcomer: close one of this instance's sessions whose client
+   * `matches` (same IP or same network) to make room; returns its session id, or null if none
+   * may go. Without it a full cap refuses the newcomer.
+   */
+  makeRoom?: (rule: 'perIp.connections' | 'perNetwork.connections', matches: (ip: string) => boolean) => string | null;
 }
+
+/** Sessions reclaimed for one newcomer at most (another replica may take a freed slot first). */
+const MAX_ROOM_ATTEMPTS = 3;
 
 const ALLOW: FlowVerdict = { action: 'allow' };
 
@@ -168,22 +182,28 @@ export class FlowControl {
       entry.renew = true; // the renewal takes the slot once the state is back
       return ALLOW;
     }
-    let full: number;
-    try {
-      full = await this.deps.state.leaseAcquire(entry.keys, slots.map((s) => s.limit), entry.member, leaseSeconds);
-    } catch (err) {
-      this.report('connections', err);
-      entry.renew = true;
-      return ALLOW;
-    }
-    if (this.held.get(sessionId) !== entry) {
-      // Closed while we were acquiring: give the slot back (again, in case the release overtook us).
-      if (full < 0) await this.release(entry);
-      return ALLOW;
-    }
-    if (full < 0) {
-      entry.renew = true;
-      return ALLOW;
+    let full = -1;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        full = await this.deps.state.leaseAcquire(entry.keys, slots.map((s) => s.limit), entry.member, leaseSeconds);
+      } catch (err) {
+        this.report('connections', err);
+        entry.renew = true;
+        return ALLOW;
+      }
+      if (this.held.get(sessionId) !== entry) {
+        // Closed while we were acquiring: give the slot back (again, in case the release overtook us).
+        if (full < 0) await this.release(entry);
+        return ALLOW;
+      }
+      if (full < 0) {
+        entry.renew = true;
+        return ALLOW;
+      }
+      const rule = slots[full]!.rule as 'perIp.connections' | 'perNetwork.connections';
+      const victim = attempt < MAX_ROOM_ATTEMPTS ? this.deps.makeRoom?.(rule, this.sameAs(rule, addr, net)) : null;
+      if (!victim) break;
+      await this.onClose(victim); // its slot, now, rather than when its socket has closed
     }
     forget();
     const slot = slots[full]!;
@@ -231,6 +251,15 @@ export class FlowControl {
   private get prefix(): { ipv4: number; ipv6: number } {
     const n = this.deps.options.perNetwork;
     return { ipv4: n.ipv4PrefixLength, ipv6: n.ipv6PrefixLength };
+  }
+
+  /** Whether another client counts against the same connection cap (same IP, or same network). */
+  private sameAs(rule: 'perIp.connections' | 'perNetwork.connections', addr: ClientAddress, net: string): (ip: string) => boolean {
+    return (ip) => {
+      const other = clientAddress(ip);
+      if (!other) return false;
+      return rule === 'perIp.connections' ? other.ip === addr.ip : networkOf(other, this.prefix) === net;
+    };
   }
 
   private listed(addr: ClientAddress): 'allow' | 'deny' | null {

@@ -1,6 +1,8 @@
 import type { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import type { Refusal, SessionHandle, SessionLimits } from './session-limits.js';
+import type { Refusal, SessionLimits } from './session-limits.js';
+import type { CommandTimeouts, ConnectionHandle } from './command-timeouts.js';
+import type { ListenerSlots } from './slot-reclaim.js';
 
 /**
  * session.guard: connects SessionLimits to smtp-server's connections, installed once at start
@@ -18,10 +20,17 @@ import type { Refusal, SessionHandle, SessionLimits } from './session-limits.js'
  * leaves commands and replies unseen, and a byte-level tap on the socket would have to
  * re-parse SMTP, pipelining and DATA (and get smuggling wrong).
  *
+ * The same events drive the command-phase timeouts (command-timeouts.ts) and slot reclaiming
+ * (slot-reclaim.ts): a reply starts the client's turn, a command line ends it, and our init runs
+ * before smtp-server's own maxClients check (in its init, synchronously), so the slot of a
+ * session reclaimed for the newcomer is already free when the newcomer is counted.
+ *
  * The private members used, all present in smtp-server 3.21.x (dist/esm/smtp-connection.js;
  * the test suite fails if one goes away): _onCommand(line, next), send(code, text, context),
- * init(), handler_DATA(line, next), _onClose(), _server, _parser (an SMTPStream: _dataMode,
- * dataBytes), _dataStream, _handlerPending, _ready, _upgrading, _closing, _useEnhancedStatusCodes().
+ * init(), handler_DATA(line, next), _onClose(), _server (its `connections` set), _parser (an
+ * SMTPStream: _dataMode, dataBytes), _dataStream, _handlerPending, _ready, _upgrading, _closing,
+ * _socket, _useEnhancedStatusCodes(); and the public session (user, envelope.mailFrom) and
+ * remoteAddress.
  */
 
 interface Parser {
@@ -30,7 +39,10 @@ interface Parser {
 }
 interface Conn {
   id: string;
-  _server: object;
+  _server: { connections: Set<unknown> };
+  _socket: { destroyed: boolean; destroy(): void };
+  remoteAddress: string;
+  session: { user?: unknown; envelope?: { mailFrom?: unknown } };
   _parser: Parser | false;
   _dataStream: (NodeJS.ReadableStream & { destroyed: boolean; writableEnded: boolean; destroy(err?: Error): void; listenerCount(e: string): number }) | false | null;
   _handlerPending: boolean;
@@ -50,13 +62,22 @@ type Proto = {
   _onClose(this: Conn): void;
 };
 
-const attached = new WeakMap<object, SessionLimits>();
+interface Guarded {
+  limits: SessionLimits;
+  timeouts?: CommandTimeouts | undefined;
+  slots?: ListenerSlots | undefined;
+}
+
+const attached = new WeakMap<object, Guarded>();
 let installed = false;
 
-/** Enforces `limits` on every connection of `server` from now on (installs the guard if needed). */
-export function attachSessionLimits(server: SMTPServer, limits: SessionLimits): void {
+/**
+ * Enforces `limits` (and, when given, the command-phase timeouts and slot reclaiming) on every
+ * connection of `server` from now on (installs the guard if needed).
+ */
+export function attachSessionLimits(server: SMTPServer, limits: SessionLimits, more: { timeouts?: CommandTimeouts; slots?: ListenerSlots } = {}): void {
   installSessionGuard();
-  attached.set(server, limits);
+  attached.set(server, { limits, timeouts: more.timeouts, slots: more.slots });
 }
 
 /** Writes a refusal as one reply line with its own enhanced code; 421 makes smtp-server close. */
@@ -66,17 +87,24 @@ function sendRefusal(conn: Conn, v: Refusal): void {
   if (v.close && v.code !== 421) conn.close();
 }
 
-function handleFor(conn: Conn): SessionHandle {
+function handleFor(conn: Conn): ConnectionHandle {
   const inData = () => Boolean(conn._dataStream && conn._parser && conn._parser._dataMode);
   return {
     // Our reply is pending while a handler runs (_handlerPending) and between the client's
     // CRLF.CRLF and our answer (the data stream is still set but the parser is out of DATA).
     awaitingClient: () => !conn._handlerPending && !(conn._dataStream && !inData()),
     dataBytes: () => (inData() && conn._parser ? conn._parser.dataBytes : null),
+    remoteAddress: () => conn.remoteAddress,
+    authenticated: () => Boolean(conn.session.user),
+    inTransaction: () => Boolean(conn.session.envelope?.mailFrom),
     cut: (v) => {
       if (conn._closing || conn._closed) return;
       const stream = conn._dataStream;
+      const upgrading = conn._upgrading;
       sendRefusal(conn, v);
+      // In the middle of a STARTTLS handshake nothing can be written (send() holds the 421
+      // back) and ending the raw socket under the TLS socket leaves it to the half-close timer.
+      if (upgrading && !conn._socket.destroyed) conn._socket.destroy();
       // close() stops parsing and half-closes the socket; smtp-server destroys the data stream
       // only once the socket is fully closed (up to 5 s later, longer if the client keeps its
       // side open), and until then the onData handler would wait for a message that never ends.
@@ -106,16 +134,24 @@ export function installSessionGuard(): void {
   };
 
   proto.init = function () {
-    attached.get(this._server)?.open(this.id, handleFor(this));
+    const g = attached.get(this._server);
+    if (g) {
+      const handle = handleFor(this);
+      g.limits.open(this.id, handle);
+      g.timeouts?.open(this.id, handle);
+      // Before smtp-server counts this connection against maxClients (in init, synchronously).
+      g.slots?.admitted(this._server.connections.size);
+    }
     return init.call(this);
   };
 
   proto._onCommand = function (command, callback) {
-    const limits = attached.get(this._server);
+    const g = attached.get(this._server);
     // Lines before the greeting and plaintext buffered during a TLS handshake are smtp-server's
     // to refuse or drop; a closing connection answers nothing more.
-    if (limits && this._ready && !this._upgrading && !this._closing) {
-      const verdict = limits.command(this.id);
+    if (g && this._ready && !this._upgrading && !this._closing) {
+      g.timeouts?.command(this.id);
+      const verdict = g.limits.command(this.id);
       if (!verdict.ok) {
         // Not calling back stops the parser, as smtp-server's own 421 paths do.
         sendRefusal(this, verdict);
@@ -127,17 +163,23 @@ export function installSessionGuard(): void {
 
   proto.send = function (code, data, context) {
     send.call(this, code, data, context);
-    attached.get(this._server)?.reply(this.id, code);
+    const g = attached.get(this._server);
+    g?.limits.reply(this.id, code);
+    g?.timeouts?.reply(this.id, code);
   };
 
   proto.handler_DATA = function (command, callback) {
     handler_DATA.call(this, command, callback);
     // The 354 went out and the parser is in DATA mode (not so after a 503 for no RCPT).
-    if (this._parser && this._parser._dataMode) attached.get(this._server)?.dataStarted(this.id);
+    if (this._parser && this._parser._dataMode) attached.get(this._server)?.limits.dataStarted(this.id);
   };
 
   proto._onClose = function () {
     _onClose.call(this);
-    attached.get(this._server)?.close(this.id);
+    const g = attached.get(this._server);
+    if (!g) return;
+    g.limits.close(this.id);
+    g.timeouts?.close(this.id);
+    g.slots?.released(this._server.connections.size);
   };
 }

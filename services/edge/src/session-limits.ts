@@ -44,7 +44,9 @@ export type LimitName =
   | 'size-declared'
   | 'size'
   | 'header-size'
-  | 'line-length';
+  | 'line-length'
+  | 'command-time'
+  | 'reclaimed';
 
 export type LimitVerdict =
   | { ok: true }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionLimits, declaredSize, type Refusal, type SessionHandle } from '../src/session-limits.js';
-import { OURS, RawClient, eventually, expectCode, startHarness, type Harness } from './smtp-harness.js';
+import { OURS, RawClient, eventually, expectCode, withHarness } from './smtp-harness.js';
 
 // ------------------------------------------------------------------------------------------ unit
 
@@ -165,15 +165,6 @@ test('close clears the timers and forgets the session', (t) => {
 });
 
 // ------------------------------------------------------------------------------------------ over real sockets
-
-async function withHarness(opts: Parameters<typeof startHarness>[0], fn: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await startHarness(opts);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 const message = (body = 'hello') => `From: a@sender.example\r\nTo: user@${OURS}\r\nSubject: test\r\n\r\n${body}\r\n.\r\n`;
 

@@ -15,6 +15,8 @@ import { collectMessage } from '../src/data.js';
 import { ByteBudget } from '../src/byte-budget.js';
 import { SessionLimits, type LimitVerdict, type Refusal, type SessionLimitOptions } from '../src/session-limits.js';
 import { attachSessionLimits } from '../src/session-guard.js';
+import { CommandTimeouts, type CommandPhase, type CommandTimeoutOptions } from '../src/command-timeouts.js';
+import { SlotReclaim, type ReclaimEvent, type ReclaimOptions } from '../src/slot-reclaim.js';
 import { watchHeaderLimits, type HeaderLimitOptions, DEFAULT_HEADER_LIMITS } from '../src/header-limits.js';
 
 export const OURS = 'ours.example';
@@ -56,13 +58,19 @@ export class RawClient {
     this.greeting = this.next();
   }
 
-  static async connect(port: number): Promise<RawClient> {
-    const socket = net.connect(port, '127.0.0.1');
-    await once(socket, 'connect');
-    const client = new RawClient(socket);
+  /** Connects (from `localAddress`, e.g. another 127.x.y.z, when given) and expects the 220 greeting. */
+  static async connect(port: number, localAddress?: string): Promise<RawClient> {
+    const client = await RawClient.open(port, localAddress);
     const greeting = await client.greeting;
     if (greeting.code !== 220) throw new Error(`no greeting: ${greeting.code} ${greeting.text}`);
     return client;
+  }
+
+  /** Connects without waiting for the greeting (which `greeting` resolves to). */
+  static async open(port: number, localAddress?: string): Promise<RawClient> {
+    const socket = net.connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
+    await once(socket, 'connect');
+    return new RawClient(socket);
   }
 
   private onData(text: string): void {
@@ -166,6 +174,17 @@ export interface HarnessOptions {
   socketTimeout?: number;
   /** Leave smtp-server's own SIZE checks off (size unset), to see ours alone. */
   noServerSize?: boolean;
+  /** Command-phase timeouts (always attached; the defaults are minutes long). */
+  commandTimeouts?: Partial<CommandTimeoutOptions>;
+  /** smtp-server's maxClients, and slot reclaiming against it. */
+  maxClients?: number;
+  reclaim?: Partial<ReclaimOptions>;
+  /** Offer AUTH PLAIN without TLS (tests only); any user with password "secret" gets in. */
+  auth?: boolean;
+  /** Hold the reply to MAIL this long (stands for a slow look-up). */
+  mailDelayMs?: number;
+  /** Offer STARTTLS (smtp-server's built-in test certificate). */
+  starttls?: boolean;
 }
 
 export interface DataOutcome {
@@ -187,6 +206,11 @@ export interface Harness {
   mailFroms: string[];
   outcomes: DataOutcome[];
   refusals: Array<{ sessionId: string; verdict: Refusal }>;
+  timeouts: CommandTimeouts;
+  /** Sessions cut by a command-phase timeout, in order. */
+  timedOut: Array<{ sessionId: string; phase: CommandPhase }>;
+  reclaimed: ReclaimEvent[];
+  reclaim: SlotReclaim;
   close(): Promise<void>;
 }
 
@@ -210,6 +234,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const headerLimits: HeaderLimitOptions = { ...DEFAULT_HEADER_LIMITS, ...opts.headers };
   const budget = new ByteBudget(1 << 30);
   const bareLineEndings = opts.bareLineEndings ?? 'reject';
+  const timedOut: Harness['timedOut'] = [];
+  const reclaimed: ReclaimEvent[] = [];
+  const timeouts = new CommandTimeouts(opts.commandTimeouts ?? {}, { onTimeout: (sessionId, phase) => timedOut.push({ sessionId, phase }) });
+  const reclaim = new SlotReclaim(opts.reclaim ?? {}, { onReclaim: (e) => reclaimed.push(e) });
 
   async function handleData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<DataOutcome> {
     const raw: Buffer[] = [];
@@ -226,8 +254,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     });
     try {
       const collected = await collectMessage(stream, limits.messageByteLimit(mailFrom), bareLineEndings, budget, held);
-      // 1. A limit cut the session (DATA or session time): the client already has its 421.
-      const cut = limits.cutBy(session.id);
+      // 1. A limit cut the session (DATA, session or command-phase time): the client already has its 421.
+      const cut = limits.cutBy(session.id) ?? timeouts.cutBy(session.id);
       if (cut) return outcome(cut, null, cut.limit);
       // 2. Size: over the fixed limit or over the declared SIZE (RFC 1870).
       const size = limits.checkMessageSize(session.id, stream.byteLength, mailFrom);
@@ -261,7 +289,15 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     hideREQUIRETLS: true,
     disableReverseLookup: true,
     authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    ...(opts.auth
+      ? {
+          allowInsecureAuth: true,
+          authMethods: ['PLAIN'],
+          disabledCommands: ['STARTTLS'],
+          onAuth: (auth, _session, cb) => (auth.password === 'secret' ? cb(null, { user: auth.username }) : cb(new Error('5.7.8 Authentication failed'))),
+        }
+      : { disabledCommands: opts.starttls ? ['AUTH'] : ['AUTH', 'STARTTLS'] }),
+    ...(opts.maxClients ? { maxClients: opts.maxClients } : {}),
     socketTimeout: opts.socketTimeout ?? 10_000,
     closeTimeout: 200,
     logger: false,
@@ -269,7 +305,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const verdict = limits.mail(session.id, address);
       if (!verdict.ok) return cb(smtpError(verdict));
       mailFroms.push(address.address);
-      cb();
+      if (opts.mailDelayMs) setTimeout(() => cb(), opts.mailDelayMs);
+      else cb();
     },
     onRcptTo(address, _session, cb) {
       if (address.address.toLowerCase().endsWith(`@${OURS}`)) return cb();
@@ -287,7 +324,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
   });
   server.on('error', () => {});
-  attachSessionLimits(server, limits);
+  attachSessionLimits(server, limits, { timeouts, slots: reclaim.forListener('mx', timeouts, opts.maxClients ?? 100) });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as net.AddressInfo).port;
   return {
@@ -298,8 +335,22 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     mailFroms,
     outcomes,
     refusals,
+    timeouts,
+    timedOut,
+    reclaimed,
+    reclaim,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Runs fn against a harness started with opts, and closes it afterwards. */
+export async function withHarness(opts: HarnessOptions, fn: (h: Harness) => Promise<void>): Promise<void> {
+  const h = await startHarness(opts);
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
+  }
 }
 
 /** Waits until `check` holds (or the time is up); returns whether it held. */
