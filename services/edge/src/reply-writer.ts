@@ -29,8 +29,9 @@ export function installReplyWriter(): void {
     if (code === 250 && Array.isArray(data) && !conn.secure && !conn._server.options.allowInsecureAuth) {
       return original.call(this, code, data.filter((line) => !/^AUTH /.test(line)), context);
     }
-    // Its own abuse refusals (early talker, unrecognised commands) would read 4.4.2 "timeout".
-    if (code === 421 && typeof data === 'string' && /You talk too soon|too many unrecognized commands/.test(data)) {
+    // Its own abuse refusals (early talker, unrecognised commands) would read 4.4.2 "timeout", and
+    // its maxClients refusal carries no enhanced code at all.
+    if (code === 421 && typeof data === 'string' && /You talk too soon|too many unrecognized commands|Too many connected clients/.test(data)) {
       return original.call(this, code, `4.7.0 ${data}`, false);
     }
     if (code === 538 && typeof data === 'string' && /STARTTLS/i.test(data)) {
