@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './pool.js';
+export * from './transfer.js';
+export * from './metrics.js';
