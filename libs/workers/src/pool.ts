@@ -23,13 +23,20 @@ export interface PoolOptions {
 }
 
 export interface RunOptions {
-  /** How long the task may run once a worker has started it; past it the worker is terminated. */
-  budgetMs: number;
+  /**
+   * How long the task may run once a worker has started it; past it the worker is terminated.
+   * A function is asked when the task starts (a record's budget left after its wait in the queue).
+   */
+  budgetMs: number | (() => number);
+  /** Called when a worker takes the task (its wait in the queue is over). */
+  onStart?: () => void;
   /** Aborting stops the task: taken out of the queue, or its worker terminated. */
   signal?: AbortSignal;
   /** Buffers moved to the worker (see transferableCopy); they are unusable here afterwards. */
   transfer?: ArrayBuffer[];
 }
+
+const budgetOf = (opts: RunOptions): number => (typeof opts.budgetMs === 'function' ? opts.budgetMs() : opts.budgetMs);
 
 interface Job {
   id: number;
@@ -142,7 +149,8 @@ export class WorkerPool {
     slot.job = job;
     slot.started = performance.now();
     slot.worker.ref();
-    const budgetMs = Math.max(1, Math.floor(job.opts.budgetMs));
+    job.opts.onStart?.();
+    const budgetMs = Math.max(1, Math.floor(budgetOf(job.opts)));
     slot.timer = setTimeout(() => this.kill(slot, new BudgetExceededError(`task ${job.task} (pool ${this.opts.name})`, budgetMs)), budgetMs);
     try {
       slot.worker.postMessage({ id: job.id, task: job.task, input: job.input } satisfies TaskRequest, job.opts.transfer ?? []);
@@ -211,7 +219,7 @@ export class WorkerPool {
 
   private abortError(opts: RunOptions): TaskFailure {
     const reason: unknown = opts.signal?.reason;
-    return reason instanceof TaskFailure ? reason : new BudgetExceededError(`a task of pool ${this.opts.name}`, opts.budgetMs);
+    return reason instanceof TaskFailure ? reason : new BudgetExceededError(`a task of pool ${this.opts.name}`, budgetOf(opts));
   }
 
   private fail(job: Job, err: Error): void {
