@@ -4,7 +4,7 @@ import { TaskFailure } from '@portcullis/workers';
 import { NOT_BEFORE_HEADER, type Bus, type InRecord, type OutRecord, type Subscription } from './bus.js';
 import { AttemptLedger, failureText, giveUp, recordBudget, unbounded, type RecordBudget, type StageLimits, type StageState, type StageTrace } from './stage-budget.js';
 
-export type { RecordBudget, StageLimits, StageState, StageTrace } from './stage-budget.js';
+export { unbounded, recordBudget, type RecordBudget, type StageLimits, type StageState, type StageTrace } from './stage-budget.js';
 
 export interface StageOutput {
   topic: MailTopic;

@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './pool.js';
 export * from './transfer.js';
 export * from './metrics.js';
+export * from './stage-pool.js';

@@ -1,0 +1,14 @@
+import type { Logger, Registry } from '@portcullis/telemetry';
+import { WorkerPool } from './pool.js';
+
+/** The stages section's worker keys (stages.workers, workerQueue, workerMaxHeapMb). */
+export interface StageWorkerLimits {
+  workers: number;
+  workerQueue: number;
+  workerMaxHeapMb: number;
+}
+
+/** A stage's parsing pool, sized by the stages section of the config. */
+export function stagePool(name: string, module: URL, limits: StageWorkerLimits, deps: { registry: Registry; logger: Logger }): WorkerPool {
+  return new WorkerPool({ name, module, size: limits.workers, maxQueued: limits.workerQueue, maxHeapMb: limits.workerMaxHeapMb, registry: deps.registry, logger: deps.logger });
+}
