@@ -9,6 +9,6 @@ export interface StageWorkerLimits {
 }
 
 /** A stage's parsing pool, sized by the stages section of the config. */
-export function stagePool(name: string, module: URL, limits: StageWorkerLimits, deps: { registry: Registry; logger: Logger }): WorkerPool {
-  return new WorkerPool({ name, module, size: limits.workers, maxQueued: limits.workerQueue, maxHeapMb: limits.workerMaxHeapMb, registry: deps.registry, logger: deps.logger });
+export function stagePool(name: string, module: URL, limits: StageWorkerLimits, deps: { registry: Registry; logger: Logger }, workerData?: unknown): WorkerPool {
+  return new WorkerPool({ name, module, size: limits.workers, maxQueued: limits.workerQueue, maxHeapMb: limits.workerMaxHeapMb, registry: deps.registry, logger: deps.logger, workerData });
 }
