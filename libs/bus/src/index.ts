@@ -3,3 +3,4 @@ export * from './backoff.js';
 export * from './memory-bus.js';
 export * from './kafka-bus.js';
 export * from './stage.js';
+export * from './extra-checks.js';

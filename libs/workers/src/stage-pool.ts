@@ -12,3 +12,6 @@ export interface StageWorkerLimits {
 export function stagePool(name: string, module: URL, limits: StageWorkerLimits, deps: { registry: Registry; logger: Logger }, workerData?: unknown): WorkerPool {
   return new WorkerPool({ name, module, size: limits.workers, maxQueued: limits.workerQueue, maxHeapMb: limits.workerMaxHeapMb, registry: deps.registry, logger: deps.logger, workerData });
 }
+
+/** The task module that runs stages.extraChecks in a worker. */
+export const EXTRA_CHECK_TASK = new URL('./extra-check-task.js', import.meta.url);
