@@ -30,7 +30,7 @@ export const Stages = z.strictObject({
   /** Parsing tasks waiting for a worker at most, per stage and process; one more is retried later. */
   workerQueue: z.number().int().min(1).max(10_000).default(256),
   /** Heap limit of each parsing worker (resourceLimits): one message cannot take all the memory. */
-  workerMaxHeapMb: z.number().int().min(32).max(16_384).default(512),
+  workerMaxHeapMb: z.number().int().min(32).max(16_384).default(256),
   extraChecks: z.array(ExtraCheck).default([]),
 });
 

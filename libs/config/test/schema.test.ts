@@ -64,7 +64,7 @@ test('at least one domain is required', () => {
 
 test('stages: the budget and worker defaults, and a budget shorter than an engine timeout names stages.budgetMs', () => {
   const c = parseConfig(minimal());
-  assert.deepEqual(c.stages, { concurrency: 32, budgetMs: 60_000, maxAttempts: 3, workers: 2, workerQueue: 256, workerMaxHeapMb: 512, extraChecks: [] });
+  assert.deepEqual(c.stages, { concurrency: 32, budgetMs: 60_000, maxAttempts: 3, workers: 2, workerQueue: 256, workerMaxHeapMb: 256, extraChecks: [] });
   assert.throws(
     () => parseConfig({ ...minimal(), stages: { budgetMs: 20_000 }, content: { antivirus: { enabled: true } } }),
     (e: unknown) => e instanceof ConfigError && /stages\.budgetMs/.test(e.message) && /content\.antivirus\.timeoutMs \(30000\)/.test(e.message),
