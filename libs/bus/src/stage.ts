@@ -161,7 +161,13 @@ export async function runStage(bus: Bus, def: StageDefinition, deps: StageRunDep
           const attempts = await ledger.add(rec);
           if (attempts >= limits.maxAttempts) {
             // The last attempt: never a silent pass. Dead-lettered (durable) first, then the edge is told.
-            await giveUp({ deadLetter: (reason, headers) => deadLetter(bus, rec, def.group, reason, headers), stage: def.name, rec, record, span, failure: err, attempts, budgetMs: limits.budgetMs, deps, log: rlog });
+            try {
+              await giveUp({ deadLetter: (reason, headers) => deadLetter(bus, rec, def.group, reason, headers), stage: def.name, rec, record, span, failure: err, attempts, budgetMs: limits.budgetMs, deps, log: rlog });
+            } catch (failed) {
+              // The dead-letter topic could not be written: the record is handed over again (and given up again).
+              endSpan(span, failed);
+              throw failed;
+            }
             metrics.deadLettered.inc({ topic: rec.topic });
             metrics.processed.inc({ stage: def.name, outcome: 'dead-letter' });
             ledger.clear(rec);
