@@ -14,7 +14,9 @@ import { sampleMeta } from '@portcullis/contract/testing';
 import { checkClientIp, type ClientIpPolicy } from '@portcullis/dnsbl';
 import { queriesSent, testResolver, TEST_LISTS } from '@portcullis/dnsbl/testing';
 import { RedisState } from '@portcullis/state';
-import { checkReputation, LocalLists, type CheckDeps } from '@portcullis/reputation';
+import { checkReputation, LINKS_TASK, LocalLists, workerLinkReader, type CheckDeps } from '@portcullis/reputation';
+import { WorkerPool } from '@portcullis/workers';
+import { createLogger, createRegistry } from '@portcullis/telemetry';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { ROOT, REDIS_URL } from '../support/paths.js';
@@ -52,8 +54,11 @@ async function run(label: string, make: Make, work: (deps: ReturnType<typeof tes
 async function main() {
   const prefix = `bench-reputation-${randomUUID()}:`;
   const state = new RedisState({ url: REDIS_URL, keyPrefix: prefix });
+  // The message is parsed in a worker thread, as in the stage.
+  const pool = new WorkerPool({ name: 'reputation', module: LINKS_TASK, size: 1, maxQueued: 16, registry: createRegistry(), logger: createLogger({ level: 'silent', service: 'bench' }) });
+  const links = workerLinkReader(pool);
   const contentWork = async (r: ReturnType<typeof testResolver>) => {
-    const deps: CheckDeps = { dns: r.dns, config: reputation, ours: new Set(['example.test']), local: new LocalLists(reputation), history: null };
+    const deps: CheckDeps = { links, dns: r.dns, config: reputation, ours: new Set(['example.test']), local: new LocalLists(reputation), history: null };
     const results = await checkReputation(deps, { meta, raw });
     const summary = results.find((x) => x.check === 'reputation.uribl' && x.outcome === 'info')!;
     return Number(/(\d+) look-ups/.exec(summary.reason)![1]);
@@ -72,6 +77,7 @@ async function main() {
   await run('connect DNSBL, warm memory cache', () => two, ipWork);
   for (const key of await state.scanKeys('', 10_000)) await state.del(key);
   await state.close();
+  await pool.close();
 }
 
 await main();

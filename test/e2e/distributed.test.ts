@@ -13,6 +13,7 @@ import { makeLargeMessage, makeMessage, sendRaw, type SendResult } from '../supp
 import { kafkaCtl } from '../support/kafka.js';
 import { KAFKA_BROKERS } from '../support/paths.js';
 import { sleep, waitFor } from '../support/wait.js';
+import { readDeadLetter } from '../support/dead-letter.js';
 
 describe('pipeline over Kafka, one process per service', { timeout: 600_000 }, () => {
   const sink = new MailboxSink();
@@ -69,7 +70,7 @@ describe('pipeline over Kafka, one process per service', { timeout: 600_000 }, (
     await producer.send({ topic: Topics.accepted, messages: [{ key, value: Buffer.from('this is not a mail record') }] });
     await producer.disconnect();
 
-    const found = await readDeadLetter(kafka, key);
+    const found = await readDeadLetter(key, kafka);
     assert.equal(found.headers[Headers.deadLetterTopic], Topics.accepted);
     assert.match(found.headers[Headers.deadLetterReason] ?? '', /separator/);
     assert.equal(found.value, 'this is not a mail record');
@@ -129,23 +130,3 @@ describe('pipeline over Kafka, one process per service', { timeout: 600_000 }, (
     );
   });
 });
-
-async function readDeadLetter(kafka: Kafka, key: string) {
-  const consumer = kafka.consumer({ groupId: `dlq-reader-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: Topics.deadLetter, fromBeginning: true });
-  let found: { headers: Record<string, string>; value: string } | null = null;
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      if (message.key?.toString() !== key) return;
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-      found = { headers, value: message.value?.toString() ?? '' };
-    },
-  });
-  try {
-    return await waitFor('the record on the dead-letter topic', () => found, 30_000);
-  } finally {
-    await consumer.disconnect();
-  }
-}

@@ -1,4 +1,5 @@
-import type { Bus } from '@portcullis/bus';
+import { loadExtraChecks, type Bus, type ExtraCheck } from '@portcullis/bus';
+import { MessageTraceWriter } from '@portcullis/message-trace';
 import type { Config } from '@portcullis/config';
 import type { SharedState } from '@portcullis/state';
 import { createDnsResolver, type DnsResolver } from '@portcullis/dns';
@@ -36,6 +37,23 @@ function dnsOf(deps: Deps): DnsResolver {
 }
 
 /**
+ * What a checking stage (auth, reputation, content) gets beside its own deps: the operator's
+ * extra checks for it (stages.extraChecks) and the message trace, where a record given up on
+ * over its budget is written with the reason.
+ */
+async function stageDeps(name: 'auth' | 'reputation' | 'content', deps: Deps): Promise<{ extras: { extraChecks: ExtraCheck[]; trace: MessageTraceWriter }; close(): Promise<void> }> {
+  const extra = await loadExtraChecks(name, deps.config.stages.extraChecks, deps.config.stages, deps);
+  const trace = new MessageTraceWriter({ state: deps.state, logger: deps.logger, registry: deps.registry, options: deps.config.messageTrace });
+  return { extras: { extraChecks: extra.checks, trace }, close: () => extra.close() };
+}
+
+/** Stops a stage, then what was started for it. */
+const stopBoth = (s: { stop(): Promise<void> }, more: { close(): Promise<void> }) => async () => {
+  await s.stop();
+  await more.close();
+};
+
+/**
  * Starts one service on the given bus and state. Consumers start before the
  * edge so that in embedded mode nothing is accepted that has nowhere to go.
  */
@@ -47,16 +65,19 @@ export async function startService(name: ServiceName, deps: Deps): Promise<Runni
       return { name, stop: () => edge.stop(), unhealthy: () => edge.unhealthy() };
     }
     case 'auth': {
-      const s = await startAuth({ ...deps, resolver: dnsOf(deps) });
-      return { name, stop: () => s.stop(), unhealthy: ok };
+      const more = await stageDeps(name, deps);
+      const s = await startAuth({ ...deps, ...more.extras, resolver: dnsOf(deps) });
+      return { name, stop: stopBoth(s, more), unhealthy: ok };
     }
     case 'reputation': {
-      const s = await startReputation({ ...deps, dns: dnsOf(deps) });
-      return { name, stop: () => s.stop(), unhealthy: ok };
+      const more = await stageDeps(name, deps);
+      const s = await startReputation({ ...deps, ...more.extras, dns: dnsOf(deps) });
+      return { name, stop: stopBoth(s, more), unhealthy: ok };
     }
     case 'content': {
-      const s = await startContent(deps);
-      return { name, stop: () => s.stop(), unhealthy: ok };
+      const more = await stageDeps(name, deps);
+      const s = await startContent({ ...deps, ...more.extras });
+      return { name, stop: stopBoth(s, more), unhealthy: ok };
     }
     case 'relay': {
       // Singleton jobs (digests) run on the replica holding the Lease; always here in embedded mode.

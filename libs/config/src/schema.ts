@@ -8,6 +8,7 @@ import { contentSections } from './content.js';
 import { relaySections } from './relay.js';
 import { kubernetesSections } from './kubernetes.js';
 import { httpSections } from './http.js';
+import { Stages } from './stages.js';
 
 export { DownstreamTls } from './common.js';
 
@@ -292,9 +293,7 @@ export const ConfigSchema = z.strictObject({
     .strictObject({ kind: z.enum(['memory', 'redis']), redis: Redis.optional() })
     .refine((s) => s.kind !== 'redis' || s.redis, { message: 'state.redis is required when state.kind is redis', path: ['redis'] })
     .default({ kind: 'memory' }),
-  stages: z
-    .strictObject({ concurrency: z.number().int().min(1).max(1000).default(32) })
-    .default({ concurrency: 32 }),
+  stages: Stages.prefault({}),
   ...dnsSections,
   ...authenticationSections,
   ...reputationSections,
@@ -308,6 +307,18 @@ export const ConfigSchema = z.strictObject({
 
 /** Rules that span sections: a submission port needs TLS and a credential source. */
 export const CheckedConfigSchema = ConfigSchema.superRefine((c, ctx) => {
+  // A stage's budget covers its waits on engines and DNS: each of them must give up first, so a
+  // slow dependency is answered by its own failure policy, not taken for a message over budget.
+  const inside: Array<[string, number, boolean]> = [
+    ['authentication.timeoutMs', c.authentication.timeoutMs, c.authentication.enabled],
+    ['content.antivirus.timeoutMs', c.content.antivirus.timeoutMs, c.content.antivirus.enabled],
+    ['content.antispam.timeoutMs', c.content.antispam.timeoutMs, c.content.antispam.enabled],
+  ];
+  for (const [key, ms, on] of inside) {
+    if (on && ms >= c.stages.budgetMs) {
+      ctx.addIssue({ code: 'custom', path: ['stages', 'budgetMs'], message: `stages.budgetMs (${c.stages.budgetMs}) must be longer than ${key} (${ms})` });
+    }
+  }
   for (const kind of ['submission', 'submissions'] as const) {
     if (!c.smtp[kind].enabled) continue;
     if (c.auth.source === 'none') {

@@ -61,3 +61,16 @@ test('at least one domain is required', () => {
   assert.throws(() => parseConfig({}), (e: unknown) => e instanceof ConfigError && /\bdomains\b/.test(e.message));
   assert.throws(() => parseConfig({ domains: [] }), (e: unknown) => e instanceof ConfigError && /\bdomains\b/.test(e.message));
 });
+
+test('stages: the budget and worker defaults, and a budget shorter than an engine timeout names stages.budgetMs', () => {
+  const c = parseConfig(minimal());
+  assert.deepEqual(c.stages, { concurrency: 32, budgetMs: 60_000, maxAttempts: 3, workers: 2, workerQueue: 256, workerMaxHeapMb: 256, extraChecks: [] });
+  assert.throws(
+    () => parseConfig({ ...minimal(), stages: { budgetMs: 20_000 }, content: { antivirus: { enabled: true } } }),
+    (e: unknown) => e instanceof ConfigError && /stages\.budgetMs/.test(e.message) && /content\.antivirus\.timeoutMs \(30000\)/.test(e.message),
+  );
+  // The engine is off: its timeout does not matter.
+  assert.equal(parseConfig({ ...minimal(), stages: { budgetMs: 20_000 } }).stages.budgetMs, 20_000);
+  const planted = parseConfig({ ...minimal(), stages: { extraChecks: [{ stage: 'content', module: '/opt/checks/site.js' }] } });
+  assert.deepEqual(planted.stages.extraChecks, [{ stage: 'content', module: '/opt/checks/site.js', thread: 'worker' }]);
+});

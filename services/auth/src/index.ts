@@ -1,5 +1,5 @@
 import { Topics } from '@portcullis/contract';
-import { runStage, type Bus, type StageDefinition, type Subscription } from '@portcullis/bus';
+import { runStage, type Bus, type StageDefinition, type StageRunDeps, type Subscription } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
 import { createDnsResolver, type DnsResolver } from '@portcullis/dns';
 import { NetworkList } from '@portcullis/networks';
@@ -9,7 +9,7 @@ import { authenticateRecord } from './record-auth.js';
 import { authMetrics } from './metrics.js';
 import { loadSealKey } from './seal-key.js';
 
-export interface AuthDeps {
+export interface AuthDeps extends StageRunDeps {
   config: Config;
   bus: Bus;
   logger: Logger;
@@ -26,7 +26,18 @@ export { authenticateRecord } from './record-auth.js';
 export { authMetrics } from './metrics.js';
 export { stripForgedResults, authservIdOf } from './headers.js';
 
-/** The auth stage: SPF, DKIM, DMARC, ARC and BIMI, the Authentication-Results header, and the policy's demands. */
+/**
+ * The auth stage: SPF, DKIM, DMARC, ARC and BIMI, the Authentication-Results header, and the policy's demands.
+ *
+ * It runs on the main thread under the stage budget, with no parsing worker: mailauth interleaves
+ * its parsing with DNS look-ups through our resolver (its caches, the shared state, the message's
+ * deadline signal), which cannot cross into a worker without proxying every query. Its CPU work is
+ * bounded by what the edge admits: it reads the header section (at most smtp.limits.maxHeaderBytes, 256 KiB by default) and
+ * hashes the body in stream chunks (native SHA-256). Our own header work (headers.ts) is byte
+ * edits of that same bounded header section. So the budget here can only abandon a verification
+ * that waits too long (each look-up and the whole already have deadlines); the regular
+ * expressions it runs are the parsers' lint's to keep linear.
+ */
 export function authStage(deps: AuthDeps): StageDefinition {
   const resolver = deps.resolver ?? createDnsResolver(deps.config.dns, { state: deps.state, registry: deps.registry, logger: deps.logger });
   const seal = loadSealKey(deps.config.authentication.arc.seal);
@@ -38,6 +49,7 @@ export function authStage(deps: AuthDeps): StageDefinition {
     group: 'portcullis-auth',
     from: Topics.accepted,
     concurrency: deps.config.stages.concurrency,
+    budgeted: true,
     process: async (record) => {
       const checked = await authenticateRecord(record, { config: deps.config, resolver, logger, metrics, seal, trusted, random: deps.random });
       return { outputs: [{ topic: Topics.authChecked, record: checked }] };

@@ -1,14 +1,14 @@
 import { Topics, type MailRecord, type VerdictReply } from '@portcullis/contract';
-import { runStage, type Bus, type Subscription } from '@portcullis/bus';
+import { runStage, type Bus, type RecordBudget, type StageRunDeps, type Subscription } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
 import type { SharedState } from '@portcullis/state';
 import type { Logger, Registry } from '@portcullis/telemetry';
 import { decide, decideMessage } from './verdict.js';
-import { createScanner, type Scanner } from './scan.js';
+import { contentPool, createScanner, RULES_TASK, type Scanner } from './scan.js';
 import { applyMarking } from './policy/marking.js';
 import { contentMetrics, type ContentMetrics } from './metrics.js';
 
-export interface ContentDeps {
+export interface ContentDeps extends StageRunDeps {
   config: Config;
   bus: Bus;
   state: SharedState;
@@ -16,12 +16,12 @@ export interface ContentDeps {
   registry: Registry;
 }
 
-export { decide, decideMessage, createScanner, applyMarking };
+export { decide, decideMessage, createScanner, applyMarking, contentPool, RULES_TASK };
 export type { Scanner };
 
 /** Scan one record, decide, and return the decided record (the raw message marked when tagged). */
-export async function contentStep(scanner: Scanner, config: Config, record: MailRecord, metrics?: ContentMetrics): Promise<MailRecord> {
-  const { results, external } = await scanner.scan(record);
+export async function contentStep(scanner: Scanner, config: Config, record: MailRecord, metrics?: ContentMetrics, budget?: RecordBudget): Promise<MailRecord> {
+  const { results, external } = await scanner.scan(record, new Date(), budget);
   const meta = { ...record.meta, results: [...record.meta.results, ...results] };
   const { verdict, marking } = decideMessage(meta, new Date(), { policy: config.content.policy, external });
   const raw = verdict.action === 'deliver' ? applyMarking(record.raw, marking, verdict.score) : record.raw;
@@ -38,16 +38,18 @@ export async function contentStep(scanner: Scanner, config: Config, record: Mail
  */
 export async function startContent(deps: ContentDeps): Promise<Subscription> {
   const metrics = contentMetrics(deps.registry);
-  const scanner = createScanner(deps.config, metrics);
-  return runStage(
+  const pool = contentPool(deps.config, deps);
+  const scanner = createScanner(deps.config, { metrics, pool });
+  const stage = await runStage(
     deps.bus,
     {
       name: 'content',
       group: 'portcullis-content',
       from: Topics.reputationChecked,
       concurrency: deps.config.stages.concurrency,
-      process: async (record) => {
-        const decided = await contentStep(scanner, deps.config, record, metrics);
+      budgeted: true,
+      process: async (record, _span, budget) => {
+        const decided = await contentStep(scanner, deps.config, record, metrics, budget);
         const verdict = decided.meta.verdict!;
         if (verdict.action !== 'deliver') deps.logger.info({ id: record.meta.id, action: verdict.action, by: verdict.decidedBy, reason: verdict.reason }, 'content verdict');
         const replyTo = record.meta.replyTo;
@@ -65,4 +67,10 @@ export async function startContent(deps: ContentDeps): Promise<Subscription> {
     },
     deps,
   );
+  return {
+    stop: async () => {
+      await stage.stop();
+      await pool.close();
+    },
+  };
 }

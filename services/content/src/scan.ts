@@ -1,12 +1,13 @@
-import { demand, result, type CheckResult, type MailRecord } from '@portcullis/contract';
+import type { CheckResult, MailRecord } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
+import { unbounded, type RecordBudget } from '@portcullis/bus';
+import { createLogger, createRegistry } from '@portcullis/telemetry';
+import { stagePool, transferableCopy, type WorkerPool } from '@portcullis/workers';
 import { ClamdClient } from './engines/clamd.js';
 import { RspamdClient } from './engines/rspamd.js';
-import { parseMessage, type ParsedMessage } from './mime/parse.js';
 import type { ContentCheck, ScanContext } from './checks/context.js';
 import { antispamCheck, antivirusCheck } from './checks/engines.js';
-import { checkAttachments } from './checks/attachments.js';
-import { checkDisplayName, checkLinkMismatch, checkLookalikes, checkReplyTo, isExternal } from './checks/phishing.js';
+import { timed, UNPARSED, type RulesOutcome } from './rules.js';
 import type { ContentMetrics } from './metrics.js';
 
 export interface ScanOutcome {
@@ -16,49 +17,55 @@ export interface ScanOutcome {
 }
 
 export interface Scanner {
-  scan(record: MailRecord, now?: Date): Promise<ScanOutcome>;
+  scan(record: MailRecord, now?: Date, budget?: RecordBudget): Promise<ScanOutcome>;
+  /** Stops the scanner's own worker pool (when it made one). */
+  close(): Promise<void>;
 }
 
-const RULES: Array<[string, ContentCheck]> = [
-  ['attachments', checkAttachments],
-  ['display-name', checkDisplayName],
-  ['lookalike', checkLookalikes],
-  ['link-mismatch', checkLinkMismatch],
-  ['reply-to', checkReplyTo],
-];
+/** The worker task module (compiled beside this file). */
+export const RULES_TASK = new URL('./rules-task.js', import.meta.url);
 
-/** The content stage's checks over one message: both engines and our own rules, side by side. */
-export function createScanner(config: Config, metrics?: ContentMetrics): Scanner {
+/** The content stage's parsing pool (stages.workers threads running rules-task). */
+export function contentPool(config: Config, deps: Parameters<typeof stagePool>[3]): WorkerPool {
+  return stagePool('content', RULES_TASK, config.stages, deps, { config: config.content, localDomains: config.domains.map((d) => d.name.toLowerCase()) });
+}
+
+export interface ScannerOptions {
+  metrics?: ContentMetrics;
+  /** The stage's pool; without one the scanner makes its own (tests, bench) and close() stops it. */
+  pool?: WorkerPool;
+}
+
+/**
+ * The content stage's checks over one message, side by side: both engines on this thread (I/O
+ * with their own timeouts) and the parse with our rules in a worker of the pool (CPU, stopped
+ * when the record's budget is spent). A worker that is terminated or dies rejects the scan: the
+ * stage's budget takes over, never a pass.
+ */
+export function createScanner(config: Config, opts: ScannerOptions = {}): Scanner {
   const c = config.content;
   const clamd = c.antivirus.enabled ? new ClamdClient(c.antivirus) : undefined;
   const rspamd = c.antispam.enabled ? new RspamdClient(c.antispam) : undefined;
-  const checks: Array<[string, ContentCheck]> = [['antivirus', antivirusCheck(clamd)], ['antispam', antispamCheck(rspamd)], ...RULES];
+  const engines: Array<[string, ContentCheck]> = [['antivirus', antivirusCheck(clamd)], ['antispam', antispamCheck(rspamd)]];
   const localDomains = config.domains.map((d) => d.name.toLowerCase());
+  const own = opts.pool ? null : contentPool(config, { registry: createRegistry(), logger: createLogger({ level: 'silent', service: 'content' }) });
+  const pool = (opts.pool ?? own)!;
+  const metrics = opts.metrics;
+  const observe = (name: string) => (seconds: number) => metrics?.checkDuration.observe({ check: name }, seconds);
   return {
-    async scan(record, now = new Date()) {
-      let parsed: ParsedMessage;
-      const unparsed: CheckResult[] = [];
-      try {
-        parsed = await parseMessage(record.raw, c.attachments.maxInspectBytes);
-      } catch {
-        parsed = { from: [], replyTo: [], subject: '', html: '', text: '', parts: [] };
-        unparsed.push(demand(result('content', 'content.mime', 'error', 'message structure could not be parsed for inspection', 0, now), 'quarantine', '5.6.0'));
-      }
-      const ctx: ScanContext = { meta: record.meta, raw: record.raw, parsed, config: c, localDomains, outbound: record.meta.envelope.auth !== null, now };
-      const found = await Promise.all(checks.map(([name, check]) => timed(name, check, ctx, metrics)));
-      return { results: [...unparsed, ...found.flat()], external: isExternal(ctx) };
+    async scan(record, now = new Date(), budget = unbounded()) {
+      // The engines read the raw message and the envelope only, never the parsed one.
+      const ctx: ScanContext = { meta: record.meta, raw: record.raw, parsed: UNPARSED, config: c, localDomains, outbound: record.meta.envelope.auth !== null, now };
+      const { bytes, transfer } = transferableCopy(record.raw);
+      const [rules, ...found] = await Promise.all([
+        budget.inWorker<RulesOutcome>(pool, 'rules', { bytes, meta: record.meta, now: now.getTime() }, transfer),
+        ...engines.map(([name, check]) => timed(name, check, ctx, observe(name))),
+      ]);
+      for (const [name, seconds] of rules.timings) observe(name)(seconds);
+      return { results: [...rules.unparsed, ...found.flat(), ...rules.rules], external: rules.external };
+    },
+    close: async () => {
+      await own?.close();
     },
   };
-}
-
-async function timed(name: string, check: ContentCheck, ctx: ScanContext, metrics?: ContentMetrics): Promise<CheckResult[]> {
-  const end = metrics?.checkDuration.startTimer({ check: name });
-  try {
-    return await check(ctx);
-  } catch (e) {
-    // A rule that throws is a bug; the message is held rather than passed unchecked.
-    return [demand(result('content', `content.${name}`, 'error', `check ${name} failed: ${e instanceof Error ? e.message : String(e)}`, 0, ctx.now), 'quarantine', '5.7.1')];
-  } finally {
-    end?.();
-  }
 }

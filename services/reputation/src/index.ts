@@ -1,5 +1,6 @@
 import { Topics } from '@portcullis/contract';
-import { runStage, type Bus, type Subscription } from '@portcullis/bus';
+import { runStage, type Bus, type StageRunDeps, type Subscription } from '@portcullis/bus';
+import { stagePool, type WorkerPool } from '@portcullis/workers';
 import type { Config } from '@portcullis/config';
 import type { DnsResolver } from '@portcullis/dns';
 import { lookupMetrics } from '@portcullis/dnsbl';
@@ -9,8 +10,9 @@ import { checkReputation, type CheckDeps } from './reputation-check.js';
 import { LocalLists } from './local-lists.js';
 import { SenderHistory } from './sender-history.js';
 import { startHistoryRecorder } from './history-recorder.js';
+import { LINKS_TASK, workerLinkReader } from './links-reader.js';
 
-export interface ReputationDeps {
+export interface ReputationDeps extends StageRunDeps {
   config: Config;
   bus: Bus;
   state: SharedState;
@@ -19,12 +21,18 @@ export interface ReputationDeps {
   registry: Registry;
 }
 
-export { checkReputation, LocalLists, SenderHistory };
+export { checkReputation, LocalLists, SenderHistory, workerLinkReader, LINKS_TASK };
 export type { CheckDeps };
 
-export function checkDepsOf(deps: Pick<ReputationDeps, 'config' | 'state' | 'dns' | 'registry'>): CheckDeps {
+/** The stage's parsing pool (stages.workers threads running links-task). */
+export function reputationPool(deps: Pick<ReputationDeps, 'config' | 'registry' | 'logger'>): WorkerPool {
+  return stagePool('reputation', LINKS_TASK, deps.config.stages, deps);
+}
+
+export function checkDepsOf(deps: Pick<ReputationDeps, 'config' | 'state' | 'dns' | 'registry'>, pool: WorkerPool): CheckDeps {
   const r = deps.config.reputation;
   return {
+    links: workerLinkReader(pool),
     dns: deps.dns,
     metrics: lookupMetrics(deps.registry),
     config: r,
@@ -40,7 +48,8 @@ export function checkDepsOf(deps: Pick<ReputationDeps, 'config' | 'state' | 'dns
  * the decided topic to learn each verdict.
  */
 export async function startReputation(deps: ReputationDeps): Promise<Subscription> {
-  const check = checkDepsOf(deps);
+  const pool = reputationPool(deps);
+  const check = checkDepsOf(deps, pool);
   const stage = await runStage(
     deps.bus,
     {
@@ -48,15 +57,20 @@ export async function startReputation(deps: ReputationDeps): Promise<Subscriptio
       group: 'portcullis-reputation',
       from: Topics.authChecked,
       concurrency: deps.config.stages.concurrency,
-      process: async (record) => {
-        const results = await checkReputation(check, record);
+      budgeted: true,
+      process: async (record, _span, budget) => {
+        const results = await checkReputation(check, record, budget);
         const meta = { ...record.meta, results: [...record.meta.results, ...results] };
         return { outputs: [{ topic: Topics.reputationChecked, record: { meta, raw: record.raw } }] };
       },
     },
     deps,
   );
-  if (!check.history) return stage;
-  const recorder = await startHistoryRecorder({ ...deps, history: check.history, concurrency: deps.config.stages.concurrency });
-  return { stop: async () => void (await Promise.all([stage.stop(), recorder.stop()])) };
+  const recorder = check.history ? await startHistoryRecorder({ ...deps, history: check.history, concurrency: deps.config.stages.concurrency }) : null;
+  return {
+    stop: async () => {
+      await Promise.all([stage.stop(), recorder?.stop()]);
+      await pool.close();
+    },
+  };
 }

@@ -1,9 +1,9 @@
 import { demand, result, type CheckResult, type MailRecord } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
 import { checkDomains, checkLinkAddresses, type LookupDeps } from '@portcullis/dnsbl';
+import { unbounded, type RecordBudget } from '@portcullis/bus';
 import { getDomain } from 'tldts';
-import { readMessage, type MessageParts } from './message-parts.js';
-import { messageDomains } from './message-domains.js';
+import type { LinkReader } from './links-reader.js';
 import type { LocalLists } from './local-lists.js';
 import { historySubjects, type SenderHistory } from './sender-history.js';
 
@@ -13,28 +13,12 @@ export interface CheckDeps extends LookupDeps {
   ours: ReadonlySet<string>;
   local: LocalLists;
   history: SenderHistory | null;
+  /** Parses the message for its links (in a worker: workerLinkReader). */
+  links: LinkReader;
 }
 
-/** Text read per message for links (per kind: text, HTML). */
-const MAX_TEXT_CHARS = 2 * 1024 * 1024;
-/**
- * Octets of the message parsed for links. The text parts come first in nearly every message;
- * past this come attachments, which a link check has no business decoding (a 25 MiB message
- * would cost its full MIME decode here). A part cut short is read as far as it goes.
- */
-const MAX_PARSED_BYTES = 4 * 1024 * 1024;
 /** Links read per message; the cap on look-ups is maxDomains. */
 const MAX_LINKS = 500;
-const NO_PARTS: MessageParts = { text: '', html: '', from: [], replyTo: [] };
-
-async function partsOf(raw: Buffer, results: CheckResult[]): Promise<MessageParts> {
-  try {
-    return await readMessage(raw.subarray(0, MAX_PARSED_BYTES), MAX_TEXT_CHARS);
-  } catch (err) {
-    results.push(result('reputation', 'reputation.parse', 'error', `message could not be parsed for links: ${(err as Error).message}`.slice(0, 200)));
-    return NO_PARTS;
-  }
-}
 
 function linkFlags(cfg: Config['reputation']['content'], shorteners: string[], ipLinks: string[]): CheckResult[] {
   const out: CheckResult[] = [];
@@ -70,10 +54,15 @@ function thresholdDemand(cfg: Config['reputation']['content'], results: CheckRes
  * demand for 550 5.7.1; an allow skips the scoring), then the message's domains against the
  * URIBL/DBL lists, links through shorteners and to bare IPs, and what history says of the sender.
  */
-export async function checkReputation(deps: CheckDeps, record: MailRecord): Promise<CheckResult[]> {
-  const { meta, raw } = record;
+export async function checkReputation(deps: CheckDeps, record: MailRecord, budget: RecordBudget = unbounded()): Promise<CheckResult[]> {
+  const { meta } = record;
   const results: CheckResult[] = [];
-  const parts = await partsOf(raw, results);
+  // Parsing and link extraction run in a worker (stoppable); a worker that is terminated or dies
+  // rejects here and the stage's budget takes over: never read as "no links".
+  const parts = await deps.links(record, deps.ours, MAX_LINKS, budget);
+  if (parts.parseError !== undefined) {
+    results.push(result('reputation', 'reputation.parse', 'error', `message could not be parsed for links: ${parts.parseError}`.slice(0, 200)));
+  }
   const local = deps.local.check(meta.envelope, parts.from);
   if (local?.list === 'block') {
     return [...results, demand(result('reputation', 'reputation.local', 'fail', `Refused by local policy: ${local.entry} is blocked`), 'reject', '5.7.1')];
@@ -82,7 +71,7 @@ export async function checkReputation(deps: CheckDeps, record: MailRecord): Prom
     return [...results, result('reputation', 'reputation.local', 'pass', `${local.entry} is allow-listed: reputation not scored`)];
   }
   const cfg = deps.config.content;
-  const found = messageDomains(parts, meta.envelope, deps.ours, MAX_LINKS);
+  const found = parts.found;
   const fromDomain = parts.from.length === 1 ? getDomain(parts.from[0]!.slice(parts.from[0]!.lastIndexOf('@') + 1)) : null;
   // All at once: the list look-ups and the history read do not depend on each other.
   const [domains, addresses, history] = await Promise.all([

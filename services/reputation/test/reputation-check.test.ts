@@ -13,10 +13,17 @@ import { queriesSent, testResolver, TEST_LISTS } from '@portcullis/dnsbl/testing
 import { randomUUID } from 'node:crypto';
 import { MemoryState, RedisState } from '@portcullis/state';
 import { TEST_REDIS_URL, sharedRedisSkip } from '@portcullis/state/testing';
-import { checkReputation, LocalLists, SenderHistory, type CheckDeps } from '../src/index.js';
+import { after } from 'node:test';
+import { createLogger, createRegistry } from '@portcullis/telemetry';
+import { WorkerPool } from '@portcullis/workers';
+import { checkReputation, LINKS_TASK, LocalLists, SenderHistory, workerLinkReader, type CheckDeps } from '../src/index.js';
 import { HIDDEN, obfuscatedMessage } from './obfuscated-message.js';
 
 const skip = await testDnsSkip();
+// The message is parsed in a worker, as in the stage.
+const pool = new WorkerPool({ name: 'reputation', module: LINKS_TASK, size: 2, maxQueued: 64, registry: createRegistry(), logger: createLogger({ level: 'silent', service: 'test' }) });
+const links = workerLinkReader(pool);
+after(() => pool.close());
 
 function deps(reputation: Record<string, unknown> = {}, history = false) {
   const config = ConfigSchema.shape.reputation.parse({
@@ -26,6 +33,7 @@ function deps(reputation: Record<string, unknown> = {}, history = false) {
   const { dns, registry } = testResolver();
   const state = new MemoryState({ maxEntries: 1000 });
   const d: CheckDeps = {
+    links,
     dns,
     config,
     ours: new Set(['example.test']),
@@ -133,7 +141,7 @@ test('the shared cache (Redis) serves another replica: its first message sends n
     const config = ConfigSchema.shape.reputation.parse({ content: { lists: [TEST_LISTS.uribl] } });
     const replica = () => {
       const { dns, registry } = testResolver({ state });
-      return { registry, deps: { dns, config, ours: new Set(['example.test']), local: new LocalLists(config), history: null } satisfies CheckDeps };
+      return { registry, deps: { links, dns, config, ours: new Set(['example.test']), local: new LocalLists(config), history: null } satisfies CheckDeps };
     };
     const a = replica();
     await checkReputation(a.deps, record(obfuscatedMessage()));
