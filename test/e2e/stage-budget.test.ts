@@ -50,6 +50,7 @@ describe('a check that never returns, embedded mode', { timeout: 300_000 }, () =
   let gw: GatewayProcess;
   let smtpPort: number;
   let httpPort: number;
+  let adminPort: number;
 
   before(async () => {
     await sink.start();
@@ -57,10 +58,12 @@ describe('a check that never returns, embedded mode', { timeout: 300_000 }, () =
     writeFileSync(join(dir, 'token'), 'budget-token\n', { mode: 0o600 });
     smtpPort = await freePort();
     httpPort = await freePort();
+    adminPort = await freePort();
     gw = new GatewayProcess('budget-embedded', {
       services: ['all'],
       smtpPort,
       httpPort,
+      adminPort,
       downstreamPort: sink.port,
       distributed: false,
       verdictTimeoutMs: 30_000,
@@ -87,7 +90,7 @@ describe('a check that never returns, embedded mode', { timeout: 300_000 }, () =
     assert.match(metrics, new RegExp(`portcullis_worker_kills_total\\{pool="content-extra",reason="budget"\\} ${ATTEMPTS}\\n`));
     // The operator finds it in the message trace, with the reason.
     const [sync] = run.stuck;
-    const res = await fetch(`http://127.0.0.1:${httpPort}/admin/trace/${sync!.messageId}`, { headers: { authorization: 'Bearer budget-token' } });
+    const res = await fetch(`http://127.0.0.1:${adminPort}/admin/trace/${sync!.messageId}`, { headers: { authorization: 'Bearer budget-token' } });
     assert.equal(res.status, 200);
     const timeline = (await res.json()) as { summary: { outcome: string } | null; events: Array<{ stage: string; event: string; outcome?: string; detail: string }> };
     assert.equal(timeline.summary?.outcome, 'dead-lettered');
