@@ -22,7 +22,7 @@ ${ADMIN_USAGE}
              (also $PORTCULLIS_HTTP_PORT, $PORTCULLIS_ADMIN_PORT): several processes on one host, one config`;
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'quarantine' || argv[0] === 'trace') return adminCommand(argv);
+  if (argv[0] === 'quarantine' || argv[0] === 'trace' || argv[0] === 'bans') return adminCommand(argv);
   if (argv[0] === 'doctor') return doctorCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
