@@ -66,3 +66,4 @@ export async function startContent(deps: ContentDeps): Promise<Subscription> {
     deps,
   );
 }
+export { ClamdClient } from './engines/clamd.js';
