@@ -40,7 +40,7 @@ export function watchState(state: SharedState, config: Config, logger: Logger, n
     if (reachable !== false) {
       logger.error(
         { redis: where, problem },
-        `Redis unreachable at ${where} (${problem}): rate limits fail open, AUTH fails closed (454), mail waits (451); see docs/operations.md "Redis"`,
+        `Redis unreachable at ${where} (${problem}): rate limits fail open, AUTH fails closed (454), the relay holds mail until it answers; see docs/operations.md "Redis"`,
       );
     }
     reachable = false;

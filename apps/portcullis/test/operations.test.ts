@@ -29,3 +29,16 @@ describe('the Redis URL in log lines', () => {
     assert.doesNotMatch(redisUrlForLog('not a url s3cret'), /s3cret/);
   });
 });
+
+describe('the admin CLI at the wrong service', () => {
+  it('names the service that serves the area, only for the admin API\'s "not here" answer', async () => {
+    const { wrongServiceLine } = await import('../src/admin-areas.js');
+    assert.equal(
+      wrongServiceLine('quarantine', 404, { error: 'no admin area quarantine in this process', areas: ['bans'] }),
+      "quarantine is served by the relay: point --url at the relay's admin listener (the one at --url serves: bans)",
+    );
+    assert.match(wrongServiceLine('trace', 404, { areas: [] })!, /^trace is served by the relay: .*serves: nothing\)$/);
+    assert.equal(wrongServiceLine('quarantine', 404, { error: 'no quarantined message X' }), null, 'a 404 of the area itself is not this');
+    assert.equal(wrongServiceLine('bans', 200, { areas: ['bans'] }), null);
+  });
+});
