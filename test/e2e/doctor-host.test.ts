@@ -5,8 +5,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +12,8 @@ import { GatewayProcess, configYaml, freePort } from '../support/gateway.js';
 import { MailboxSink } from '../support/sink.js';
 import { makeCertificate } from '../support/certs.js';
 import { CLAMD, RSPAMD } from '../support/scanners.js';
-import { DNS_SERVER, ROOT } from '../support/paths.js';
-
-const ENTRY = join(ROOT, 'apps', 'portcullis', 'dist', 'src', 'portcullis.js');
+import { DNS_SERVER } from '../support/paths.js';
+import { runCli } from '../support/cli-run.js';
 
 /** Run asynchronously: the mailbox server under test lives in this process and must keep answering. */
 async function doctor(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -24,13 +21,8 @@ async function doctor(args: string[]): Promise<{ status: number; stdout: string;
   // As on a VM: no in-cluster service account environment, no kubeconfig.
   delete env.KUBERNETES_SERVICE_HOST;
   delete env.KUBECONFIG;
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [ENTRY, 'doctor', '--no-mta-sts-fetch', ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
-    return { status: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { status: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  const r = await runCli(['doctor', '--no-mta-sts-fetch', ...args], env);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('portcullis doctor off Kubernetes', { timeout: 240_000 }, () => {

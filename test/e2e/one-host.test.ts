@@ -7,11 +7,13 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configYaml, freePort } from '../support/gateway.js';
+import { MailboxSink } from '../support/sink.js';
+import { makeMessage, sendRaw } from '../support/smtp.js';
 import { OwnRedis } from '../support/redis-server.js';
 import { DNS_SERVER, ROOT } from '../support/paths.js';
 import { waitFor } from '../support/wait.js';
@@ -174,5 +176,60 @@ describe('Redis reachability at start', { timeout: 120_000 }, () => {
     await redis.start();
     await waitFor('the reachable line', () => lines().find((l) => /^Redis reachable at /.test(l.msg)), 30_000, 100);
     assert.equal(lines().filter((l) => /^Redis unreachable/.test(l.msg)).length, 1, 'said once, not at every retry');
+  });
+});
+
+describe('deploy/one-host and deploy/systemd: five processes, one config', { timeout: 300_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-one-host-run-'));
+  const sink = new MailboxSink();
+  let script: ChildProcess | undefined;
+  let log = '';
+  // Ports of run.sh (deploy/one-host/ports.sh): HTTP base+1..5, admin base+101..105, shifted per checkout.
+  const base = 40_000 + Number(process.env.PORTCULLIS_TEST_PORT_OFFSET || 0) * 10;
+  const http = { edge: base + 1, auth: base + 2, reputation: base + 3, content: base + 4, relay: base + 5 };
+  after(async () => {
+    if (script && script.exitCode === null) {
+      script.kill('SIGTERM');
+      await new Promise((r) => script!.once('exit', r));
+    }
+    await sink.stop().catch(() => undefined);
+  });
+
+  it('run.sh starts the five services with their own ports; mail goes through; SIGTERM stops them all', async () => {
+    await sink.start();
+    const smtpPort = await freePort();
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'run-sh-token', { mode: 0o600 });
+    const config = join(dir, 'portcullis.yaml');
+    writeFileSync(config, configYaml({ services: [], smtpPort, httpPort: await freePort(), adminPort: await freePort(), adminTokenFile: tokenFile, downstreamPort: sink.port, distributed: true, maildir: join(dir, 'mail') }));
+    script = spawn('bash', [join(ROOT, 'deploy', 'one-host', 'run.sh'), config], { cwd: dir, env: { ...process.env, PORTCULLIS_PORT_BASE: String(base), PORTCULLIS_DNS_SERVERS: DNS_SERVER }, stdio: ['ignore', 'pipe', 'pipe'] });
+    script.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    script.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    for (const [name, port] of Object.entries(http)) {
+      await waitFor(`${name} ready on ${port} (log: ${log.slice(-2000)})`, async () => (script!.exitCode !== null ? assert.fail(`run.sh exited: ${log.slice(-3000)}`) : ready(port)), 150_000, 500);
+    }
+    assert.match(log, /^edge \| \{/m, 'each log line names its service');
+    const sent = await sendRaw(smtpPort, makeMessage('one host run.sh'));
+    assert.equal(sent.code, 250, sent.response);
+    await waitFor('delivered to the mailbox server', () => sink.find(sent.messageId!)[0], 60_000);
+    const exited = new Promise<number | null>((r) => script!.once('exit', (code) => r(code)));
+    script.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    for (const port of Object.values(http)) assert.equal(await ready(port), false, `nothing left on ${port}`);
+  });
+
+  it('the systemd template unit and target pass systemd-analyze verify', { skip: !existsSync('/usr/bin/systemd-analyze') && 'no systemd-analyze' }, () => {
+    const units = mkdtempSync(join(tmpdir(), 'portcullis-units-'));
+    // The unit names /opt/portcullis; verify checks ExecStart exists, so point it at this checkout.
+    writeFileSync(join(units, 'portcullis@.service'), readFileSync(join(ROOT, 'deploy', 'systemd', 'portcullis@.service'), 'utf8').replaceAll('/opt/portcullis', ROOT));
+    writeFileSync(join(units, 'portcullis.target'), readFileSync(join(ROOT, 'deploy', 'systemd', 'portcullis.target'), 'utf8'));
+    for (const svc of ['edge', 'auth', 'reputation', 'content', 'relay']) {
+      symlinkSync('portcullis@.service', join(units, `portcullis@${svc}.service`));
+      const env = readFileSync(join(ROOT, 'deploy', 'systemd', `${svc}.env`), 'utf8');
+      assert.match(env, new RegExp(`^PORTCULLIS_HTTP_PORT=${http[svc as keyof typeof http] - base + 9100}$`, 'm'), `${svc}.env matches ports.sh`);
+    }
+    const r = spawnSync('systemd-analyze', ['verify', 'portcullis@edge.service', 'portcullis@relay.service', 'portcullis.target'], { cwd: units, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.trim(), '', 'no warnings');
   });
 });

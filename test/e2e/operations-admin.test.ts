@@ -5,8 +5,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,21 +17,13 @@ import { GatewayProcess, freePort } from '../support/gateway.js';
 import { makeCertificate } from '../support/certs.js';
 import { RawSmtp } from '../support/raw-smtp.js';
 import { makeMessage, sendRaw } from '../support/smtp.js';
-import { KAFKA_BROKERS, REDIS_URL, ROOT } from '../support/paths.js';
+import { KAFKA_BROKERS, REDIS_URL } from '../support/paths.js';
 import { waitFor } from '../support/wait.js';
+import { runCli } from '../support/cli-run.js';
 
-const ENTRY = join(ROOT, 'apps', 'portcullis', 'dist', 'src', 'portcullis.js');
 const plain = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).toString('base64');
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [ENTRY, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const cli = (...args: string[]) => runCli(args);
 
 describe('operations: greeting, no smart host, bans, quarantine, wrong service', { timeout: 300_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-ops-admin-'));
