@@ -1,5 +1,6 @@
 # Portcullis. Two commands matter on a fresh machine:
 #   make run    start the gateway in embedded mode (SMTP 127.0.0.1:2525, HTTP 127.0.0.1:8025, admin 127.0.0.1:8026)
+#   make install  put `portcullis` (bin/portcullis, on Node 24) on PATH: PREFIX/bin, default ~/.local/bin
 #   make test   install and start what the tests need (Node 24, Kafka, Redis, BIND, clamd, rspamd,
 #               helm, etcd, kube-apiserver), run every test, stop it all
 SHELL := /bin/bash
