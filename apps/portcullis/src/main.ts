@@ -13,7 +13,8 @@ import { untilStateReachable, watchState } from './state-watch.js';
 
 const USAGE = `usage: portcullis run <all|edge|auth|reputation|content|relay>... [--config FILE] [--http-port N] [--admin-port N]
        portcullis hash-password        (reads a password on stdin, prints its scrypt hash for the users file)
-       portcullis doctor [--help]      (checks an install: certificate, deployments, Kafka topics, DNS)
+       portcullis doctor [--help]      (checks an install: the release in Kubernetes, else Redis, mailbox server, scanners,
+                                        certificate files and /readyz; Kafka topics and DNS everywhere)
 ${ADMIN_USAGE}
 
   all        every service in one process (embedded mode with bus.kind: memory)
