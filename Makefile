@@ -1,5 +1,6 @@
 # Portcullis. Two commands matter on a fresh machine:
 #   make run    start the gateway in embedded mode (SMTP 127.0.0.1:2525, HTTP 127.0.0.1:8025, admin 127.0.0.1:8026)
+#   make install  put `portcullis` (bin/portcullis, on Node 24) on PATH: PREFIX/bin, default ~/.local/bin
 #   make test   install and start what the tests need (Node 24, Kafka, Redis, BIND, clamd, rspamd,
 #               helm, etcd, kube-apiserver), run every test, stop it all
 SHELL := /bin/bash
@@ -7,7 +8,7 @@ NODE_DIR := $(shell bash scripts/node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 CONFIG ?= config/portcullis.yaml
 
-.PHONY: all deps build run test test-unit test-e2e bench clean manifests image
+.PHONY: all deps build install run test test-unit test-e2e bench clean manifests image
 
 all: build
 
@@ -20,10 +21,19 @@ deps: node_modules/.installed
 build: deps
 	npx tsc --build
 
+# `portcullis` on PATH: links bin/portcullis (which runs the CLI on Node 24) into $(PREFIX)/bin.
+# PREFIX=/usr/local (as root) for every user; the link points into this checkout, so keep it.
+PREFIX ?= $(HOME)/.local
+install: build
+	@mkdir -p $(PREFIX)/bin
+	ln -sfn $(CURDIR)/bin/portcullis $(PREFIX)/bin/portcullis
+	@echo "installed $(PREFIX)/bin/portcullis -> $(CURDIR)/bin/portcullis"; \
+	case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "note: $(PREFIX)/bin is not on your PATH: add it, or run ./bin/portcullis";; esac
+
 # The admin API's token (config/portcullis.yaml, http.admin.tokenFile): made once, readable by you only.
 run: build
 	@mkdir -p var && [ -s var/admin-token ] || (umask 077 && node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url") + "\n")' > var/admin-token)
-	node apps/portcullis/dist/src/main.js run all --config $(CONFIG)
+	node apps/portcullis/dist/src/portcullis.js run all --config $(CONFIG)
 
 test: build
 	bash scripts/test.sh

@@ -231,7 +231,7 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     assert.equal(view.status, 200);
     assert.match(view.body.message.text, /Buy/);
     assert.doesNotMatch(JSON.stringify(view.body.message), /<script|alert\(1\)/);
-    assert.ok(view.body.message.headers.some((h: { name: string; value: string }) => h.name === 'subject' && h.value === `held 0 ${tag}`));
+    assert.ok(view.body.message.headers.some((h: { name: string; value: string }) => h.name === 'Subject' && h.value === `held 0 ${tag}`));
 
     // The CLI finds the admin listener and the token file in the relay's config (http.admin).
     const tokenArgs = ['--config', relay.configPath];

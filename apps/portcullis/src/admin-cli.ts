@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile, readSecretFile } from '@portcullis/config';
 import { escapeForDisplay, jsonForDisplay } from '@portcullis/contract';
+import { renderBans, wrongServiceLine } from './admin-areas.js';
 
 export const ADMIN_USAGE = `       portcullis quarantine list [--from A] [--rcpt A] [--subject S] [--reason R] [--since T] [--until T] [--limit N]
        portcullis quarantine show|release|delete <id> [--by NAME]
@@ -11,9 +12,11 @@ export const ADMIN_USAGE = `       portcullis quarantine list [--from A] [--rcpt
        portcullis dead-letter list [--partition P] [--from OFFSET] [--limit N]
        portcullis dead-letter show <partition>/<offset>
        portcullis dead-letter replay <partition>/<offset> [--by NAME]   (once per record, to the topic it came from)
+       portcullis bans list|lift <ip>      (AUTH lockout bans, shared by every edge)
 
-  quarantine, trace and dead-letter talk to the admin API: --url (default http://<http.admin.listen> of the config)
-  and the bearer token in --token-file (default http.admin.tokenFile of the config).`;
+  quarantine and trace talk to the relay's admin API, bans to the edge's, dead-letter to any process's:
+  --url (default http://<http.admin.listen> of the config) and the bearer token in --token-file
+  (default http.admin.tokenFile of the config).`;
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -93,11 +96,20 @@ export async function adminCommand(argv: string[]): Promise<number> {
   else if (area === 'dead-letter' && verb === 'replay' && id) res = await call('POST', `dead-letter/${position(id)}/replay`, { by: values.by ?? process.env.USER ?? 'cli' });
   else if (area === 'trace' && verb === 'search') res = await call('GET', `trace?${query}`);
   else if (area === 'trace' && verb) res = await call('GET', `trace/${encodeURIComponent(verb)}`);
+  else if (area === 'bans' && verb === 'list') res = await call('GET', 'bans');
+  else if (area === 'bans' && verb === 'lift' && id) res = await call('DELETE', `bans/${encodeURIComponent(id)}`);
   else {
     console.error(`usage:\n${ADMIN_USAGE}`);
     return 2;
   }
-  if (values.json || res.status >= 400) console.log(jsonForDisplay(res.body));
+  const wrongService = wrongServiceLine(area!, res.status, res.body);
+  if (wrongService) {
+    console.error(wrongService);
+    return 1;
+  }
+  if (values.json) console.log(jsonForDisplay(res.body));
+  else if (area === 'bans' && (res.status < 400 || res.status === 404)) console.log(renderBans(verb!, res.body, id));
+  else if (res.status >= 400) console.log(jsonForDisplay(res.body));
   else console.log(render(area!, verb!, res.body));
   return res.status < 400 ? 0 : 1;
 }

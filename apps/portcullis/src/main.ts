@@ -9,22 +9,28 @@ import { ADMIN_USAGE, adminCommand } from './admin-cli.js';
 import { doctorCommand } from './doctor/command.js';
 import { DeadLetterReader } from './dead-letter/reader.js';
 import { deadLetterAdmin } from './dead-letter/admin.js';
+import { applyPortOverrides, IN_USE_HINT } from './port-overrides.js';
+import { bindFailureLine } from './bind-failure.js';
+import { untilStateReachable, watchState } from './state-watch.js';
 
-const USAGE = `usage: portcullis run <all|edge|auth|reputation|content|relay>... [--config FILE]
+const USAGE = `usage: portcullis run <all|edge|auth|reputation|content|relay>... [--config FILE] [--http-port N] [--admin-port N]
        portcullis hash-password        (reads a password on stdin, prints its scrypt hash for the users file)
-       portcullis doctor [--help]      (checks an install: certificate, deployments, Kafka topics, DNS)
+       portcullis doctor [--help]      (checks an install: the release in Kubernetes, else Redis, mailbox server, scanners,
+                                        certificate files and /readyz; Kafka topics and DNS everywhere)
 ${ADMIN_USAGE}
 
   all        every service in one process (embedded mode with bus.kind: memory)
-  --config   YAML configuration (default: $PORTCULLIS_CONFIG, else config/portcullis.yaml)`;
+  --config   YAML configuration (default: $PORTCULLIS_CONFIG, else config/portcullis.yaml)
+  --http-port, --admin-port   this process's port for http.listen / http.admin.listen, over the file's
+             (also $PORTCULLIS_HTTP_PORT, $PORTCULLIS_ADMIN_PORT): several processes on one host, one config`;
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'quarantine' || argv[0] === 'trace' || argv[0] === 'dead-letter') return adminCommand(argv);
+  if (argv[0] === 'quarantine' || argv[0] === 'trace' || argv[0] === 'dead-letter' || argv[0] === 'bans') return adminCommand(argv);
   if (argv[0] === 'doctor') return doctorCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, 'http-port': { type: 'string' }, 'admin-port': { type: 'string' } },
   });
   if (positionals[0] === 'hash-password') return hashPasswordCommand();
   if (values.help || positionals[0] !== 'run' || positionals.length < 2) {
@@ -45,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
   const path = values.config ?? process.env.PORTCULLIS_CONFIG ?? 'config/portcullis.yaml';
   let config: Config;
   try {
-    config = loadConfigFile(path);
+    config = applyPortOverrides(loadConfigFile(path), values);
     if (config.bus.kind === 'memory' && names.length !== SERVICES.length) {
       throw new ConfigError(`config file ${path} is invalid:\n  bus.kind: "memory" only works with every service in one process (portcullis run all)`);
     }
@@ -75,9 +81,19 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
       return 78;
     }
   }
-  const health = await startHealthServer({ host: config.http.listen.host, port: config.http.listen.port, registry, logger });
-  // Off: no admin listener at all, and no service registers an admin area.
-  const admin = adminConfig.enabled ? await startAdminServer({ ...adminConfig.listen, token: adminToken, logger }) : undefined;
+  let health: Awaited<ReturnType<typeof startHealthServer>>;
+  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+  try {
+    health = await startHealthServer({ ...config.http.listen, registry, logger, inUseHint: IN_USE_HINT.http });
+    // Off: no admin listener at all, and no service registers an admin area.
+    admin = adminConfig.enabled ? await startAdminServer({ ...adminConfig.listen, token: adminToken, logger, inUseHint: IN_USE_HINT.admin }) : undefined;
+  } catch (err) {
+    const line = bindFailureLine(err, config);
+    if (!line) throw err;
+    console.error(line);
+    return 1;
+  }
+  const stopWatching = watchState(state, config, logger);
   let started = false;
   health.addReadiness('startup', () => (started ? null : 'starting'));
   health.addReadiness('bus', () => bus.unhealthy());
@@ -95,6 +111,7 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
       await r.stop().catch((err: Error) => logger.error({ service: r.name, error: err.message }, 'stop failed'));
     }
     await bus.close().catch((err: Error) => logger.error({ error: err.message }, 'bus close failed'));
+    stopWatching();
     await state.close();
     await health.close();
     await admin?.close();
@@ -107,6 +124,7 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
 
   try {
     await retryStart(() => bus.ensureTopics(topicSpecs(config)), 'bus', logger);
+    await untilStateReachable(state, 120_000);
     // Consumers before the edge: accept nothing that has nowhere to go.
     const order = [...names].sort((a, b) => SERVICES.indexOf(b) - SERVICES.indexOf(a));
     const deps = { config, bus, state, logger, registry, ...(admin ? { admin: admin.addAdmin } : {}) }; // one DNS resolver for all
@@ -117,6 +135,11 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
       health.addReadiness(name, () => r.unhealthy());
     }
   } catch (err) {
+    const bindLine = bindFailureLine(err, config);
+    if (bindLine) {
+      console.error(bindLine);
+      return 1;
+    }
     logger.fatal({ error: (err as Error).message }, 'start failed');
     if (err instanceof ConfigError) console.error(err.message);
     return err instanceof ConfigError ? 78 : 1;

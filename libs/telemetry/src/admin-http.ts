@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { boundPort } from './http.js';
 import { requestPath } from './request-path.js';
+import { listenAs } from './bind-error.js';
 
 /** An operator action under /admin/<area>/...; the rest of the path comes as `path`. */
 export type AdminHandler = (req: { method: string; path: string[]; body: unknown; query?: Record<string, string> }) => Promise<{ status: number; body: unknown }>;
@@ -19,7 +20,15 @@ export interface AdminServer {
  * so a rotated token file takes effect without a restart; it throws when the token cannot be read.
  * Nothing about the token or the query string is ever logged.
  */
-export async function startAdminServer(opts: { host: string; port: number; token: () => Promise<string>; logger: Logger }): Promise<AdminServer> {
+export async function startAdminServer(opts: {
+  host: string;
+  port: number;
+  token: () => Promise<string>;
+  logger: Logger;
+  /** The config key of this address, named when it cannot be bound (default http.admin.listen). */
+  configKey?: string;
+  inUseHint?: string;
+}): Promise<AdminServer> {
   const areas = new Map<string, AdminHandler>();
   const app: FastifyInstance = Fastify({ logger: false });
 
@@ -39,7 +48,7 @@ export async function startAdminServer(opts: { host: string; port: number; token
     }
     const parts = (req.params as { '*': string })['*'].split('/').filter(Boolean).map(decodeURIComponent);
     const handler = areas.get(parts[0] ?? '');
-    if (!handler) return reply.code(404).send({ error: `no admin area ${parts[0] ?? ''}` });
+    if (!handler) return reply.code(404).send({ error: `no admin area ${parts[0] ?? ''} in this process`, areas: [...areas.keys()] });
     const query = Object.fromEntries(Object.entries((req.query ?? {}) as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
     const res = await handler({ method: req.method, path: parts.slice(1), body: req.body, query });
     opts.logger.info({ client: req.ip, method: req.method, path, status: res.status }, 'admin request');
@@ -47,7 +56,7 @@ export async function startAdminServer(opts: { host: string; port: number; token
   });
   app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ error: 'not found' }));
 
-  await app.listen({ host: opts.host, port: opts.port });
+  await listenAs(opts.configKey ?? 'http.admin.listen', opts.host, opts.port, () => app.listen({ host: opts.host, port: opts.port }), opts.inUseHint);
   const port = boundPort(app, opts.port);
   opts.logger.info({ host: opts.host, port }, 'admin API listening');
   return {

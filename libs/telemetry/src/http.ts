@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import { listenAs } from './bind-error.js';
 
 /** A readiness probe: returns null when ready, or why not. */
 export type ReadinessCheck = () => string | null;
@@ -18,7 +19,16 @@ export interface HealthServer {
  * admin API has a listener of its own (admin-http.ts), so whoever may scrape metrics or probe
  * health reaches no operator action here (/admin/... answers 404 like any unknown path).
  */
-export async function startHealthServer(opts: { host: string; port: number; registry: Registry; logger: Logger }): Promise<HealthServer> {
+export async function startHealthServer(opts: {
+  host: string;
+  port: number;
+  registry: Registry;
+  logger: Logger;
+  /** The config key of this address, named when it cannot be bound (default http.listen). */
+  configKey?: string;
+  /** Said after "already in use": how to give this process another port. */
+  inUseHint?: string;
+}): Promise<HealthServer> {
   const checks = new Map<string, ReadinessCheck>();
   let isDraining = false;
   const app: FastifyInstance = Fastify({ logger: false });
@@ -41,7 +51,7 @@ export async function startHealthServer(opts: { host: string; port: number; regi
   // Fastify's own 404 echoes the URL with its query; say nothing about what was asked.
   app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ error: 'not found' }));
 
-  await app.listen({ host: opts.host, port: opts.port });
+  await listenAs(opts.configKey ?? 'http.listen', opts.host, opts.port, () => app.listen({ host: opts.host, port: opts.port }), opts.inUseHint);
   const port = boundPort(app, opts.port);
   opts.logger.info({ host: opts.host, port }, 'health and metrics listening');
   return {

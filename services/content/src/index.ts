@@ -74,3 +74,4 @@ export async function startContent(deps: ContentDeps): Promise<Subscription> {
     },
   };
 }
+export { ClamdClient } from './engines/clamd.js';

@@ -206,7 +206,7 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
     };
     const server = new SMTPServer({
       name: config.hostname,
-      banner: 'Portcullis ESMTP',
+      banner: 'Portcullis', // smtp-server writes "220 <name> ESMTP <banner>" itself
       size: config.smtp.maxMessageBytes,
       rejectOversized: true,
       hideENHANCEDSTATUSCODES: false,

@@ -1,9 +1,9 @@
 import type { Config } from '@portcullis/config';
 import type { MailRecord } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
-import { startChildSpan, endSpan, SpanKind, type Logger, type Span } from '@portcullis/telemetry';
+import { startChildSpan, endSpan, SpanKind, type Counter, type Logger, type Span } from '@portcullis/telemetry';
 import { deliverToMaildir, maildirFailure } from './maildir.js';
-import { routeRecipients } from './route.js';
+import { outsideWithoutSmarthost, routeRecipients } from './route.js';
 import type { RecipientOutcome } from './smtp-delivery.js';
 import { sendToDestination, type SmtpGroupDeps } from './smtp-group.js';
 import { destinationOf } from './circuit.js';
@@ -23,7 +23,7 @@ const deliveredKey = (id: string, rcpt: string) => `delivered:${id}:${rcpt}`;
  */
 export async function deliverMessage(
   /** The logger already carries the message id. */
-  deps: SmtpGroupDeps & { config: Config; state: SharedState; logger: Logger },
+  deps: SmtpGroupDeps & { config: Config; state: SharedState; logger: Logger; noSmarthost?: Counter<'kind'> },
   record: MailRecord,
   recipients: string[],
   parent: Span,
@@ -48,6 +48,11 @@ export async function deliverMessage(
         group.map(async (r): Promise<RecipientOutcome> => {
           try {
             const path = await deliverToMaildir(route.root, r, meta.id, raw);
+            if (outsideWithoutSmarthost(deps.config, r)) {
+              const kind = meta.envelope.mailFrom === '' ? 'bounce' : 'mail';
+              deps.noSmarthost?.inc({ kind });
+              deps.logger.warn({ rcpt: r, kind, path }, 'no relay.outbound.smarthost: mail for an outside address written to the local Maildir, not sent');
+            }
             return { recipient: r, status: 'delivered', response: `written to ${path}` };
           } catch (err) {
             return { recipient: r, status: maildirFailure(err), response: `maildir: ${(err as Error).message}` };

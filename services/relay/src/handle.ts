@@ -20,6 +20,8 @@ export interface HandlerDeps extends SmtpGroupDeps {
   logger: Logger;
   trace: RelayTrace;
   outcomes: Counter<'status'>;
+  /** Recipients outside the accepted domains written to the Maildir for want of a smart host. */
+  noSmarthost?: Counter<'kind'>;
 }
 
 const dsnFor = (r: RecipientOutcome, action: DsnRecipient['action'], fallback: string, host?: string): DsnRecipient => ({

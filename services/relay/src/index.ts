@@ -42,10 +42,19 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
   const smtp = new SmtpDelivery({ hostname: config.hostname, maxConnections: config.relay.maxConnectionsPerDestination, timeoutMs: config.relay.connectionTimeoutMs });
   const outcomes = new Counter({ name: 'portcullis_relay_recipients_total', help: 'Recipient outcomes at the relay', labelNames: ['status'], registers: [deps.registry] });
   const circuitOpens = new Counter({ name: 'portcullis_relay_circuit_opened_total', help: 'Times a destination circuit opened', labelNames: ['destination'], registers: [deps.registry] });
+  const noSmarthost = new Counter({
+    name: 'portcullis_relay_no_smarthost_total',
+    help: 'Recipients outside the accepted domains written to the local Maildir because relay.outbound.smarthost is not set, by kind (bounce: DSNs to outside senders; mail: other mail)',
+    labelNames: ['kind'],
+    registers: [deps.registry],
+  });
+  if (!config.relay.outbound?.smarthost) {
+    log.warn('relay.outbound.smarthost is not set: bounces and other mail for outside addresses are written to the local Maildir (relay.maildir), not sent; see portcullis_relay_no_smarthost_total');
+  }
   const breaker = new CircuitBreaker({ state: deps.state, options: config.relay.circuit, logger: log, onOpen: (destination) => circuitOpens.inc({ destination }) });
   const writer = new MessageTraceWriter({ state: deps.state, logger: log, registry: deps.registry, options: config.messageTrace });
   const trace = new RelayTrace(writer);
-  const handle = relayHandler({ config, state: deps.state, logger: log, trace, outcomes, smtp, breaker, capabilities: new Capabilities({ hostname: config.hostname, timeoutMs: config.relay.connectionTimeoutMs }) });
+  const handle = relayHandler({ config, state: deps.state, logger: log, trace, outcomes, noSmarthost, smtp, breaker, capabilities: new Capabilities({ hostname: config.hostname, timeoutMs: config.relay.connectionTimeoutMs }) });
 
   const concurrency = config.stages.concurrency;
   const tiers = RetryTierTopics.slice(0, config.relay.retryDelaysSeconds.length);

@@ -36,8 +36,11 @@ export function quarantineAdmin(store: QuarantineStore, actions: QuarantineActio
       return { status: 200, body: { entry: found.entry, message: await safeView(found.record.raw) } };
     }
     if (method === 'POST' && verb === 'release') {
-      const entry = await actions.release(id, byOf(body));
-      return entry ? { status: 200, body: { released: entry } } : { status: 404, body: { error: `no quarantined message ${id}` } };
+      const done = await actions.release(id, byOf(body));
+      if (!done) return { status: 404, body: { error: `no quarantined message ${id}` } };
+      // Released before: nothing is sent again and nothing new is audited.
+      if (done.already) return { status: 409, body: { error: `already released by ${done.entry.releasedBy} at ${done.entry.releasedAt}`, released: done.entry } };
+      return { status: 200, body: { released: done.entry } };
     }
     if (method === 'DELETE' && !verb) {
       const removed = await actions.remove(id, byOf(body));

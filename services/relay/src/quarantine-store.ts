@@ -40,6 +40,7 @@ const K = {
   all: 'quarantine:list',
   rcpt: (r: string) => `quarantine:rcpt:${r.toLowerCase()}`,
   audit: 'quarantine:audit',
+  release: (id: string) => `quarantine:release:${id}`,
 };
 
 /**
@@ -74,6 +75,21 @@ export class QuarantineStore {
 
   async update(e: QuarantineEntry): Promise<void> {
     await this.state.set(K.entry(e.id), JSON.stringify(e), this.ttlFrom(e.quarantinedAt));
+  }
+
+  /**
+   * Claims the release of `id` (atomic in the shared state, so two operators releasing at once
+   * release it once): null if this claim won, else who released it first and when.
+   */
+  async claimRelease(id: string, by: string, at: string): Promise<{ by: string; at: string } | null> {
+    const mine = JSON.stringify({ by, at });
+    const held = await this.state.claim(K.release(id), mine, this.ttl);
+    return held === mine ? null : (JSON.parse(held) as { by: string; at: string });
+  }
+
+  /** Gives the claim back (the release could not be published), so the operator may try again. */
+  async unclaimRelease(id: string): Promise<void> {
+    await this.state.del(K.release(id));
   }
 
   async remove(id: string): Promise<boolean> {

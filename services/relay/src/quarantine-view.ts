@@ -27,7 +27,11 @@ export async function safeView(raw: Buffer): Promise<SafeView> {
   } catch (err) {
     return rawView(raw, (err as Error).message);
   }
-  const headers = parsed.headerLines.slice(0, MAX_HEADERS).map((h) => ({ name: line(h.key), value: line(octetsAsUtf8(h.line.slice(h.line.indexOf(':') + 1).trim())) }));
+  const headers = parsed.headerLines.slice(0, MAX_HEADERS).map((h) => {
+    const colon = h.line.indexOf(':');
+    // The name as the message spells it (mailparser's key is lower-cased), the value unfolded.
+    return { name: line(colon > 0 ? h.line.slice(0, colon).trim() : h.key), value: line(unfold(octetsAsUtf8(h.line.slice(colon + 1).trim()))) };
+  });
   // mailparser makes text of a lone HTML body, not of one inside multipart/mixed: do it here.
   const full = parsed.text ?? (typeof parsed.html === 'string' ? convert(parsed.html, { selectors: [{ selector: 'img', format: 'skip' }, { selector: 'a', options: { ignoreHref: true } }] }) : '');
   return {
@@ -46,6 +50,12 @@ function octetsAsUtf8(s: string): string {
   // eslint-disable-next-line no-control-regex
   return /[^\x00-\x7f]/.test(s) && !/[^\x00-\xff]/.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s;
 }
+
+/**
+ * RFC 5322 2.2.3: a folded header is one line; each CRLF + white space of a fold is shown as one
+ * space (a tab would only show escaped). Any other CR or LF stays and is escaped by `line`.
+ */
+const unfold = (s: string) => s.replace(/\r\n[ \t]+/g, ' ');
 
 /** One header value or name: escaped so that it stays one line on the operator's screen. */
 const line = (s: string) => escapeForDisplay(s);

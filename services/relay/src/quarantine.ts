@@ -64,26 +64,34 @@ export class QuarantineActions {
 
   /**
    * Hands the message to the relay again with a deliver verdict. The fate
-   * already says the sender heard 250, so the gate lets it through; the
-   * de-duplication keys make a second release deliver nothing twice.
+   * already says the sender heard 250, so the gate lets it through. A message
+   * is released once: a second release publishes nothing and audits nothing,
+   * and says who released it (`already`).
    */
-  async release(id: string, by: string): Promise<QuarantineEntry | null> {
+  async release(id: string, by: string): Promise<{ entry: QuarantineEntry; already: boolean } | null> {
     const found = await this.load(id);
     if (!found) return null;
+    if (found.entry.status === 'released') return { entry: found.entry, already: true };
+    const at = new Date().toISOString();
+    const first = await this.deps.store.claimRelease(id, by, at);
+    if (first) return { entry: { ...found.entry, status: 'released', releasedBy: first.by, releasedAt: first.at }, already: true };
     const { replyTo: _waitNoMore, delivery: _fresh, ...meta } = found.record.meta;
     const released: MailRecord = { meta: { ...meta, verdict: verdict('deliver', `released from quarantine by ${by}`, 'quarantine.release') }, raw: found.record.raw };
     const span = startSpan('quarantine release', SpanKind.PRODUCER, undefined, { 'portcullis.message_id': id });
     try {
       await this.deps.bus.publish(Topics.decided, [toOutRecord(released, span, Topics.decided)]);
+    } catch (err) {
+      await this.deps.store.unclaimRelease(id).catch(() => undefined);
+      throw err;
     } finally {
       endSpan(span);
     }
-    const entry: QuarantineEntry = { ...found.entry, status: 'released', releasedBy: by, releasedAt: new Date().toISOString() };
+    const entry: QuarantineEntry = { ...found.entry, status: 'released', releasedBy: by, releasedAt: at };
     await this.deps.store.update(entry);
     await this.deps.store.audit({ at: entry.releasedAt!, action: 'release', id, by });
     this.deps.logger.warn({ messageId: id, by }, 'released from quarantine');
     this.deps.trace.event(id, 'released', `released from quarantine by ${by}`, { stage: 'quarantine' });
-    return entry;
+    return { entry, already: false };
   }
 
   /** Forgets the message: it can no longer be listed, viewed or released; the topic drops it at retention. */

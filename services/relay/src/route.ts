@@ -1,5 +1,14 @@
 import type { Config, DownstreamConfig } from '@portcullis/config';
 
+/**
+ * A recipient outside the accepted domains that goes to the local Maildir only because there is
+ * no relay.outbound.smarthost (bounces to outside senders, for one): nobody will read it there.
+ */
+export function outsideWithoutSmarthost(config: Config, rcpt: string): boolean {
+  const domain = rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase();
+  return !config.relay.outbound?.smarthost && !config.domains.some((d) => d.name === domain);
+}
+
 export type Route = { kind: 'smtp'; downstream: DownstreamConfig } | { kind: 'maildir'; root: string };
 
 /** relay.route: recipients grouped by where they go, one delivery per group. */

@@ -6,6 +6,7 @@ import { checkDomain } from './dns-checks.js';
 import type { DoctorDns } from './dns-lookup.js';
 import { wrong, type Finding } from './finding.js';
 import { checkTopics } from './topics-check.js';
+import { runHostChecks, type HostCheckDeps } from './host-checks.js';
 
 export interface DoctorDeps {
   config: Config;
@@ -18,6 +19,8 @@ export interface DoctorDeps {
   dkimSelector?: string;
   minCertificateDays?: number;
   fetchMtaStsPolicy?: (domain: string) => Promise<string | null>;
+  /** Off Kubernetes: Redis, downstreams, scanners, certificate files and each /readyz, asked directly. */
+  host?: Pick<HostCheckDeps, 'state' | 'readyz' | 'timeoutMs'>;
 }
 
 /** Runs every check; a check that cannot run is a finding too, never an exception. */
@@ -40,6 +43,10 @@ export async function runDoctor(deps: DoctorDeps): Promise<Finding[]> {
       lb = loadBalancerAddresses(service);
       return [checkLoadBalancer(service, deps.namespace)];
     });
+  }
+  if (deps.host) {
+    const host = deps.host;
+    await guard('host', () => runHostChecks({ ...host, config: deps.config, now: deps.now(), minCertificateDays: deps.minCertificateDays ?? 14 }));
   }
   // Embedded mode's in-process bus lives inside the gateway's process: nothing for the doctor to list.
   if (deps.config.bus.kind === 'kafka') findings.push(await checkTopics(deps.bus, topicSpecs(deps.config), 10_000));
