@@ -102,7 +102,7 @@ describe('operations: greeting, no smart host, bans, quarantine, wrong service',
   it('the CLI pointed at the wrong service names the one that serves the area', async () => {
     const r = await cli('bans', 'list', '--url', `http://127.0.0.1:${ports.relayAdmin}`, '--token-file', tokenFile);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr.trim(), "bans are served by the edge: point --url at the edge's admin listener (the one at --url serves: trace, quarantine)");
+    assert.equal(r.stderr.trim(), "bans are served by the edge: point --url at the edge's admin listener (the one at --url serves: dead-letter, trace, quarantine)");
     assert.doesNotMatch(r.stdout + r.stderr, /no admin area/);
   });
 
