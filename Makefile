@@ -7,7 +7,7 @@ NODE_DIR := $(shell bash scripts/node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 CONFIG ?= config/portcullis.yaml
 
-.PHONY: all deps build run test test-unit test-e2e bench clean manifests image
+.PHONY: all deps build run lint test test-unit test-e2e bench clean manifests image
 
 all: build
 
@@ -22,6 +22,10 @@ build: deps
 
 run: build
 	node apps/portcullis/dist/src/main.js run all --config $(CONFIG)
+
+# Regular expressions that could run in super-linear time on message or client data (eslint.config.js).
+lint: deps
+	npx --no-install eslint .
 
 test: build
 	bash scripts/test.sh

@@ -194,7 +194,11 @@ function* headerFields(headerBlock: Buffer, name: string): Generator<string> {
   const flush = function* (): Generator<string> {
     if (current === undefined) return;
     const colon = current.indexOf(':');
-    if (colon > 0 && current.slice(0, colon).replace(/[ \t]+$/, '').toLowerCase() === name) {
+    // The name ends before the spaces and tabs that may precede the colon (obs-optional, RFC 5322
+    // 4.5.3), found by index: /[ \t]+$/ would be retried from every position of a long run.
+    let nameEnd = colon;
+    while (nameEnd > 0 && (current[nameEnd - 1] === ' ' || current[nameEnd - 1] === '\t')) nameEnd--;
+    if (colon > 0 && current.slice(0, nameEnd).toLowerCase() === name) {
       try {
         yield utf8.decode(Buffer.from(current.slice(colon + 1), 'latin1'));
       } catch {
