@@ -109,3 +109,58 @@ export async function slowest<T>(inputs: Iterable<T & { name: string }>, parse: 
   }
   return worst;
 }
+
+export interface HostileMessage {
+  name: string;
+  raw: Buffer;
+}
+
+const CRLF = '\r\n';
+const head = 'From: a@example.test\r\nTo: b@example.test\r\nSubject: x\r\nMIME-Version: 1.0\r\n';
+
+/**
+ * Hostile messages of about `length` octets: one huge header (a run of each delimiter in From,
+ * in a folded Subject, in encoded words, in a Content-Type parameter with an unclosed quote),
+ * very many headers, deep multipart nesting, very many parts, unterminated boundaries, long
+ * lines, runs of "=" in quoted-printable, broken base64, and HTML and text bodies that are the
+ * worst texts above. Header cases are at most 512 KiB: mailparser refuses a header over 1 MiB at
+ * once, and it is its parsing of what it accepts that is to be timed.
+ */
+export function* hostileMessages(length: number): Generator<HostileMessage> {
+  const msg = (name: string, text: string): HostileMessage => ({ name, raw: Buffer.from(text, 'utf8') });
+  const headerLength = Math.min(length, 512 * 1024);
+  for (const unit of ['<', '>', '"', '(', ')', '@', ',', ';', ':', '\\', '.', '=', ' ', 'a@', '<a@b>', '"a', '(a', '=?utf-8?q?a?=', '=?utf-8?b?']) {
+    yield msg(`From: run of ${JSON.stringify(unit)}`, `From: ${fill(unit, headerLength)}${CRLF}To: b@example.test${CRLF}${CRLF}body${CRLF}`);
+  }
+  yield msg('folded Subject', `${head.replace('Subject: x\r\n', '')}Subject: ${fill('a\r\n ', headerLength)}${CRLF}${CRLF}body${CRLF}`);
+  yield msg('encoded words in Subject', `${head.replace('Subject: x\r\n', '')}Subject: ${fill('=?utf-8?q?=C3=A9?= ', headerLength)}${CRLF}${CRLF}body${CRLF}`);
+  yield msg('unclosed quote in boundary', `${head}Content-Type: multipart/mixed; boundary="${fill('a', headerLength)}${CRLF}${CRLF}body${CRLF}`);
+  yield msg('many parameters', `${head}Content-Type: text/plain; ${fill('a=b; ', headerLength)}${CRLF}${CRLF}body${CRLF}`);
+  yield msg('many headers', `${head}${fill('X-A: a\r\n', headerLength)}${CRLF}body${CRLF}`);
+  yield msg('header without colon', `${head}${fill('a', headerLength)}${CRLF}${CRLF}body${CRLF}`);
+  yield msg('no header end', `${head}${fill('X-A: a\r\n', headerLength)}`);
+  const depth = Math.floor(length / 120);
+  let nested = '';
+  for (let i = 0; i < depth; i++) nested += `--b${i}${CRLF}Content-Type: multipart/mixed; boundary=b${i + 1}${CRLF}${CRLF}`;
+  yield msg('deep multipart nesting', `${head}Content-Type: multipart/mixed; boundary=b0${CRLF}${CRLF}${nested}`);
+  const part = `--b${CRLF}Content-Type: text/plain${CRLF}${CRLF}x${CRLF}`;
+  yield msg('many parts', `${head}Content-Type: multipart/mixed; boundary=b${CRLF}${CRLF}${fill(part, length)}--b--${CRLF}`);
+  const attachment = `--b${CRLF}Content-Type: application/octet-stream; name=a.zip${CRLF}Content-Disposition: attachment; filename=a.zip${CRLF}Content-Transfer-Encoding: base64${CRLF}${CRLF}UEsDBA==${CRLF}`;
+  yield msg('many attachments', `${head}Content-Type: multipart/mixed; boundary=b${CRLF}${CRLF}${fill(attachment, length)}--b--${CRLF}`);
+  yield msg('boundary runs', `${head}Content-Type: multipart/mixed; boundary=b${CRLF}${CRLF}${fill('--b\r\n', length)}`);
+  yield msg('long line', `${head}${CRLF}${fill('a', length)}`);
+  yield msg('quoted-printable "=" run', `${head}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}${fill('=', length)}`);
+  yield msg('quoted-printable soft breaks', `${head}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}${fill('=\r\n', length)}`);
+  yield msg('broken base64', `${head}Content-Transfer-Encoding: base64${CRLF}${CRLF}${fill('!A=', length)}`);
+  for (const [what, type, unit] of [
+    ['nested tags', 'text/html', '<div>'],
+    ['unclosed attribute', 'text/html', '<a href="'],
+    ['href of ")"', 'text/html', ')'],
+    ['separators', 'text/plain', 'a`'],
+    ['punycode labels', 'text/plain', 'xn--a.'],
+    ['dots', 'text/plain', 'a.'],
+  ] as const) {
+    const body = type === 'text/html' && unit === ')' ? framed('<a href="http://a.test/', ')', '">x</a>', length) : fill(unit, length);
+    yield msg(`${type} body: ${what}`, `${head}Content-Type: ${type}; charset=utf-8${CRLF}${CRLF}${body}${CRLF}`);
+  }
+}

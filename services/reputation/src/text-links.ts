@@ -29,7 +29,7 @@ function defusePunycodeRuns(text: string): string {
   const rewrite: number[] = [];
   let run: number[] = [];
   const endRun = () => {
-    if (run.length > MAX_PUNYCODE_LABELS) rewrite.push(...run.slice(0, run.length - MAX_PUNYCODE_LABELS));
+    for (let k = 0; k < run.length - MAX_PUNYCODE_LABELS; k++) rewrite.push(run[k]!);
     run = [];
   };
   for (let i = 0; i < text.length; i++) {
