@@ -56,7 +56,7 @@ export function* hostileTexts(length: number): Generator<HostileInput> {
     '<a ', '<a href="', '<a href=', '<a href="http://', '<!--', '<![CDATA[', '<?', '</', '<img src=', '<p>',
     '&#', '&#x', '&amp;', '&', '=?', '=?utf-8?q?', '=?utf-8?b?', '=?x?q?=', '==', '=3D', '=\r\n',
     '\r\n', '\r\n ', '\r\n\t', '\n ', '\r', ' \t', '\u00a0', '\u2028', '\u200b', '\u202e', 'é', '\ud83d\ude00',
-    'http://', 'https://a.', 'www.', 'www.a.', 'a.', 'a.b.', '1.', 'a-', 'xn--', 'a@', 'a.b@', '@a.', '<a@b>', 'mailto:',
+    'http://', 'https://a.', 'www.', 'www.a.', 'a.', 'a.b.', '1.', 'a-', 'xn--', 'a@', 'a.b@', '@a.', '<a@b>', '<a@b.test>, ', 'a@b.test,', 'mailto:',
     '%', '%2', '%25', '\\"', '\\', 'a:', ': ', ';', 'a=b;', 'boundary=', '--', '0',
   ];
   for (const unit of runs) yield { name: `${name(unit)} repeated`, text: fill(unit, length) };
