@@ -154,6 +154,8 @@ export function* hostileMessages(length: number): Generator<HostileMessage> {
   yield msg('broken base64', `${head}Content-Transfer-Encoding: base64${CRLF}${CRLF}${fill('!A=', length)}`);
   for (const [what, type, unit] of [
     ['nested tags', 'text/html', '<div>'],
+    // just under mailparser's html-to-text depth limit (1000), over and over
+    ['nesting to depth 999, repeated', 'text/html', `${'<div>'.repeat(999)}${'</div>'.repeat(999)}`],
     ['unclosed attribute', 'text/html', '<a href="'],
     ['href of ")"', 'text/html', ')'],
     ['separators', 'text/plain', 'a`'],
