@@ -11,6 +11,7 @@ import { fill, hostileMessages, hostileTexts, MiB, slowest } from '@portcullis/h
 import { parseMessage } from '../src/mime/parse.js';
 import { htmlLinks, shownHost, urlHost } from '../src/checks/links.js';
 import { extensions } from '../src/checks/file-kind.js';
+import { imitatedDomain } from '../src/checks/lookalike-domains.js';
 import { listZip } from '../src/checks/zip-entries.js';
 import { buildZip } from './fixtures.js';
 
@@ -40,6 +41,18 @@ test('checks/links: the links of 2 MiB of hostile HTML, and the host their text 
 test('checks/file-kind: file names of 2 MiB', async (t) => {
   const worst = await slowest(hostileTexts(SIZE), ({ text }) => extensions(text), 3000);
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
+});
+
+test('checks/lookalike-domains: hosts of 2 MiB (IDN, confusables, edit distance)', async (t) => {
+  const hosts = function* () {
+    yield* hostileTexts(SIZE);
+    yield { name: 'one punycode label', text: `xn--${fill('a', SIZE)}-b` };
+    yield { name: 'one long label before the domain', text: `${fill('a', SIZE)}.examp1e.com` };
+  };
+  // Without dots the whole host is the tail that is reduced to its skeleton and compared: the costly path.
+  const worst = await slowest(hosts(), ({ text }) => imitatedDomain(text, ['example.com', 'bank.example'], 2), 20_000);
+  t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
+  assert.equal(imitatedDomain(`${fill('a', SIZE)}.examp1e.com`, ['example.com'], 2), 'example.com');
 });
 
 /** A zip whose central directory declares `size` for every entry (the local headers are left as they are). */
