@@ -37,15 +37,19 @@ test('header-limits: 2 MiB of each worst text and message, whole and in small ch
   assert.equal(scan(Buffer.from(fill('a', SIZE)), wide, 64 * 1024).ok, false);
 });
 
-test('sender-identity: addresses, allowed entries and From headers of 2 MiB', async (t) => {
+test('sender-identity: MAIL FROM addresses and allowed entries of 2 MiB', async (t) => {
   const worst = await slowest(hostileTexts(SIZE), ({ text }) => {
     parseAddress(text);
     normalizeAllowedEntry(text);
     checkSender('alice', text, ['@example.test', text]);
     checkSender('alice', `<${text}@example.test>`, ['@example.test']);
     parseMailboxList(`"${text}" <a@example.test>`);
-    readFromHeader(Buffer.from(`From: ${text}\r\n\r\n`, 'latin1'));
-  }, 20_000);
+  }, 10_000);
+  t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
+});
+
+test('sender-identity: the RFC 5322 From parser on From headers of 2 MiB', async (t) => {
+  const worst = await slowest(hostileTexts(SIZE), ({ text }) => readFromHeader(Buffer.from(`From: ${text}\r\n\r\n`, 'latin1')), 25_000);
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
   // 150k mailboxes in one From (each > used to be searched for from the start of the list).
   assert.equal(parseMailboxList(`${'<a@b.test>,'.repeat(150_000)}<a@b.test>`)?.length, 150_001);
