@@ -8,7 +8,7 @@ NODE_DIR := $(shell bash scripts/node.sh)
 export PATH := $(NODE_DIR):$(PATH)
 CONFIG ?= config/portcullis.yaml
 
-.PHONY: all deps build install run test test-unit test-e2e bench clean manifests image
+.PHONY: all deps build install run lint test test-unit test-e2e bench clean manifests image
 
 all: build
 
@@ -34,6 +34,10 @@ install: build
 run: build
 	@mkdir -p var && [ -s var/admin-token ] || (umask 077 && node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url") + "\n")' > var/admin-token)
 	node apps/portcullis/dist/src/portcullis.js run all --config $(CONFIG)
+
+# Regular expressions that could run in super-linear time on message or client data (eslint.config.js).
+lint: deps
+	npx --no-install eslint .
 
 test: build
 	bash scripts/test.sh

@@ -61,7 +61,7 @@ async function main() {
     const deps: CheckDeps = { links, dns: r.dns, config: reputation, ours: new Set(['example.test']), local: new LocalLists(reputation), history: null };
     const results = await checkReputation(deps, { meta, raw });
     const summary = results.find((x) => x.check === 'reputation.uribl' && x.outcome === 'info')!;
-    return Number(/(\d+) look-ups/.exec(summary.reason)![1]);
+    return Number(/\b(\d+) look-ups/.exec(summary.reason)![1]);
   };
   const ipWork = async (r: ReturnType<typeof testResolver>) => (await checkClientIp({ dns: r.dns }, '192.0.2.10', connect)).lists.length;
 

@@ -2,7 +2,7 @@ import type packet from 'dns-packet';
 import type { Logger } from '@portcullis/telemetry';
 import { DnsTempError, type DnsAnswer, type DnsFailure, type DnsResolver, type DnsType, type QueryOptions } from './resolver.js';
 import type { DnsServer } from './servers.js';
-import { exchange, ExchangeError } from './wire.js';
+import { exchange, ExchangeError, isWireName } from './wire.js';
 import { interpret } from './answer.js';
 import { AnswerCache } from './cache.js';
 import { Limiter } from './limiter.js';
@@ -39,6 +39,12 @@ export class WireResolver implements DnsResolver {
   async query<T extends DnsType>(name: string, type: T, opts: QueryOptions = {}): Promise<DnsAnswer<T>> {
     const qname = name.replace(/\.$/, '').toLowerCase();
     const m = this.opts.metrics;
+    // A name that cannot be encoded cannot exist (a label over 63 octets from a link in a message):
+    // it is not asked, and not cached, and the answer is that it does not exist.
+    if (!isWireName(qname)) {
+      m.lookups.inc({ type, outcome: 'nxdomain' });
+      return { status: 'nxdomain', records: [], ttl: this.opts.negativeTtlSeconds } as DnsAnswer<T>;
+    }
     try {
       const answer = await this.lookup(qname, type, opts.signal, 0);
       m.lookups.inc({ type, outcome: answer.status });

@@ -22,6 +22,25 @@ export interface Exchange {
 /** EDNS0 payload size that avoids fragmentation (DNS flag day 2020). */
 const UDP_PAYLOAD = 1232;
 
+/**
+ * Whether a name can be asked on the wire (RFC 1035 2.3.4): labels of 1 to 63 octets, 255 octets in
+ * all with their length octets. dns-packet checks neither: it writes a label's length into one octet
+ * as it is, so a 300-character label from a link in a message became a wrong length (or a
+ * compression pointer) and a malformed or different question.
+ */
+export function isWireName(name: string): boolean {
+  const n = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (n.length === 0) return true; // the root
+  if (n.length > 253) return false;
+  let octets = 1;
+  for (const label of n.split('.')) {
+    const len = Buffer.byteLength(label, 'utf8');
+    if (len === 0 || len > 63) return false;
+    octets += len + 1;
+  }
+  return octets <= 255;
+}
+
 function encodeQuery(name: string, type: packet.RecordType): { id: number; buf: Buffer } {
   const id = randomInt(0, 65536);
   const buf = packet.encode({

@@ -101,7 +101,7 @@ test('an external banner comes first and the original message, plain or multipar
   const withFile = buildMessage({ text: 'See attached.', files: [{ filename: 'a.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4 x') }] });
   const marked = applyMarking(withFile, { external: { header: false, banner } }, 0);
   const m = await parseMessage(marked, 1024);
-  assert.match(m.text, /^Caution: .*\s+See attached\./s);
+  assert.match(m.text, /^Caution: .*\sSee attached\./s);
   assert.deepEqual(m.parts.map((x) => [x.filename, x.content.toString()]), [['a.pdf', '%PDF-1.4 x']]);
   assert.ok(marked.includes(withFile.subarray(withFile.indexOf('\r\n\r\n') + 4)), 'the original body is carried byte for byte');
 });

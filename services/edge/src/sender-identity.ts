@@ -153,7 +153,7 @@ export function readFromHeader(headerBlock: Buffer): FromHeaderInfo {
       info.malformed = true;
       info.addresses.push('');
     } else {
-      info.addresses.push(...addresses);
+      for (const a of addresses) info.addresses.push(a); // not push(...): 150k mailboxes overflow the stack
     }
   }
   return info;
@@ -194,7 +194,11 @@ function* headerFields(headerBlock: Buffer, name: string): Generator<string> {
   const flush = function* (): Generator<string> {
     if (current === undefined) return;
     const colon = current.indexOf(':');
-    if (colon > 0 && current.slice(0, colon).replace(/[ \t]+$/, '').toLowerCase() === name) {
+    // The name ends before the spaces and tabs that may precede the colon (obs-optional, RFC 5322
+    // 4.5.3), found by index: /[ \t]+$/ would be retried from every position of a long run.
+    let nameEnd = colon;
+    while (nameEnd > 0 && (current[nameEnd - 1] === ' ' || current[nameEnd - 1] === '\t')) nameEnd--;
+    if (colon > 0 && current.slice(0, nameEnd).toLowerCase() === name) {
       try {
         yield utf8.decode(Buffer.from(current.slice(colon + 1), 'latin1'));
       } catch {
@@ -260,7 +264,10 @@ export function parseMailboxList(value: string): string[] | undefined {
         const t = tokens[k];
         if (!t || !(t.kind === 'atom' || t.kind === 'quoted' || special(t, '.'))) return undefined;
       }
-      const close = tokens.findIndex((t, k) => k > angle && special(t, '>'));
+      // The first > after this <, searched from the < (from the start, a list of many
+      // mailboxes would be rescanned once per mailbox: quadratic).
+      let close = -1;
+      for (let k = angle + 1; k < tokens.length && close < 0; k++) if (special(tokens[k], '>')) close = k;
       if (close < 0) return undefined;
       addr = addrSpec(tokens.slice(angle + 1, close), true);
       end = close + 1;

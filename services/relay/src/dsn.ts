@@ -64,7 +64,11 @@ export function buildDsn(input: DsnInput): Buffer {
       ].join('\r\n'),
     )
     .join('\r\n\r\n');
-  const headers = input.originalHeaders.toString('latin1').replace(/\r?\n/g, '\r\n').replace(/(\r\n)*$/, '\r\n');
+  const normalised = input.originalHeaders.toString('latin1').replace(/\r?\n/g, '\r\n');
+  // The block ends in exactly one CRLF. By index, not /(\r\n)*$/ (retried at every CRLF of a run).
+  let end = normalised.length;
+  while (end >= 2 && normalised.endsWith('\r\n', end)) end -= 2;
+  const headers = `${normalised.slice(0, end)}\r\n`;
   const headersPart = isAscii(input.originalHeaders)
     ? `Content-Type: text/rfc822-headers\r\n\r\n${headers}`
     : `Content-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(headers, 'latin1').toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`;

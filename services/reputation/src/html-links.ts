@@ -1,4 +1,4 @@
-import { Parser } from 'htmlparser2';
+import { readHtml } from '@portcullis/html-events';
 
 /** Attributes that take the reader (or the mail client) somewhere. */
 const LINK_ATTRIBUTES: Record<string, string[]> = {
@@ -13,31 +13,26 @@ const LINK_ATTRIBUTES: Record<string, string[]> = {
 /**
  * Links of an HTML part: the href (and similar) targets, and the visible text, which often shows a
  * different address than the one linked (both are looked up). Entities are decoded by the parser
- * (&#x68;ttp://...), script and style are not text.
+ * (&#x68;ttp://...), script and style are not text. One linear pass (readHtml: no element tree).
  */
 export function htmlLinks(html: string): { targets: string[]; visibleText: string } {
   const targets: string[] = [];
   const text: string[] = [];
   let hidden = 0;
-  const parser = new Parser(
-    {
-      onopentag(name, attrs) {
-        if (name === 'script' || name === 'style') hidden++;
-        for (const attr of LINK_ATTRIBUTES[name] ?? []) {
-          const v = attrs[attr]?.trim();
-          if (v) targets.push(v);
-        }
-      },
-      onclosetag(name) {
-        if ((name === 'script' || name === 'style') && hidden > 0) hidden--;
-      },
-      ontext(t) {
-        if (hidden === 0) text.push(t);
-      },
+  readHtml(html, {
+    onopentag(name, attrs) {
+      if (name === 'script' || name === 'style') hidden++;
+      for (const attr of LINK_ATTRIBUTES[name] ?? []) {
+        const v = attrs[attr]?.trim();
+        if (v) targets.push(v);
+      }
     },
-    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
-  );
-  parser.write(html);
-  parser.end();
+    onclosetag(name) {
+      if ((name === 'script' || name === 'style') && hidden > 0) hidden--;
+    },
+    ontext(t) {
+      if (hidden === 0) text.push(t);
+    },
+  });
   return { targets, visibleText: text.join(' ') };
 }

@@ -9,13 +9,30 @@ export type LinkTarget =
 /** Unwrapping depth: a wrapper inside a wrapper inside a wrapper is as far as we go. */
 const MAX_UNWRAP = 4;
 
+/** What wraps a link in text: quotes, angle brackets, parentheses. */
+const OPENERS = new Set(['"', "'", '<', '(']);
+const CLOSERS = new Set(['>', '"', "'", ')']);
+
+/**
+ * The link without the quotes and brackets around it. Scanned by index, not with a regular
+ * expression: /[>"')]+$/ is retried from every position of a run of closing characters, so a
+ * long run costs quadratic time (20k ")" in an href took 0.36 s, 80k took 6.3 s).
+ */
+function stripWrapping(link: string): string {
+  let start = 0;
+  let end = link.length;
+  while (start < end && OPENERS.has(link[start]!)) start++;
+  while (end > start && CLOSERS.has(link[end - 1]!)) end--;
+  return link.slice(start, end);
+}
+
 /**
  * Parses a link as a browser would (WHATWG URL): the host is percent-decoded, IDNs become
  * punycode (the form lists use), and IPv4 in any spelling (decimal 2130706433, hex 0x7f.1,
  * octal) becomes the dotted quad, so obfuscation cannot hide the real target.
  */
 function parse(link: string): URL | null {
-  let s = link.trim().replace(/^["'<(]+|[>"')]+$/g, '');
+  let s = stripWrapping(link.trim());
   // A whole link percent-encoded (http%3A%2F%2F...): browsers decode it when followed through a redirect.
   if (/^https?%3a/i.test(s)) {
     try {

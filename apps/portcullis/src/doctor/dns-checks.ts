@@ -70,7 +70,7 @@ function checkDkim(domain: string, selector: string, txt: string[]): Finding {
 async function checkMtaSts(dns: DoctorDns, domain: string, want: DnsExpectations): Promise<Finding[]> {
   const name = `${domain} MTA-STS`;
   const record = (await dns.txt(`_mta-sts.${domain}`)).find((t) => /^v=STSv1\s*;/i.test(t));
-  if (!record || !/;\s*id=[A-Za-z0-9]{1,32}\s*;?\s*$/.test(record)) {
+  if (!record || !/;\s*id=[A-Za-z0-9]{1,32}\s*(?:;\s*)?$/.test(record)) {
     return [wrong(name, record ? `bad record "${record}"` : 'no _mta-sts TXT record', `publish: _mta-sts.${domain}. TXT "v=STSv1; id=20260101T000000" and serve the policy at https://mta-sts.${domain}/.well-known/mta-sts.txt`)];
   }
   if (!want.fetchMtaStsPolicy) return [ok(name, `${record} (policy not fetched)`)];

@@ -1,4 +1,4 @@
-import { Parser } from 'htmlparser2';
+import { readHtml } from '@portcullis/html-events';
 
 export interface Link {
   href: string;
@@ -7,11 +7,17 @@ export interface Link {
 
 const MAX_LINKS = 500;
 
-/** The links of an HTML body with their visible text (htmlparser2), at most MAX_LINKS. */
+/** The links of an HTML body with their visible text (one linear pass, readHtml), at most MAX_LINKS. */
 export function htmlLinks(html: string): Link[] {
   const links: Link[] = [];
   let open: Link | null = null;
-  const parser = new Parser({
+  const close = (): void => {
+    if (!open) return;
+    open.text = open.text.trim();
+    links.push(open);
+    open = null;
+  };
+  readHtml(html, {
     onopentag(name, attrs) {
       if (name === 'a' && attrs.href && links.length < MAX_LINKS) open = { href: attrs.href.trim(), text: '' };
     },
@@ -19,14 +25,10 @@ export function htmlLinks(html: string): Link[] {
       if (open) open.text += text;
     },
     onclosetag(name) {
-      if (name === 'a' && open) {
-        open.text = open.text.trim();
-        links.push(open);
-        open = null;
-      }
+      if (name === 'a') close();
     },
-  }, { decodeEntities: true });
-  parser.end(html);
+    onend: close, // an <a> left open runs to the end, as browsers read it
+  });
   return links;
 }
 

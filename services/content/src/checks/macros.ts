@@ -8,7 +8,7 @@ import CFB from 'cfb';
 export function oleHasMacros(content: Buffer): boolean {
   try {
     const container = CFB.read(content, { type: 'buffer' });
-    return container.FullPaths.some((p) => /(^|\/)(_VBA_PROJECT|VBA\/dir|_VBA_PROJECT_CUR\/|Macros\/VBA)/i.test(p));
+    return container.FullPaths.some((p) => /(^|\/)(_VBA_PROJECT|VBA\/dir|Macros\/VBA)/i.test(p));
   } catch {
     return false;
   }

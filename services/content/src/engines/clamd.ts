@@ -101,5 +101,7 @@ export function parseAnswer(answer: string): ClamdAnswer {
   const found = /^(.+) FOUND$/.exec(body);
   if (found) return { kind: 'infected', signature: found[1]!.trim() };
   if (/size limit exceeded/i.test(body)) throw new ClamdSizeLimitError();
-  throw new Error(`clamd: ${body.replace(/\s*ERROR$/, '') || 'empty answer'}`);
+  // Not /\s*ERROR$/: unanchored at the start, it would be retried at every position of a run of spaces.
+  const detail = body.endsWith('ERROR') ? body.slice(0, -'ERROR'.length).trimEnd() : body;
+  throw new Error(`clamd: ${detail || 'empty answer'}`);
 }
