@@ -4,3 +4,4 @@ export * from './memory-bus.js';
 export * from './kafka-bus.js';
 export * from './stage.js';
 export * from './spool.js';
+export * from './topic-errors.js';

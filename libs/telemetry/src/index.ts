@@ -4,3 +4,4 @@ export * from './tracing.js';
 export * from './http.js';
 export * from './admin-http.js';
 export * from './request-path.js';
+export * from './process-warnings.js';
