@@ -62,8 +62,9 @@ export class QuarantineStore {
 
   /** True when the entry is new; false when the index already had it (or it was deleted). */
   async add(e: QuarantineEntry): Promise<boolean> {
-    // A deleted message stays deleted when its record is indexed again (a reindex).
-    if (await this.state.get(K.deleted(e.id))) return false;
+    // A deleted message stays deleted when its record is indexed again (a reindex); one indexed
+    // already is left alone (the claim below cannot tell: the same record gives the same entry).
+    if ((await this.state.get(K.deleted(e.id))) || (await this.state.get(K.entry(e.id)))) return false;
     // A record indexed twice (re-read after a crash) keeps its first entry, released or not.
     const held = await this.state.claim(K.entry(e.id), JSON.stringify(e), this.ttlFrom(e.quarantinedAt));
     if (held !== JSON.stringify(e)) return false;
