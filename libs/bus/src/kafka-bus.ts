@@ -248,6 +248,10 @@ export class KafkaBus implements Bus {
         for (let start = 0; start < msgs.length; start += opts.concurrency) {
           if (!alive()) return;
           const window = msgs.slice(start, start + opts.concurrency);
+          // Membership is kept while records are in hand: a handler that takes longer than the
+          // session (a slow downstream, a delivery mark waiting for Redis) would otherwise cost a
+          // rebalance, and every record of the window, done or not, would be read again.
+          const beating = setInterval(() => void heartbeat().catch(() => undefined), 1000);
           try {
             await Promise.all(
               window.map((m) => this.handleWithRetry(toInRecord(batch.topic, batch.partition, m), opts, alive, heartbeat, log)),
@@ -255,6 +259,8 @@ export class KafkaBus implements Bus {
           } catch (err) {
             if (err instanceof StopBatch) return;
             throw err;
+          } finally {
+            clearInterval(beating);
           }
           // Every record of the window is done, and what each produced is durable.
           const last = window[window.length - 1]!.offset;

@@ -78,11 +78,15 @@ export async function deliverMessage(
   return outcomes;
 }
 
-/** How long a delivery mark is retried while Redis is briefly away (the record is held meanwhile). */
-const MARK_WITHIN_MS = 5_000;
+/**
+ * How long a delivery mark waits for Redis to come back (the record, and its partition, are held
+ * meanwhile; the consumer keeps its membership). Written late, the mark still protects a record
+ * read again later, even into a Redis that came back empty.
+ */
+const MARK_WITHIN_MS = 60_000;
 
 /**
- * Records a delivery, retrying a brief Redis loss. It never throws: the message is delivered, and
+ * Records a delivery, waiting out a Redis outage. It never throws: the message is delivered, and
  * handing the record over again is what would deliver it twice. A mark given up on is logged; the
  * record is then finished normally (its offset committed), so only a crash before that commit
  * could bring it back.
@@ -98,7 +102,7 @@ async function markDelivered(deps: { config: Config; state: SharedState; logger:
         deps.logger.error({ error: (err as Error).message, attempts: attempt }, 'could not record a delivery: a crash before this record is committed would deliver it again');
         return;
       }
-      await new Promise((r) => setTimeout(r, 250 * attempt));
+      await new Promise((r) => setTimeout(r, Math.min(2000, 250 * attempt)));
     }
   }
 }
