@@ -4,7 +4,8 @@
  *    again when Redis is back; the edge stays ready (its Service must not empty: senders would get
  *    refused connections instead of 451), keeps greeting, and shows the outage in /healthz's
  *    details and in portcullis_dependency_up;
- *  - the broker stopped and started: the same for Kafka;
+ *  - the broker stopped and started: the same for Kafka, and a message sent meanwhile is answered
+ *    451 (it cannot be stored);
  *  - every line both processes wrote meanwhile is JSON: kafkajs's own logging, and a Node process
  *    warning (emitted inside the relay by a preloaded module), come out as JSON lines with a component.
  */
@@ -18,6 +19,7 @@ import { GatewayProcess, freePort } from '../support/gateway.js';
 import { OwnRedis } from '../support/redis-server.js';
 import { kafkaCtl } from '../support/kafka.js';
 import { waitFor } from '../support/wait.js';
+import { makeMessage, sendRaw } from '../support/smtp.js';
 
 interface Health {
   status: string;
@@ -37,6 +39,7 @@ function greeting(port: number): Promise<string> {
     s.once('data', (d) => {
       resolve(d.toString().split('\r\n')[0]!);
       s.end('QUIT\r\n');
+      setTimeout(() => s.destroy(), 1000).unref();
     });
     s.once('error', reject);
   });
@@ -74,8 +77,7 @@ describe('readiness and shared dependencies', { timeout: 600_000 }, () => {
   });
 
   after(async () => {
-    await kafkaCtl('start').catch(() => undefined);
-    await redis.start().catch(() => undefined);
+    await kafkaCtl('start').catch(() => undefined); // for the test files after this one, if a test failed midway
     await Promise.all([edge?.stop(), relay?.stop()]);
     await redis.stop();
     console.log(`# ${figures.join('; ')}`);
@@ -107,6 +109,8 @@ describe('readiness and shared dependencies', { timeout: 600_000 }, () => {
     assert.equal(h.dependencies?.kafka?.up, false, JSON.stringify(h));
     assert.equal(await dependencyUp(edge, 'kafka'), 0);
     assert.match(await greeting(smtpPort), /^220 /, 'the edge still takes connections');
+    const sent = await sendRaw(smtpPort, makeMessage(`kafka outage ${Date.now()}`));
+    assert.equal(sent.code, 451, `a message is answered 451 while it cannot be stored: ${sent.response}`);
     await kafkaCtl('start');
     const t0 = Date.now();
     await waitFor('relay ready with Kafka back', async () => (await readyz(relay)) === 200, 120_000, 200);
