@@ -151,9 +151,12 @@ export class KafkaBus implements Bus {
         if (!missing.every((t) => now.has(t.name))) throw err;
       });
     } catch (err) {
-      // A refusal that will not change stops the start; anything else is waited out by the caller.
+      // A refusal that will not change stops the start; anything else is waited out by the caller
+      // (and costs no question to a cluster that may not be there).
+      const { replicationFactor } = this.opts;
+      if (!finalTopicError(err, { replicationFactor, brokers: null })) throw err;
       const brokers = await admin.describeCluster().then((c) => c.brokers.length, () => null);
-      throw finalTopicError(err, { replicationFactor: this.opts.replicationFactor, brokers }) ?? err;
+      throw finalTopicError(err, { replicationFactor, brokers })!;
     } finally {
       await admin.disconnect();
     }
