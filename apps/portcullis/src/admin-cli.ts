@@ -7,6 +7,7 @@ export const ADMIN_USAGE = `       portcullis quarantine list [--from A] [--rcpt
        portcullis quarantine show|release|delete <id> [--by NAME]
        portcullis quarantine audit
        portcullis quarantine digests      (sends the digests of the last period now; each is sent once)
+       portcullis quarantine reindex      (rebuilds the quarantine list in Redis from the quarantine topic; adds only what is missing)
        portcullis trace <id>
        portcullis trace search [--id ID] [--message-id MID] [--from A] [--rcpt A] [--ip IP] [--since T] [--until T] [--limit N]
        portcullis dead-letter list [--partition P] [--from OFFSET] [--limit N]
@@ -88,6 +89,7 @@ export async function adminCommand(argv: string[]): Promise<number> {
   if (area === 'quarantine' && verb === 'list') res = await call('GET', `quarantine?${query}`);
   else if (area === 'quarantine' && verb === 'audit') res = await call('GET', 'quarantine/audit');
   else if (area === 'quarantine' && verb === 'digests') res = await call('POST', 'quarantine/digests', {});
+  else if (area === 'quarantine' && verb === 'reindex') res = await call('POST', 'quarantine/reindex', {});
   else if (area === 'quarantine' && verb === 'show' && id) res = await call('GET', `quarantine/${encodeURIComponent(id)}`);
   else if (area === 'quarantine' && verb === 'release' && id) res = await call('POST', `quarantine/${encodeURIComponent(id)}/release`, { by: values.by ?? process.env.USER ?? 'cli' });
   else if (area === 'quarantine' && verb === 'delete' && id) res = await call('DELETE', `quarantine/${encodeURIComponent(id)}`, { by: values.by ?? process.env.USER ?? 'cli' });
@@ -124,6 +126,10 @@ function render(area: string, verb: string, body: Record<string, unknown>): stri
     if (Array.isArray(body.records)) return body.records.length ? (body.records as Row[]).map(line).join('\n') : '(none)';
     if (verb === 'show') return [line({ ...(body.record as Row), replayed: body.replayed }), ...Object.entries(body.headers as Row).map(([k, v]) => `    ${safe(k)}: ${safe(v)}`)].join('\n');
     if (body.replayed) return `replayed to ${safe((body.replayed as Row).to)}: ${line(body.record as Row)}`;
+  }
+  if (body.reindexed) {
+    const r = body.reindexed as Row;
+    return `read ${safe(r.read)} record(s) of the quarantine topic: ${safe(r.added)} added to the index, ${safe(r.kept)} already there (or deleted), ${safe(r.unreadable)} unreadable`;
   }
   if (Array.isArray(body.messages)) {
     const rows = body.messages as Row[];

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, readSecretFile, type Config } from '@portcullis/config';
-import { createLogger, createRegistry, installTracing, shutdownTracing, startAdminServer, startHealthServer } from '@portcullis/telemetry';
+import { createLogger, createRegistry, installTracing, logProcessWarnings, shutdownTracing, startAdminServer, startHealthServer } from '@portcullis/telemetry';
+import { BusSetupError } from '@portcullis/bus';
 import { createBus, createState, topicSpecs } from './runtime.js';
-import { SERVICES, startService, type Running, type ServiceName } from './services.js';
+import { SERVICES, needsRedis, startService, type Running, type ServiceName } from './services.js';
 import { hashPassword } from '@portcullis/edge';
 import { ADMIN_USAGE, adminCommand } from './admin-cli.js';
 import { doctorCommand } from './doctor/command.js';
@@ -67,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
 
 async function run(config: Config, names: ServiceName[]): Promise<number> {
   const logger = createLogger({ level: config.log.level, service: names.length === SERVICES.length ? 'portcullis' : names.join('+') });
+  logProcessWarnings(logger);
   installTracing(names.length === SERVICES.length ? 'portcullis' : `portcullis-${names.join('+')}`);
   const registry = createRegistry();
   const bus = createBus(config, logger, registry);
@@ -96,8 +98,15 @@ async function run(config: Config, names: ServiceName[]): Promise<number> {
   const stopWatching = watchState(state, config, logger);
   let started = false;
   health.addReadiness('startup', () => (started ? null : 'starting'));
-  health.addReadiness('bus', () => bus.unhealthy());
-  health.addReadiness('state', () => state.unhealthy());
+  // Shared dependencies: in /healthz's details and portcullis_dependency_up in every process. They
+  // gate readiness only for the stages: an edge taken out of its Service by a shared outage would
+  // leave senders with refused connections, where it answers 451 and they retry.
+  if (bus.kind === 'kafka') health.addDependency('kafka', () => bus.unhealthy());
+  if (state.kind === 'redis') health.addDependency('redis', () => state.unhealthy());
+  if (!names.includes('edge')) {
+    health.addReadiness('bus', () => bus.unhealthy());
+    if (names.some(needsRedis)) health.addReadiness('state', () => state.unhealthy());
+  }
 
   const running: Running[] = [];
   let stopping = false;
@@ -161,14 +170,14 @@ async function hashPasswordCommand(): Promise<number> {
   return 0;
 }
 
-/** Kafka may come up after us (a fresh cluster); wait for it a while rather than crash-loop. */
+/** Kafka may come up after us (a fresh cluster); wait for it a while rather than crash-loop, unless it refused for good. */
 async function retryStart(fn: () => Promise<void>, what: string, logger: ReturnType<typeof createLogger>): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (Date.now() > deadline) throw err;
+      if (err instanceof BusSetupError || Date.now() > deadline) throw err;
       logger.warn({ attempt, error: (err as Error).message }, `${what} not reachable yet`);
       await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)));
     }

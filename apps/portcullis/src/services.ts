@@ -14,6 +14,13 @@ import { leadershipFor } from '@portcullis/leader';
 export const SERVICES = ['edge', 'auth', 'reputation', 'content', 'relay'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/**
+ * Stages that cannot do their work without Redis (not ready while it is gone): reputation's sender
+ * history, content's verdict replies, the relay's fate and de-duplication. Auth keeps only a DNS
+ * cache there; the edge answers 451 by itself.
+ */
+export const needsRedis = (name: ServiceName): boolean => name === 'reputation' || name === 'content' || name === 'relay';
+
 export interface Running {
   name: ServiceName;
   stop(): Promise<void>;

@@ -143,3 +143,11 @@ export async function publishWithin(bus: Bus, topic: string, records: OutRecord[
     clearTimeout(timer);
   }
 }
+
+/**
+ * The bus cannot be set up as configured, and waiting will not change that (a replication factor
+ * above the broker count, an ACL refusing us, a config the broker rejects): start fails at once.
+ */
+export class BusSetupError extends Error {
+  override readonly name = 'BusSetupError';
+}

@@ -5,3 +5,4 @@ export * from './kafka-bus.js';
 export * from './stage.js';
 export * from './spool.js';
 export * from './extra-checks.js';
+export * from './topic-errors.js';

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions, type IHeaders, type KafkaMessage } from 'kafkajs';
 import { Gauge, Histogram, type Logger, type Registry } from '@portcullis/telemetry';
 import { dueIn, type Bus, type ConsumeOptions, type InRecord, type KeptRecord, type OutRecord, type PartitionOffsets, type RangeQuery, type Subscription, type TopicSpec } from './bus.js';
 import { BatchingProducer } from './kafka-producer.js';
 import { backoffMs, sleep } from './backoff.js';
+import { finalTopicError } from './topic-errors.js';
+import { startBrokerProbe, type BrokerProbe } from './broker-probe.js';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -36,6 +38,10 @@ export class KafkaBus implements Bus {
   private readonly consumerProblems = new Map<string, string>();
   private connected: Promise<void> | null = null;
   private problem: string | null = 'not connected';
+  /** Null while the brokers answer a metadata request, else why not (the producer and consumers notice late). */
+  private probeProblem: string | null = null;
+  private probe: BrokerProbe | null = null;
+  private readonly kafkaConfig: KafkaConfig;
   private readonly produceSeconds: Histogram<'topic'> | null;
   private readonly lag: Gauge<'topic' | 'group' | 'partition'> | null;
 
@@ -54,7 +60,7 @@ export class KafkaBus implements Bus {
     this.lag = opts.registry
       ? new Gauge({
           name: 'portcullis_kafka_consumer_lag',
-          help: 'Records behind the end of the partition when a batch was fetched',
+          help: 'Records behind the end of the partition: when a batch is fetched, and after each window of it is done (0 once caught up)',
           labelNames: ['topic', 'group', 'partition'],
           registers,
         })
@@ -74,10 +80,14 @@ export class KafkaBus implements Bus {
       },
     };
     if (opts.sasl) config.sasl = { ...opts.sasl } as SASLOptions;
+    this.kafkaConfig = config;
     this.kafka = new Kafka(config);
     // Idempotence keeps kafkajs's own retries from writing a record twice. Retries are finite so
     // that a dead broker fails the send instead of holding it (and the edge's memory) forever.
     this.producer = this.kafka.producer({
+      // Named, not defaulted: kafkajs warns at start when it has to pick (its v2 default is this one,
+      // the Java client's murmur2, so records keyed by message id land where they always did).
+      createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -94,6 +104,7 @@ export class KafkaBus implements Bus {
   }
 
   private connect(): Promise<void> {
+    this.probe ??= startBrokerProbe(this.opts, this.kafkaConfig, (problem) => (this.probeProblem = problem));
     this.connected ??= this.producer.connect().catch((err) => {
       this.connected = null;
       throw err;
@@ -139,6 +150,13 @@ export class KafkaBus implements Bus {
         const now = new Set(await admin.listTopics());
         if (!missing.every((t) => now.has(t.name))) throw err;
       });
+    } catch (err) {
+      // A refusal that will not change stops the start; anything else is waited out by the caller
+      // (and costs no question to a cluster that may not be there).
+      const { replicationFactor } = this.opts;
+      if (!finalTopicError(err, { replicationFactor, brokers: null })) throw err;
+      const brokers = await admin.describeCluster().then((c) => c.brokers.length, () => null);
+      throw finalTopicError(err, { replicationFactor, brokers })!;
     } finally {
       await admin.disconnect();
     }
@@ -228,10 +246,15 @@ export class KafkaBus implements Bus {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
         const alive = () => isUp() && isRunning() && !isStale();
         const msgs = batch.messages;
-        this.lag?.set({ topic: batch.topic, group: opts.group, partition: String(batch.partition) }, Number(batch.offsetLagLow()));
+        const lagLabels = { topic: batch.topic, group: opts.group, partition: String(batch.partition) };
+        this.lag?.set(lagLabels, Number(batch.offsetLagLow()));
         for (let start = 0; start < msgs.length; start += opts.concurrency) {
           if (!alive()) return;
           const window = msgs.slice(start, start + opts.concurrency);
+          // Membership is kept while records are in hand: a handler that takes longer than the
+          // session (a slow downstream, a delivery mark waiting for Redis) would otherwise cost a
+          // rebalance, and every record of the window, done or not, would be read again.
+          const beating = setInterval(() => void heartbeat().catch(() => undefined), 1000);
           try {
             await Promise.all(
               window.map((m) => this.handleWithRetry(toInRecord(batch.topic, batch.partition, m), opts, alive, heartbeat, log)),
@@ -239,9 +262,15 @@ export class KafkaBus implements Bus {
           } catch (err) {
             if (err instanceof StopBatch) return;
             throw err;
+          } finally {
+            clearInterval(beating);
           }
           // Every record of the window is done, and what each produced is durable.
-          resolveOffset(window[window.length - 1]!.offset);
+          const last = window[window.length - 1]!.offset;
+          resolveOffset(last);
+          // What is left behind this window as of the fetch: 0 once the group has caught up (the
+          // gauge would otherwise keep the size of the last batch while nothing new arrives).
+          this.lag?.set(lagLabels, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
           await heartbeat();
           await commitOffsetsIfNecessary();
         }
@@ -348,10 +377,11 @@ export class KafkaBus implements Bus {
   }
 
   unhealthy(): string | null {
-    return this.problem ?? this.consumerProblems.values().next().value ?? null;
+    return this.probeProblem ?? this.problem ?? this.consumerProblems.values().next().value ?? null;
   }
 
   async close(): Promise<void> {
+    await this.probe?.stop();
     await Promise.all([...this.consumers].map((c) => c.disconnect()));
     this.consumers.clear();
     await this.batcher.drain();

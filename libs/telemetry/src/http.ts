@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { listenAs } from './bind-error.js';
 
@@ -8,6 +8,11 @@ export type ReadinessCheck = () => string | null;
 
 export interface HealthServer {
   addReadiness(name: string, check: ReadinessCheck): void;
+  /**
+   * A shared dependency (kafka, redis) shown in /healthz's details and in the metric
+   * portcullis_dependency_up; it gates /readyz only where it is also added as a readiness check.
+   */
+  addDependency(name: string, check: ReadinessCheck): void;
   /** Marks the process as going away: /readyz fails so no new work is routed here. */
   draining(): void;
   address(): { host: string; port: number };
@@ -33,7 +38,27 @@ export async function startHealthServer(opts: {
   let isDraining = false;
   const app: FastifyInstance = Fastify({ logger: false });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  const dependencies = new Map<string, ReadinessCheck>();
+  new Gauge({
+    name: 'portcullis_dependency_up',
+    help: 'Whether a shared dependency (kafka, redis) is usable from this process (1) or not (0)',
+    labelNames: ['dependency'],
+    registers: [opts.registry],
+    collect() {
+      for (const [name, check] of dependencies) this.set({ dependency: name }, check() ? 0 : 1);
+    },
+  });
+
+  // Alive says nothing about dependencies (a restart would not bring them back); the details do.
+  app.get('/healthz', async () => {
+    if (dependencies.size === 0) return { status: 'ok' };
+    const details: Record<string, { up: boolean; problem?: string }> = {};
+    for (const [name, check] of dependencies) {
+      const why = check();
+      details[name] = why ? { up: false, problem: why } : { up: true };
+    }
+    return { status: 'ok', dependencies: details };
+  });
   app.get('/readyz', async (_req, reply) => {
     const failing: Record<string, string> = {};
     if (isDraining) failing.process = 'shutting down';
@@ -56,6 +81,7 @@ export async function startHealthServer(opts: {
   opts.logger.info({ host: opts.host, port }, 'health and metrics listening');
   return {
     addReadiness: (name, check) => void checks.set(name, check),
+    addDependency: (name, check) => void dependencies.set(name, check),
     draining: () => void (isDraining = true),
     address: () => ({ host: opts.host, port }),
     close: () => app.close(),

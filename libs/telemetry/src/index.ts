@@ -5,3 +5,4 @@ export * from './http.js';
 export * from './admin-http.js';
 export * from './request-path.js';
 export * from './bind-error.js';
+export * from './process-warnings.js';

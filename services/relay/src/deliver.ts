@@ -62,17 +62,12 @@ export async function deliverMessage(
     }
     // First of all, before anything else can be interrupted: what the server has taken (a crash from
     // here on re-reads the record, and these marks keep it from being sent twice).
-    await Promise.all(
-      results
-        .filter((o) => o.status === 'delivered')
-        .map((o) =>
-          deps.state.set(deliveredKey(meta.id, o.recipient), '1', deliveredTtl(deps.config)).catch((err: Error) =>
-            // A failure here only risks a duplicate later, never a loss.
-            deps.logger.warn({ error: err.message }, 'could not record delivery'),
-          ),
-        ),
-    );
-    if (route.kind === 'smtp' && !results.some((r) => r.status === 'temporary' && r.circuitOpen)) await deps.breaker.record(destinationOf(route.downstream), results);
+    await Promise.all(results.filter((o) => o.status === 'delivered').map((o) => markDelivered(deps, deliveredKey(meta.id, o.recipient))));
+    // From here nothing may throw: a throw hands the record over again, and a mark that Redis lost
+    // (an outage, a restart without persistence) would let it be delivered twice.
+    if (route.kind === 'smtp' && !results.some((r) => r.status === 'temporary' && r.circuitOpen)) {
+      await deps.breaker.record(destinationOf(route.downstream), results).catch((err: Error) => deps.logger.warn({ error: err.message }, 'circuit breaker not updated'));
+    }
     const counts = { delivered: 0, temporary: 0, permanent: 0 };
     for (const o of results) counts[o.status]++;
     span.setAttributes({ 'portcullis.delivered': counts.delivered, 'portcullis.temporary': counts.temporary, 'portcullis.permanent': counts.permanent });
@@ -86,4 +81,33 @@ export async function deliverMessage(
     outcomes.push(...results);
   }
   return outcomes;
+}
+
+/**
+ * How long a delivery mark waits for Redis to come back (the record, and its partition, are held
+ * meanwhile; the consumer keeps its membership). Written late, the mark still protects a record
+ * read again later, even into a Redis that came back empty.
+ */
+const MARK_WITHIN_MS = 60_000;
+
+/**
+ * Records a delivery, waiting out a Redis outage. It never throws: the message is delivered, and
+ * handing the record over again is what would deliver it twice. A mark given up on is logged; the
+ * record is then finished normally (its offset committed), so only a crash before that commit
+ * could bring it back.
+ */
+async function markDelivered(deps: { config: Config; state: SharedState; logger: Logger }, key: string): Promise<void> {
+  const until = Date.now() + MARK_WITHIN_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.state.set(key, '1', deliveredTtl(deps.config));
+      return;
+    } catch (err) {
+      if (Date.now() >= until) {
+        deps.logger.error({ error: (err as Error).message, attempts: attempt }, 'could not record a delivery: a crash before this record is committed would deliver it again');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(2000, 250 * attempt)));
+    }
+  }
 }

@@ -37,6 +37,10 @@ export function relayHandler(deps: HandlerDeps) {
   const { config, trace } = deps;
   return async (record: MailRecord, span: Span): Promise<StageResult> => {
     const meta = record.meta as Decided;
+    // A relay that cannot record a delivery must not deliver (a record read again would go out
+    // twice): while Redis is away the record waits in place and is tried again, the partition with it.
+    const redis = deps.state.unhealthy();
+    if (redis) throw new Error(`relay paused: shared state unusable (${redis})`);
     const firstSight = !meta.delivery;
     if (firstSight) trace.firstSeen(meta, record.raw);
     const decision = await gate(meta, deps.state);

@@ -12,6 +12,7 @@ import { relayHandler } from './handle.js';
 import { QuarantineStore } from './quarantine-store.js';
 import { QuarantineActions, indexQuarantine } from './quarantine.js';
 import { quarantineAdmin } from './quarantine-admin.js';
+import { reindexQuarantine } from './quarantine-reindex.js';
 import { traceAdmin } from './trace-admin.js';
 import { buildDigests } from './digest.js';
 import { startPeriodic } from './periodic.js';
@@ -83,7 +84,7 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
     log.info({ digests: records.length }, 'quarantine digests sent');
     return records.length;
   };
-  deps.admin?.('quarantine', quarantineAdmin(store, actions, log, digests));
+  deps.admin?.('quarantine', quarantineAdmin(store, actions, log, digests, () => reindexQuarantine({ bus: deps.bus, store, logger: log })));
   const periodic = startPeriodic([{ name: 'quarantine-digest', intervalMs: 60_000, run: async () => void (await digests()) }], { logger: log, ...(deps.isLeader ? { isLeader: deps.isLeader } : {}) });
 
   return {

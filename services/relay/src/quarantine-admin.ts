@@ -3,8 +3,9 @@ import type { QuarantineActions } from './quarantine.js';
 import type { QuarantineQuery, QuarantineStore } from './quarantine-store.js';
 import { safeView } from './quarantine-view.js';
 import { timeBoundsError } from './admin-query.js';
+import type { ReindexReport } from './quarantine-reindex.js';
 
-const USAGE = 'GET /admin/quarantine[?from=&rcpt=&subject=&reason=&since=&until=&limit=], GET /admin/quarantine/audit, POST /admin/quarantine/digests, GET|DELETE /admin/quarantine/<id>, POST /admin/quarantine/<id>/release';
+const USAGE = 'GET /admin/quarantine[?from=&rcpt=&subject=&reason=&since=&until=&limit=], GET /admin/quarantine/audit, POST /admin/quarantine/digests, POST /admin/quarantine/reindex, GET|DELETE /admin/quarantine/<id>, POST /admin/quarantine/<id>/release';
 
 function queryOf(q: Record<string, string>): QuarantineQuery {
   const out: QuarantineQuery = {};
@@ -19,7 +20,7 @@ const byOf = (body: unknown) => {
 };
 
 /** The quarantine on the admin port, behind the admin bearer token. */
-export function quarantineAdmin(store: QuarantineStore, actions: QuarantineActions, log: Logger, runDigests?: () => Promise<number>): AdminHandler {
+export function quarantineAdmin(store: QuarantineStore, actions: QuarantineActions, log: Logger, runDigests?: () => Promise<number>, reindex?: () => Promise<ReindexReport>): AdminHandler {
   return async ({ method, path, body, query }) => {
     const [id, verb] = path;
     if (method === 'GET' && !id) {
@@ -29,6 +30,7 @@ export function quarantineAdmin(store: QuarantineStore, actions: QuarantineActio
     }
     if (method === 'GET' && id === 'audit') return { status: 200, body: { audit: await store.auditLog(Number(query?.limit) || 100) } };
     if (method === 'POST' && id === 'digests' && runDigests) return { status: 200, body: { sent: await runDigests() } };
+    if (method === 'POST' && id === 'reindex' && reindex) return { status: 200, body: { reindexed: await reindex() } };
     if (!id || !/^[0-9A-Z]{26}$/.test(id)) return { status: 400, body: { error: USAGE } };
     if (method === 'GET' && !verb) {
       const found = await actions.load(id);

@@ -37,6 +37,7 @@ export interface AuditEntry {
 
 const K = {
   entry: (id: string) => `quarantine:entry:${id}`,
+  deleted: (id: string) => `quarantine:deleted:${id}`,
   all: 'quarantine:list',
   rcpt: (r: string) => `quarantine:rcpt:${r.toLowerCase()}`,
   audit: 'quarantine:audit',
@@ -60,12 +61,17 @@ export class QuarantineStore {
     return Math.max(1, Math.ceil(this.ttl - (Date.now() - Date.parse(at)) / 1000));
   }
 
-  async add(e: QuarantineEntry): Promise<void> {
+  /** True when the entry is new; false when the index already had it (or it was deleted). */
+  async add(e: QuarantineEntry): Promise<boolean> {
+    // A deleted message stays deleted when its record is indexed again (a reindex); one indexed
+    // already is left alone (the claim below cannot tell: the same record gives the same entry).
+    if ((await this.state.get(K.deleted(e.id))) || (await this.state.get(K.entry(e.id)))) return false;
     // A record indexed twice (re-read after a crash) keeps its first entry, released or not.
     const held = await this.state.claim(K.entry(e.id), JSON.stringify(e), this.ttlFrom(e.quarantinedAt));
-    if (held !== JSON.stringify(e)) return;
+    if (held !== JSON.stringify(e)) return false;
     await this.state.listPush(K.all, e.id, this.opts.maxEntries, this.ttl);
     await Promise.all(e.rcpt.map((r) => this.state.listPush(K.rcpt(r), e.id, Math.min(this.opts.maxEntries, 10_000), this.ttl)));
+    return true;
   }
 
   async get(id: string): Promise<QuarantineEntry | null> {
@@ -93,6 +99,9 @@ export class QuarantineStore {
   }
 
   async remove(id: string): Promise<boolean> {
+    const entry = await this.get(id);
+    if (!entry) return false;
+    await this.state.set(K.deleted(id), '1', this.ttlFrom(entry.quarantinedAt));
     return this.state.del(K.entry(id));
   }
 

@@ -38,16 +38,20 @@ export async function indexQuarantine(deps: { bus: Bus; store: QuarantineStore; 
     topic: Topics.quarantine,
     concurrency: 4,
     handle: async (rec) => {
-      let record: MailRecord;
-      try {
-        record = decodeMail(Topics.quarantine, rec.value);
-      } catch (err) {
-        deps.logger.error({ partition: rec.partition, offset: rec.offset, error: (err as Error).message }, 'unreadable quarantine record skipped by the index');
-        return;
-      }
-      await deps.store.add(entryOf(rec, record));
+      const entry = readEntry(rec, deps.logger);
+      if (entry) await deps.store.add(entry);
     },
   });
+}
+
+/** The index entry of a quarantine record, or null (logged) when the record cannot be read. */
+export function readEntry(rec: InRecord, logger: Logger): QuarantineEntry | null {
+  try {
+    return entryOf(rec, decodeMail(Topics.quarantine, rec.value));
+  } catch (err) {
+    logger.error({ partition: rec.partition, offset: rec.offset, error: (err as Error).message }, 'unreadable quarantine record skipped by the index');
+    return null;
+  }
 }
 
 export class QuarantineActions {
