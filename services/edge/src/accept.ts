@@ -5,6 +5,7 @@ import { Replies, replyForVerdict, type SmtpReply } from '@portcullis/smtp-repli
 import { startSpan, endSpan, traceIdOf, SpanKind, type Logger } from '@portcullis/telemetry';
 import type { VerdictWaiter } from './verdict-waiter.js';
 import { receivedHeader } from './received.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 export interface AcceptDeps {
   bus: Bus;
@@ -63,6 +64,10 @@ export async function acceptMessage(deps: AcceptDeps, input: AcceptInput): Promi
     date: now,
   });
   const raw = Buffer.concat([received, input.body], received.length + input.body.length);
+  // The message was just joined (collectMessage), joined again here, and is copied once more
+  // into the bus record: a few ms each for a large message. A turn of the event loop between
+  // them lets other sessions in, rather than one block of all three.
+  await nextTurn();
   const meta: MailMeta = {
     v: 1,
     id,
