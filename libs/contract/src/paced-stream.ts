@@ -33,3 +33,13 @@ export function pacedStream(raw: Buffer, chunkBytes = PACED_CHUNK_BYTES): Readab
     },
   });
 }
+
+/**
+ * Resolves on a later turn of the event loop, after its timers and its poll for I/O: for code
+ * that makes two whole-message copies one after the other (a few ms each for a large message),
+ * so that other sessions are served between them. Not setImmediate: queued from an I/O
+ * callback, it runs in the same turn, before any timer or socket.
+ */
+export function laterTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

@@ -1,11 +1,10 @@
-import { Topics, newMessageId, type CheckResult, type Envelope, type MailMeta, type MailRecord, type Verdict } from '@portcullis/contract';
+import { Topics, laterTurn, newMessageId, type CheckResult, type Envelope, type MailMeta, type MailRecord, type Verdict } from '@portcullis/contract';
 import { publishWithin, toOutRecord, type Bus } from '@portcullis/bus';
 import { claimFate, type SharedState } from '@portcullis/state';
 import { Replies, replyForVerdict, type SmtpReply } from '@portcullis/smtp-replies';
 import { startSpan, endSpan, traceIdOf, SpanKind, type Logger } from '@portcullis/telemetry';
 import type { VerdictWaiter } from './verdict-waiter.js';
 import { receivedHeader } from './received.js';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 
 export interface AcceptDeps {
   bus: Bus;
@@ -63,11 +62,12 @@ export async function acceptMessage(deps: AcceptDeps, input: AcceptInput): Promi
     recipients: input.envelope.rcptTo,
     date: now,
   });
-  const raw = Buffer.concat([received, input.body], received.length + input.body.length);
-  // The message was just joined (collectMessage), joined again here, and is copied once more
+  // The message was just joined (collectMessage), is joined again here, and is copied once more
   // into the bus record: a few ms each for a large message. A turn of the event loop between
   // them lets other sessions in, rather than one block of all three.
-  await nextTurn();
+  await laterTurn();
+  const raw = Buffer.concat([received, input.body], received.length + input.body.length);
+  await laterTurn();
   const meta: MailMeta = {
     v: 1,
     id,
