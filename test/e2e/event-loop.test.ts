@@ -22,13 +22,20 @@ const RUNS = 3;
  */
 const SAMPLING_MS = 10;
 /**
- * The goal (issue 14) is a p99 under 20 ms. On a shared, loaded test machine the scheduler alone
- * delays the loop by more than that, so the test bounds it an order of magnitude higher (parsing
- * on the loop — the quadratic href trim froze it for 48 s — is far beyond either) and asserts the
- * goal itself when PORTCULLIS_TEST_STRICT_TIMING=1 (a quiet machine).
+ * The goal (issue 14), asserted on the median of the windows: p99 of the delay under 20 ms. A
+ * window is short (about a second, so about a hundred samples, and its p99 is close to its
+ * largest sample): one long block, or one preemption of the process by the machine's other work,
+ * spoils a window, and the median of three keeps a single one from failing the test. Measured
+ * on the 2-core test machine with the test's processes ahead of the machine's other work (nice
+ * -10, as if alone): medians 3.9-14.6 ms over five runs; sharing both cores at equal priority
+ * with another engineer's CPU-bound process, 9.5-22.3 ms, two runs of six over the goal
+ * (docs/security.md). What is left there is not the gateway's own work (its longest synchronous
+ * stretch on the main thread is a garbage collection, 5-9 ms of CPU) but waiting for a core:
+ * PORTCULLIS_TEST_RELAXED_TIMING=1 bounds it an order of magnitude higher for such a machine
+ * (parsing on the loop, as the quadratic href trim that froze it for 48 s, is far beyond either).
  */
 const GOAL_MS = 20;
-const BOUND_MS = process.env.PORTCULLIS_TEST_STRICT_TIMING === '1' ? GOAL_MS : 10 * GOAL_MS;
+const BOUND_MS = process.env.PORTCULLIS_TEST_RELAXED_TIMING === '1' ? 10 * GOAL_MS : GOAL_MS;
 
 function hostileMessage(subject: string): Buffer {
   const href = `http://hostile.example/${')'.repeat(1_000_000)}`;
@@ -90,11 +97,12 @@ describe('embedded mode: a hostile message does not block the event loop', { tim
       await waitFor('the pipeline idle', async () => !/portcullis_worker_busy\{[^}]*\} [1-9]/.test(await gw.metrics()), 30_000);
       await gw.metrics(); // resets the gateway's delay histogram: the window starts here
       const r = await sendRaw(smtpPort, raw);
-      // The reply is the verdict: the message has been checked. The window ends here.
-      const metrics = await gw.metrics();
       // Checked in time and delivered, or given up over budget (451 4.3.0): never a silent pass.
-      if (r.code === 250) await waitFor('delivery', () => sink.find(r.messageId!)[0], 60_000);
+      // The window ends once the message is delivered: the relay's work on it (its 8-bit scan,
+      // nodemailer's dot-stuffing) is inside it too, not only the checks before the reply.
+      if (r.code === 250) await waitFor('delivery', () => sink.find(r.messageId!)[0], 60_000, 20);
       else assert.match(r.response, /^451 4\.3\.0 /);
+      const metrics = await gw.metrics();
       const p99 = gauge(metrics, 'portcullis_process_nodejs_eventloop_lag_p99_seconds') * 1000;
       const max = gauge(metrics, 'portcullis_process_nodejs_eventloop_lag_max_seconds') * 1000;
       console.log(`hostile message ${i} (${raw.length} octets, ${DEPTH} levels): ${r.code} after ${r.ms.toFixed(0)} ms; histogram p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`);

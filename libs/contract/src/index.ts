@@ -7,3 +7,4 @@ export * from './verdict-reply.js';
 export * from './results.js';
 export * from './address.js';
 export * from './display.js';
+export * from './paced-stream.js';

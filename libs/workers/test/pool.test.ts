@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
+import { readlinkSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { createLogger, createRegistry } from '@portcullis/telemetry';
 import { BudgetExceededError, PoolBusyError, TaskThrewError, WorkerCrashedError, WorkerPool, transferableCopy } from '../src/index.js';
 
@@ -139,6 +141,20 @@ test('the queue is bounded: one more waiting task is refused, the waiting ones r
     assert.equal(await metric(registry, /^portcullis_worker_queue_depth\{pool="small"\}/), 2);
     await assert.rejects(busy, BudgetExceededError);
     assert.deepEqual(await Promise.all(waiting), [2, 4]);
+  } finally {
+    await p.close();
+  }
+});
+
+test('a worker thread runs below the main thread in the scheduler (Linux)', { skip: process.platform !== 'linux' && 'thread priorities are set on Linux only' }, async () => {
+  const { pool: p } = pool(1);
+  try {
+    const mainTid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    const got = await p.run<{ tid: number; priority: number }>('priority', {}, { budgetMs: 10_000 });
+    assert.notEqual(got.tid, mainTid);
+    assert.equal(got.priority, Math.min(19, getPriority(mainTid) + 10));
+    // Only the worker's thread: the main thread keeps its own.
+    assert.equal(getPriority(mainTid), getPriority(0));
   } finally {
     await p.close();
   }

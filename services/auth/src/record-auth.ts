@@ -1,4 +1,4 @@
-import { demand, result, type CheckResult, type MailRecord } from '@portcullis/contract';
+import { demand, laterTurn, result, type CheckResult, type MailRecord } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
 import type { DnsResolver } from '@portcullis/dns';
 import type { NetworkList } from '@portcullis/networks';
@@ -101,6 +101,10 @@ export async function authenticateRecord(record: MailRecord, deps: RecordAuthDep
     }
   }
   for (const r of outcome.results) deps.metrics.results.inc({ check: r.check, outcome: r.outcome, action: r.action ?? 'none' });
+  // A turn of the event loop between mailauth's last step and each of the two copies of the
+  // message that follow (our headers on top, then the bus record): not one block of all of them.
+  await laterTurn();
   const raw = prependHeaders(stripped.raw, outcome.headers);
+  await laterTurn();
   return { meta: { ...record.meta, size: raw.length, results: [...record.meta.results, ...outcome.results] }, raw };
 }

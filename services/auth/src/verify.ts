@@ -1,6 +1,6 @@
 import { authenticate, spf, type AuthenticateResult, type SPFResult } from 'mailauth';
 import { messageDeadline, type DnsResolver } from '@portcullis/dns';
-import type { Envelope } from '@portcullis/contract';
+import { pacedStream, type Envelope } from '@portcullis/contract';
 import { mailauthResolver } from './mailauth-resolver.js';
 import type { SealKey } from './seal-key.js';
 
@@ -54,7 +54,10 @@ export async function verifyMessage(raw: Buffer, env: Envelope, opts: VerifyOpti
   });
   const helo = heloToCheck(env, opts.checkHelo);
   const work = Promise.all([
-    authenticate(raw, {
+    // A stream paced one chunk per turn of the event loop: given the buffer, mailauth's DKIM
+    // parser runs over the whole message in one go (measured: 20-100 ms for 3 MB on a loaded
+    // machine), holding the event loop that serves SMTP in embedded mode.
+    authenticate(pacedStream(raw), {
       ip: env.client.ip,
       helo: env.helo,
       sender: env.mailFrom || undefined,

@@ -1,4 +1,4 @@
-import { Topics, type MailRecord, type VerdictReply } from '@portcullis/contract';
+import { Topics, laterTurn, type MailRecord, type VerdictReply } from '@portcullis/contract';
 import { runStage, type Bus, type RecordBudget, type StageRunDeps, type Subscription } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
 import type { SharedState } from '@portcullis/state';
@@ -25,6 +25,8 @@ export async function contentStep(scanner: Scanner, config: Config, record: Mail
   const meta = { ...record.meta, results: [...record.meta.results, ...results] };
   const { verdict, marking } = decideMessage(meta, new Date(), { policy: config.content.policy, external });
   const raw = verdict.action === 'deliver' ? applyMarking(record.raw, marking, verdict.score) : record.raw;
+  // A marked message is a new copy, and the bus record made next another: a turn of the event loop between them.
+  if (raw !== record.raw) await laterTurn();
   if (metrics) {
     metrics.verdicts.inc({ action: marking.spam ? 'tag' : verdict.action, direction: meta.envelope.auth ? 'outbound' : 'inbound' });
     for (const r of results) if (r.outcome !== 'pass' && r.outcome !== 'none') metrics.findings.inc({ check: r.check, outcome: r.outcome });

@@ -1,4 +1,4 @@
-import { Topics, newMessageId, type CheckResult, type Envelope, type MailMeta, type MailRecord, type Verdict } from '@portcullis/contract';
+import { Topics, laterTurn, newMessageId, type CheckResult, type Envelope, type MailMeta, type MailRecord, type Verdict } from '@portcullis/contract';
 import { publishWithin, toOutRecord, type Bus } from '@portcullis/bus';
 import { claimFate, type SharedState } from '@portcullis/state';
 import { Replies, replyForVerdict, type SmtpReply } from '@portcullis/smtp-replies';
@@ -62,7 +62,12 @@ export async function acceptMessage(deps: AcceptDeps, input: AcceptInput): Promi
     recipients: input.envelope.rcptTo,
     date: now,
   });
+  // The message was just joined (collectMessage), is joined again here, and is copied once more
+  // into the bus record: a few ms each for a large message. A turn of the event loop between
+  // them lets other sessions in, rather than one block of all three.
+  await laterTurn();
   const raw = Buffer.concat([received, input.body], received.length + input.body.length);
+  await laterTurn();
   const meta: MailMeta = {
     v: 1,
     id,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { findBareLineEnding, normalizeLineEndings, collectMessage } from '../src/data.js';
+import { findBareLineEnding, normalizeLineEndings, collectMessage, LineEndingScan, LineEndingNormalizer } from '../src/data.js';
 import { ByteBudget } from '../src/byte-budget.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
@@ -93,4 +93,21 @@ test('collectMessage stops holding bytes when the shared budget is spent, and re
   const again = { bytes: 0 };
   assert.equal((await collectMessage(stream(['12345\r\n']), 1_000, 'reject', budget, again)).ok, true);
   assert.equal(again.bytes, 7);
+});
+
+test('collectMessage scans chunk by chunk: a CR that ends a chunk is settled by the next one', async () => {
+  // Every way to cut each message into two chunks finds what one pass over the whole finds.
+  for (const text of ['ab\r\ncd\r\n', 'ab\r', 'ab\rcd\r\n', 'a\r\r\nb', '\nab\r\n', 'ab\n\r\n', 'a\r\n\nb']) {
+    const whole = b(text);
+    for (let cut = 1; cut < whole.length; cut++) {
+      const scan = new LineEndingScan();
+      scan.feed(whole.subarray(0, cut));
+      scan.feed(whole.subarray(cut));
+      scan.end();
+      assert.equal(scan.bad, findBareLineEnding(whole), `${JSON.stringify(text)} cut at ${cut}`);
+      const n = new LineEndingNormalizer();
+      const parts = [...n.feed(whole.subarray(0, cut)), ...n.feed(whole.subarray(cut)), ...n.end()];
+      assert.equal(Buffer.concat(parts).toString('latin1'), normalizeLineEndings(whole).toString('latin1'), `${JSON.stringify(text)} cut at ${cut}`);
+    }
+  }
 });
