@@ -13,6 +13,11 @@ export class FinishedPrefix {
   /** One past the last offset passed (a dispatched record or the tail of a batch), null before any. */
   private next: bigint | null = null;
 
+  /** False when this offset comes before one already passed (the partition is read again from further back). */
+  follows(offset: string): boolean {
+    return this.next === null || BigInt(offset) >= this.next;
+  }
+
   /** A record was handed to its handler; offsets must come in increasing order. */
   dispatched(offset: string): void {
     const at = BigInt(offset);

@@ -105,7 +105,12 @@ export class ConsumerFlow {
     const { partition } = batch;
     const labels = { topic: batch.topic, group: this.opts.group, partition: String(partition) };
     let tracker = this.trackers.get(partition);
-    if (!tracker) this.trackers.set(partition, (tracker = new FinishedPrefix()));
+    const first = batch.messages[0]?.offset ?? batch.firstOffset();
+    // Read again from further back in the same generation (kafkajs resets the position to the
+    // committed offset when the fetch position is out of range): start a new tracker; the old
+    // one's late completions then count for nothing, and the new one commits only what it sees
+    // finished.
+    if (!tracker || (first !== null && !tracker.follows(first))) this.trackers.set(partition, (tracker = new FinishedPrefix()));
     this.highWatermarks.set(partition, BigInt(batch.highWatermark));
     this.lag?.set(labels, Number(batch.offsetLagLow()));
     for (const m of batch.messages) {

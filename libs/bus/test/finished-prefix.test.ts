@@ -43,7 +43,9 @@ describe('FinishedPrefix', () => {
 
   it('refuses an offset handed out of order', () => {
     const p = new FinishedPrefix();
+    assert.ok(p.follows('0'));
     p.dispatched('9');
+    assert.ok(p.follows('10') && !p.follows('3'));
     assert.throws(() => p.dispatched('3'), /out of order/);
   });
 
