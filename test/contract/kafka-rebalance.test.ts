@@ -8,24 +8,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaBus, type InRecord } from '@portcullis/bus';
-import { createLogger } from '@portcullis/telemetry';
+import type { InRecord } from '@portcullis/bus';
 import { KAFKA_BROKERS } from '../support/paths.js';
 import { waitFor } from '../support/wait.js';
+import { testKafkaBus } from './kafka-test-bus.js';
 
-const newBus = () =>
-  new KafkaBus({
-    brokers: KAFKA_BROKERS,
-    clientId: 'portcullis-rebalance',
-    ssl: false,
-    createTopics: true,
-    partitions: 1,
-    replicationFactor: 1,
-    sessionTimeoutMs: 6000,
-    lingerMs: 2,
-    maxRecordBytes: 1024 * 1024,
-    logger: createLogger({ level: 'warn', service: 'rebalance-test' }),
-  });
+const newBus = () => testKafkaBus('portcullis-rebalance');
 
 async function committed(group: string, topic: string): Promise<string> {
   const admin = new Kafka({ brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
@@ -45,7 +33,7 @@ describe('Kafka consumer: a rebalance while a record is in hand', { timeout: 180
     const topic = `contract.rebalance.${randomBytes(4).toString('hex')}`;
     const group = `contract.g.${randomBytes(4).toString('hex')}`;
     try {
-      await busA.ensureTopics([{ name: topic, maxRecordBytes: 1024 * 1024 }]);
+      await busA.ensureTopics([{ name: topic, maxRecordBytes: 8 * 1024 * 1024 }]);
       const handled: string[] = [];
       let stuckOffset = '';
       // Every hand-over of 'stuck' is held until its own release; the first is let go (as a
