@@ -33,7 +33,8 @@ const BEAT_EVERY_MS = 1000;
  *   by us or by its new owner, so records that were in hand are handed over again (at-least-once;
  *   the relay de-duplicates deliveries). Our trackers are dropped at every join (GROUP_JOIN) and
  *   the records of the old generation stop at their next retry and never count towards a commit:
- *   a late completion cannot move a revoked partition's commit past what its new owner has. (A
+ *   a late completion cannot move a revoked partition's commit past what its new owner has. The
+ *   same when the consumer stops (STOP: disconnected, or kafkajs restarting it after a crash). (A
  *   commit already on its way when the group rebalances carries a finished prefix all the same,
  *   so even then nothing unfinished is skipped.)
  * - kafkajs heartbeats only between batches; a wait inside eachBatch (a record's not-before time,
@@ -59,12 +60,17 @@ export class ConsumerFlow {
     private readonly lag: Gauge<'topic' | 'group' | 'partition'> | null,
     private readonly inFlight: Gauge<'topic' | 'group'> | null,
   ) {
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      this.generation++;
-      this.trackers.clear();
-      this.committed.clear();
-      this.assigned = new Set(e.payload.memberAssignment[opts.topic] ?? []);
-    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.newGeneration(e.payload.memberAssignment[opts.topic] ?? []));
+    // Stopped (disconnected, or by kafkajs before it restarts after a crash): nothing is ours
+    // until the next join, and the records in hand stop at their next retry.
+    consumer.on(consumer.events.STOP, () => this.newGeneration([]));
+  }
+
+  private newGeneration(partitions: number[]): void {
+    this.generation++;
+    this.trackers.clear();
+    this.committed.clear();
+    this.assigned = new Set(partitions);
   }
 
   async run(): Promise<void> {
