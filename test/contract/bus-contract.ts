@@ -8,7 +8,7 @@ import { waitFor } from '../support/wait.js';
  * What every Bus must do, run against the in-process bus and against Kafka.
  * Topic and group names are fresh per test so runs never see each other.
  */
-export function busContract(makeBus: () => Promise<Bus>): void {
+export function busContract(makeBus: () => Promise<Bus>, caps: { notBeforeHoldsPartition: boolean } = { notBeforeHoldsPartition: true }): void {
   const fresh = (what: string) => `contract.${what}.${randomBytes(4).toString('hex')}`;
   const spec = (name: string) => ({ name, maxRecordBytes: 8 * 1024 * 1024 });
 
@@ -77,28 +77,30 @@ export function busContract(makeBus: () => Promise<Bus>): void {
     });
   });
 
+  /** Publishes `values` and consumes them; `failing` throws its first `times` attempts. */
+  async function withFailing(bus: Bus, values: string[], failing: string, times: number, concurrency: number) {
+    const topic = fresh('retry');
+    await bus.ensureTopics([spec(topic)]);
+    const seen: string[] = [];
+    let failures = 0;
+    const handle = async (r: InRecord) => {
+      const v = r.value.toString();
+      if (v === failing && failures < times) {
+        failures++;
+        throw new Error('dependency down');
+      }
+      seen.push(v);
+    };
+    const sub = await bus.consume({ group: fresh('g'), topic, concurrency, handle });
+    await bus.publish(topic, values.map((v) => ({ key: 'k', value: Buffer.from(v) })));
+    await waitFor('all handled', () => seen.length === values.length, 30_000);
+    await sub.stop();
+    return { seen, failures };
+  }
+
   it('hands a record over again when the handler fails, and skips nothing', async () => {
     await withBus(async (bus) => {
-      const topic = fresh('retry');
-      await bus.ensureTopics([spec(topic)]);
-      const seen: string[] = [];
-      let failures = 0;
-      const sub = await bus.consume({
-        group: fresh('g'),
-        topic,
-        concurrency: 1,
-        handle: async (r) => {
-          const v = r.value.toString();
-          if (v === 'b' && failures < 2) {
-            failures++;
-            throw new Error('dependency down');
-          }
-          seen.push(v);
-        },
-      });
-      await bus.publish(topic, ['a', 'b', 'c'].map((v) => ({ key: 'k', value: Buffer.from(v) })));
-      await waitFor('all three handled', () => seen.includes('c'), 30_000);
-      await sub.stop();
+      const { seen, failures } = await withFailing(bus, ['a', 'b', 'c'], 'b', 2, 1);
       assert.equal(failures, 2);
       assert.deepEqual(seen, ['a', 'b', 'c']);
     });
@@ -148,6 +150,97 @@ export function busContract(makeBus: () => Promise<Bus>): void {
       await waitFor('the last two', () => second.length >= 2, 30_000);
       await sub2.stop();
       assert.deepEqual(second, ['4', '5']);
+    });
+  });
+
+  /** A handler that holds one record (by value) until released, then fails it; the others pass. */
+  function holding(stuck: string, seen: string[]) {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held = 0;
+    return {
+      release,
+      held: () => held,
+      handle: async (r: InRecord) => {
+        const v = r.value.toString();
+        if (v === stuck) {
+          held++;
+          await released;
+          throw new Error('gave up on it');
+        }
+        seen.push(v);
+      },
+    };
+  }
+
+  it('goes on with the other records of a partition while one is stuck in its handler', async () => {
+    await withBus(async (bus) => {
+      const topic = fresh('stuck');
+      await bus.ensureTopics([spec(topic)]);
+      const seen: string[] = [];
+      const h = holding('stuck', seen);
+      const sub = await bus.consume({ group: fresh('g'), topic, concurrency: 4, handle: h.handle });
+      const after = Array.from({ length: 20 }, (_, i) => `after-${i}`);
+      await bus.publish(topic, ['before', 'stuck', ...after].map((v) => ({ key: 'k', value: Buffer.from(v) })));
+      await waitFor('the records after the stuck one', () => seen.length === 21, 30_000);
+      assert.equal(h.held(), 1, 'the stuck record is still in its handler');
+      h.release();
+      await sub.stop();
+      assert.deepEqual(seen, ['before', ...after]);
+    });
+  });
+
+  it('hands the stuck record over again after a restart, and none before it', async () => {
+    await withBus(async (bus) => {
+      const topic = fresh('stuck-restart');
+      const group = fresh('g');
+      await bus.ensureTopics([spec(topic)]);
+      const first: string[] = [];
+      const h = holding('stuck', first);
+      const sub1 = await bus.consume({ group, topic, concurrency: 4, handle: h.handle });
+      await bus.publish(topic, ['a', 'b', 'stuck', 'c', 'd'].map((v) => ({ key: 'k', value: Buffer.from(v) })));
+      await waitFor('the others', () => first.length === 4, 30_000);
+      // Stopping waits for the record in hand; it is given up on (as a budget would) meanwhile.
+      const stopped = sub1.stop();
+      setTimeout(h.release, 300);
+      await stopped;
+      const second: string[] = [];
+      const sub2 = await bus.consume({ group, topic, concurrency: 4, handle: async (r) => void second.push(r.value.toString()) });
+      await waitFor('the stuck record again', () => second.includes('stuck'), 30_000);
+      await sub2.stop();
+      // Kafka hands over again what followed it (its offset bounds the commit); never what came before.
+      assert.equal(second[0], 'stuck');
+      assert.ok(!second.includes('a') && !second.includes('b'), `handed again: ${second.join(' ')}`);
+    });
+  });
+
+  it('retries a failing record in place without holding up the others', async () => {
+    await withBus(async (bus) => {
+      // Back-off 200, 400, 800, 1600 ms: the others are handled long before it passes.
+      const { seen, failures } = await withFailing(bus, ['x', 'failing', 'y', 'z'], 'failing', 4, 4);
+      assert.equal(failures, 4);
+      assert.deepEqual(seen, ['x', 'y', 'z', 'failing']);
+    });
+  });
+
+  it('hands nothing after a not-before record before it, and keeps their order', async () => {
+    await withBus(async (bus) => {
+      const topic = fresh('delay-order');
+      await bus.ensureTopics([spec(topic)]);
+      const seen: { v: string; at: number }[] = [];
+      // The in-process bus keeps this order only with one record in hand at a time.
+      const concurrency = caps.notBeforeHoldsPartition ? 4 : 1;
+      const sub = await bus.consume({ group: fresh('g'), topic, concurrency, handle: async (r) => void seen.push({ v: r.value.toString(), at: Date.now() }) });
+      const due = Date.now() + 1500;
+      await bus.publish(topic, [
+        { key: 'k', value: Buffer.from('first'), headers: { [NOT_BEFORE_HEADER]: String(due) } },
+        { key: 'k', value: Buffer.from('second'), headers: { [NOT_BEFORE_HEADER]: String(due - 1000) } },
+        { key: 'k', value: Buffer.from('plain') },
+      ]);
+      await waitFor('all three', () => seen.length === 3, 30_000);
+      await sub.stop();
+      assert.deepEqual(seen.map((s) => s.v), ['first', 'second', 'plain']);
+      assert.ok(seen[0]!.at >= due, `handled ${due - seen[0]!.at} ms early`);
     });
   });
 }

@@ -6,5 +6,7 @@ import { MemoryBus } from '@portcullis/bus';
 import { busContract } from './bus-contract.js';
 
 describe('bus contract: in-process bus (kept topics spooled to files)', () => {
-  busContract(async () => new MemoryBus({ maxRecordsPerTopic: 1000, spoolDir: mkdtempSync(join(tmpdir(), 'portcullis-spool-')) }));
+  busContract(async () => new MemoryBus({ maxRecordsPerTopic: 1000, spoolDir: mkdtempSync(join(tmpdir(), 'portcullis-spool-')) }), {
+    notBeforeHoldsPartition: false,
+  });
 });

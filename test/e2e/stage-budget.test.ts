@@ -22,13 +22,11 @@ const ATTEMPTS = 2;
 
 /**
  * What both modes show: the stuck got 451 and nothing stuck was delivered, other mail was
- * served, new clients were greeted promptly. In process every other record goes on while the
- * stuck ones are tried. On Kafka a stuck record holds its consumer for at most budgetMs x
- * maxAttempts (plus back-off): kafkajs fetches the next batches from a broker only once every
- * batch of the last fetch is done, so with one broker the other partitions wait too (measured
- * here), and go on once the record is given up.
+ * served, new clients were greeted promptly, and every other record went on while the stuck ones
+ * were tried: all other mail was answered before the stuck ones (on Kafka too, where the consumer
+ * hands records over as they arrive and the stuck ones hold only their own places in flight).
  */
-function assertServedAround(run: StuckRun, sink: MailboxSink, allBefore: boolean): void {
+function assertServedAround(run: StuckRun, sink: MailboxSink): void {
   for (const r of run.normal) assert.equal(r.code, 250, r.response);
   for (const r of run.stuck) {
     assert.equal(r.code, 451, r.response);
@@ -38,8 +36,7 @@ function assertServedAround(run: StuckRun, sink: MailboxSink, allBefore: boolean
   }
   const firstStuck = Math.min(...run.stuck.map((r) => r.at));
   const before = run.normal.filter((r) => r.at < firstStuck).length;
-  if (allBefore) assert.equal(before, run.normal.length, 'all other mail was answered while the stuck records were still being tried');
-  else for (const r of run.normal) assert.ok(r.at - firstStuck < 15_000, `other mail held ${r.at - firstStuck} ms past the stuck record's last attempt`);
+  assert.equal(before, run.normal.length, 'all other mail was answered while the stuck records were still being tried');
   // A new client is greeted after smtp-server's 100 ms early-talker wait; bound an order of magnitude above it.
   for (const ms of run.greetings) assert.ok(ms < 3000, `greeting took ${ms} ms`);
   console.log(`greeting while stuck: max ${Math.max(...run.greetings).toFixed(0)} ms; ${before}/${run.normal.length} others answered before the stuck ones; stuck answered after ${run.stuck.map((r) => r.ms.toFixed(0)).join(' / ')} ms`);
@@ -80,7 +77,7 @@ describe('a check that never returns, embedded mode', { timeout: 300_000 }, () =
 
   it('answers the stuck messages 451, dead-letters them with the reason, and goes on serving', async () => {
     const run = await runStuckAndNormal(smtpPort, sink);
-    assertServedAround(run, sink, true);
+    assertServedAround(run, sink);
     const metrics = await gw.metrics();
     assert.match(metrics, /portcullis_stage_given_up_total\{stage="content",reason="budget"\} 1\n/);
     assert.match(metrics, /portcullis_stage_given_up_total\{stage="reputation",reason="budget"\} 1\n/);
@@ -119,7 +116,7 @@ describe('a check that never returns, over the real broker', { timeout: 600_000 
 
   it('answers 451, and the records are on the dead-letter topic with reason and attempts headers', async () => {
     const run = await runStuckAndNormal(smtpPort, sink);
-    assertServedAround(run, sink, false);
+    assertServedAround(run, sink);
     const [sync, async_] = run.stuck;
     const content = await readDeadLetter(sync!.messageId!);
     assert.equal(content.headers[Headers.deadLetterTopic], Topics.reputationChecked);

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, Partitioners, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Consumer, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import { Gauge, Histogram, type Logger, type Registry } from '@portcullis/telemetry';
-import { dueIn, type Bus, type ConsumeOptions, type InRecord, type KeptRecord, type OutRecord, type PartitionOffsets, type RangeQuery, type Subscription, type TopicSpec } from './bus.js';
+import { type Bus, type ConsumeOptions, type InRecord, type KeptRecord, type OutRecord, type PartitionOffsets, type RangeQuery, type Subscription, type TopicSpec } from './bus.js';
 import { BatchingProducer } from './kafka-producer.js';
-import { backoffMs, sleep } from './backoff.js';
+import { sleep } from './backoff.js';
+import { ConsumerFlow, toInRecord } from './kafka-consumer-flow.js';
+import { InFlightRoom } from './in-flight-room.js';
 import { finalTopicError } from './topic-errors.js';
 import { startBrokerProbe, type BrokerProbe } from './broker-probe.js';
 
@@ -26,9 +28,6 @@ export interface KafkaBusOptions {
 
 const MiB = 1024 * 1024;
 
-/** Thrown inside eachBatch to leave a batch unfinished (stopping or partition revoked). */
-class StopBatch extends Error {}
-
 export class KafkaBus implements Bus {
   readonly kind = 'kafka' as const;
   private readonly kafka: Kafka;
@@ -44,6 +43,7 @@ export class KafkaBus implements Bus {
   private readonly kafkaConfig: KafkaConfig;
   private readonly produceSeconds: Histogram<'topic'> | null;
   private readonly lag: Gauge<'topic' | 'group' | 'partition'> | null;
+  private readonly inFlight: Gauge<'topic' | 'group'> | null;
 
   constructor(private readonly opts: KafkaBusOptions) {
     const log = opts.logger.child({ component: 'kafka' });
@@ -60,8 +60,16 @@ export class KafkaBus implements Bus {
     this.lag = opts.registry
       ? new Gauge({
           name: 'portcullis_kafka_consumer_lag',
-          help: 'Records behind the end of the partition: when a batch is fetched, and after each window of it is done (0 once caught up)',
+          help: 'Records of the partition not yet finished (from the lowest still in hand to its end as of the last fetch); 0 once caught up',
           labelNames: ['topic', 'group', 'partition'],
+          registers,
+        })
+      : null;
+    this.inFlight = opts.registry
+      ? new Gauge({
+          name: 'portcullis_kafka_consumer_in_flight',
+          help: 'Records handed to handlers and not yet finished, per consumer',
+          labelNames: ['topic', 'group'],
           registers,
         })
       : null;
@@ -176,25 +184,33 @@ export class KafkaBus implements Bus {
     const log = this.opts.logger.child({ component: 'consumer', topic: opts.topic, group: opts.group });
     let running = true;
     let current: Consumer | null = null;
+    let flow: ConsumerFlow | null = null;
     const problemKey = `${opts.group}/${opts.topic}`;
+    // One bound on records in hand for the subscription, across consumers rebuilt after a crash
+    // (the records of a crashed one may still be in their handlers).
+    const room = new InFlightRoom(opts.concurrency, Math.max(64 * MiB, 2 * this.opts.maxRecordBytes));
     // kafkajs gives up for good on errors it deems non-retriable (e.g. no group
     // coordinator while the broker restarts). A gateway must not: rebuild the
     // consumer after a pause, for as long as the service runs.
     const launch = async (): Promise<void> => {
       const consumer = this.newConsumer(opts);
+      const mine = new ConsumerFlow(consumer, opts, room, log, () => running, this.lag, this.inFlight);
       consumer.on(consumer.events.CRASH, (e) => {
         log.error({ error: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed');
         if (e.payload.restart || !running) return;
+        mine.close();
         this.consumerProblems.set(problemKey, `consumer for ${opts.topic} restarting`);
         this.consumers.delete(consumer);
         setTimeout(() => void relaunch(), 2000).unref();
       });
       consumer.on(consumer.events.GROUP_JOIN, () => this.consumerProblems.delete(problemKey));
+      flow?.close();
       current = consumer;
+      flow = mine;
       this.consumers.add(consumer);
       await consumer.connect();
       await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
-      await this.runConsumer(consumer, opts, log, () => running);
+      await mine.run();
     };
     const relaunch = async (): Promise<void> => {
       for (let attempt = 1; running; attempt++) {
@@ -204,6 +220,7 @@ export class KafkaBus implements Bus {
           return;
         } catch (err) {
           log.warn({ attempt, error: (err as Error).message }, 'consumer rebuild failed, trying again');
+          flow?.close();
           await current?.disconnect().catch(() => undefined);
           await sleep(Math.min(10_000, 1000 * attempt));
         }
@@ -215,6 +232,7 @@ export class KafkaBus implements Bus {
         running = false;
         this.consumerProblems.delete(problemKey);
         if (current) {
+          await flow?.stop();
           await current.disconnect();
           this.consumers.delete(current);
         }
@@ -235,77 +253,6 @@ export class KafkaBus implements Bus {
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10000 },
     });
-  }
-
-  private async runConsumer(consumer: Consumer, opts: ConsumeOptions, log: Logger, isUp: () => boolean): Promise<void> {
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      autoCommit: true,
-      autoCommitInterval: 1000,
-      partitionsConsumedConcurrently: 2,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
-        const alive = () => isUp() && isRunning() && !isStale();
-        const msgs = batch.messages;
-        const lagLabels = { topic: batch.topic, group: opts.group, partition: String(batch.partition) };
-        this.lag?.set(lagLabels, Number(batch.offsetLagLow()));
-        for (let start = 0; start < msgs.length; start += opts.concurrency) {
-          if (!alive()) return;
-          const window = msgs.slice(start, start + opts.concurrency);
-          // Membership is kept while records are in hand: a handler that takes longer than the
-          // session (a slow downstream, a delivery mark waiting for Redis) would otherwise cost a
-          // rebalance, and every record of the window, done or not, would be read again.
-          const beating = setInterval(() => void heartbeat().catch(() => undefined), 1000);
-          try {
-            await Promise.all(
-              window.map((m) => this.handleWithRetry(toInRecord(batch.topic, batch.partition, m), opts, alive, heartbeat, log)),
-            );
-          } catch (err) {
-            if (err instanceof StopBatch) return;
-            throw err;
-          } finally {
-            clearInterval(beating);
-          }
-          // Every record of the window is done, and what each produced is durable.
-          const last = window[window.length - 1]!.offset;
-          resolveOffset(last);
-          // What is left behind this window as of the fetch: 0 once the group has caught up (the
-          // gauge would otherwise keep the size of the last batch while nothing new arrives).
-          this.lag?.set(lagLabels, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
-          await heartbeat();
-          await commitOffsetsIfNecessary();
-        }
-      },
-    });
-  }
-
-  /** A failing record is retried in place: the partition waits, nothing after it is skipped. */
-  private async handleWithRetry(
-    rec: InRecord,
-    opts: ConsumeOptions,
-    alive: () => boolean,
-    heartbeat: () => Promise<void>,
-    log: Logger,
-  ): Promise<void> {
-    for (let wait = dueIn(rec); wait > 0; wait = dueIn(rec)) {
-      if (!alive()) throw new StopBatch();
-      await sleep(Math.min(1000, wait));
-      await heartbeat();
-    }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await opts.handle(rec);
-        return;
-      } catch (err) {
-        log.warn({ partition: rec.partition, offset: rec.offset, attempt, error: (err as Error).message }, 'record failed, will retry');
-      }
-      const wait = backoffMs(attempt);
-      for (let waited = 0; waited < wait; waited += 1000) {
-        if (!alive()) throw new StopBatch();
-        await sleep(Math.min(1000, wait - waited));
-        await heartbeat();
-      }
-      if (!alive()) throw new StopBatch();
-    }
   }
 
   async fetch(topic: string, partition: number, offset: string, timeoutMs = 20_000): Promise<InRecord | null> {
@@ -388,26 +335,4 @@ export class KafkaBus implements Bus {
     this.batcher.failQueued('bus closed');
     await this.producer.disconnect();
   }
-}
-
-function toInRecord(topic: string, partition: number, m: KafkaMessage): InRecord {
-  return {
-    topic,
-    partition,
-    offset: m.offset,
-    key: m.key ? m.key.toString('utf8') : null,
-    value: m.value ?? Buffer.alloc(0),
-    headers: headersToStrings(m.headers),
-  };
-}
-
-function headersToStrings(h: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!h) return out;
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    const first = Array.isArray(v) ? v[0] : v;
-    if (first !== undefined) out[k] = first.toString();
-  }
-  return out;
 }
