@@ -38,5 +38,5 @@ COPY --from=deps --chown=0:0 /app /app
 USER 10001:10001
 ENV NODE_ENV=production
 EXPOSE 2525 2587 2465 8025
-ENTRYPOINT ["/nodejs/bin/node", "/app/apps/portcullis/dist/src/main.js"]
+ENTRYPOINT ["/nodejs/bin/node", "/app/apps/portcullis/dist/src/portcullis.js"]
 CMD ["run", "all", "--config", "/etc/portcullis/config/portcullis.yaml"]

@@ -11,6 +11,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# Node 24 whatever `node` comes first on PATH (a stock host has an older one): the binary that
+# goes into the image, the one `make build` uses.
+export PATH="$(bash "$root/scripts/node.sh"):$PATH"
 version="$(node -p 'require("./package.json").version')"
 tag="${1:-portcullis:$version}"
 export STORAGE_DRIVER=${STORAGE_DRIVER:-vfs}
@@ -51,7 +54,7 @@ buildah umount "$ctr" >/dev/null
 buildah config --user 10001:10001 --workingdir /app --env NODE_ENV=production \
   --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
   --port 2525 --port 2587 --port 2465 --port 8025 \
-  --entrypoint '["/usr/local/bin/node", "/app/apps/portcullis/dist/src/main.js"]' \
+  --entrypoint '["/usr/local/bin/node", "/app/apps/portcullis/dist/src/portcullis.js"]' \
   --cmd '["run", "all", "--config", "/etc/portcullis/config/portcullis.yaml"]' \
   --label org.opencontainers.image.title=portcullis --label "org.opencontainers.image.version=$version" "$ctr"
 buildah commit --rm "$ctr" "$tag" >&2

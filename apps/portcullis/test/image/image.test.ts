@@ -67,8 +67,8 @@ function smtp(lines: string[]): Promise<string> {
   });
 }
 
-test('the image starts the gateway (embedded), answers /readyz and accepts a message over SMTP', { skip }, async () => {
-  proc = spawn('buildah', run([`${dir}/config:/etc/portcullis/config:ro`, `${dir}/var:/app/var`], ['/usr/local/bin/node', '/app/apps/portcullis/dist/src/main.js', 'run', 'all', '--config', '/etc/portcullis/config/portcullis.yaml']), { env, stdio: 'ignore' });
+test('the image starts the gateway (embedded) through its entry, answers /readyz and accepts a message over SMTP', { skip }, async () => {
+  proc = spawn('buildah', run([`${dir}/config:/etc/portcullis/config:ro`, `${dir}/var:/app/var`], ['/usr/local/bin/node', '/app/apps/portcullis/dist/src/portcullis.js', 'run', 'all', '--config', '/etc/portcullis/config/portcullis.yaml']), { env, stdio: 'ignore' });
   const end = Date.now() + 60_000;
   for (;;) {
     const ready = await fetch(`http://127.0.0.1:${HTTP}/readyz`).then((r) => r.status === 200, () => false);
