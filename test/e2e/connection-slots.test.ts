@@ -13,6 +13,7 @@ import { freePort, GatewayProcess } from '../support/gateway.js';
 import { RawSmtp } from '../support/raw-smtp.js';
 import { fileLimits, startSwarm, type SessionOutcome } from '../support/hostile-swarm.js';
 import { sleep, waitFor } from '../support/wait.js';
+import { metricSum } from '../support/metrics.js';
 
 const MAX_CLIENTS = 200;
 const PRE_MAIL_MS = 3000;
@@ -33,17 +34,6 @@ async function deliver(port: number, marker: string): Promise<string[]> {
   } finally {
     client.close();
   }
-}
-
-/** Sum of a counter's samples whose labels include every given one. */
-function counter(metrics: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
 }
 
 describe('connection slots: 1,000 hostile sessions, an honest sender is served', { timeout: 120_000 }, () => {
@@ -155,9 +145,9 @@ describe('connection slots: 1,000 hostile sessions, an honest sender is served',
 
     // Metrics and logs agree with what the clients saw; the log says nothing of the messages.
     const metrics = await gw.metrics();
-    assert.equal(counter(metrics, 'portcullis_edge_sessions_reclaimed_total', { listener: 'mx', reason: 'max-clients' }), reclaimed);
-    assert.equal(counter(metrics, 'portcullis_edge_command_timeouts_total', { listener: 'mx' }), timedOut + 1, 'the storm and the lone dripper');
-    assert.ok(counter(metrics, 'portcullis_edge_command_timeouts_total', { phase: 'greeting' }) > 0);
+    assert.equal(metricSum(metrics, 'portcullis_edge_sessions_reclaimed_total', { listener: 'mx', reason: 'max-clients' }), reclaimed);
+    assert.equal(metricSum(metrics, 'portcullis_edge_command_timeouts_total', { listener: 'mx' }), timedOut + 1, 'the storm and the lone dripper');
+    assert.ok(metricSum(metrics, 'portcullis_edge_command_timeouts_total', { phase: 'greeting' }) > 0);
     const log = readFileSync(gw.logPath, 'utf8');
     assert.equal(log.split('\n').filter((l) => l.includes('"idle session reclaimed"')).length, reclaimed, 'one log line per reclaim');
     assert.ok(log.includes('pre-MAIL timeouts shortened'), 'stress mode was entered');

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { hashPassword } from '@portcullis/edge';
+import { writeUsersFile } from '../support/users.js';
 import { makeCertificate } from '../support/certs.js';
 import { MailboxSink } from '../support/sink.js';
 import { freePort, GatewayProcess } from '../support/gateway.js';
@@ -35,7 +35,7 @@ describe('content scanners in the SMTP session (real clamd and rspamd)', { timeo
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-content-'));
     const cert = makeCertificate(dir, ['mx.test.portcullis']);
     const users = join(dir, 'users.yaml');
-    writeFileSync(users, `users:\n  - username: alice@example.test\n    password: "${await hashPassword('correct horse')}"\n    addresses: [alice@example.test]\n`);
+    await writeUsersFile(users, [{ username: 'alice@example.test', password: 'correct horse', addresses: ['alice@example.test'] }]);
     const extra = `tls:
   certificates: [{ certFile: ${cert.certFile}, keyFile: ${cert.keyFile} }]
 auth:

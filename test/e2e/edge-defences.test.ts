@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { hashPassword } from '@portcullis/edge';
+import { writeUsersFile } from '../support/users.js';
 import { MailboxSink } from '../support/sink.js';
 import { freePort, GatewayProcess } from '../support/gateway.js';
 import { makeCertificate } from '../support/certs.js';
@@ -40,7 +40,7 @@ describe('edge defences, two edges sharing one Redis', { timeout: 300_000 }, () 
     await redis.start();
     await sink.start();
     const users = join(dir, 'users.yaml');
-    writeFileSync(users, `users:\n  - username: dave@example.test\n    password: "${await hashPassword('right')}"\n`);
+    await writeUsersFile(users, [{ username: 'dave@example.test', password: 'right' }]);
     writeFileSync(join(dir, 'token'), TOKEN);
     const prefix = `defences-${randomBytes(4).toString('hex')}:`;
     for (const name of ['edge-a', 'edge-b']) {

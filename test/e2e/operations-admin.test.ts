@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { hashPassword } from '@portcullis/edge';
+import { writeUsersFile } from '../support/users.js';
 import { Topics, encodeMail, newMessageId, verdict } from '@portcullis/contract';
 import { MailboxSink } from '../support/sink.js';
 import { GatewayProcess, freePort } from '../support/gateway.js';
@@ -42,7 +42,7 @@ describe('operations: greeting, no smart host, bans, quarantine, wrong service',
     await sink.start();
     const cert = makeCertificate(dir, ['mx.test.portcullis']);
     const users = join(dir, 'users.yaml');
-    writeFileSync(users, `users:\n  - username: dave@example.test\n    password: "${await hashPassword('right')}"\n`);
+    await writeUsersFile(users, [{ username: 'dave@example.test', password: 'right' }]);
     Object.assign(ports, { mx: await freePort(), subs: await freePort(), admin: await freePort(), relayAdmin: await freePort() });
     // Embedded, as `make run` starts it, without relay.outbound: bounces to outside senders land in the Maildir.
     embedded = new GatewayProcess('ops-embedded', {

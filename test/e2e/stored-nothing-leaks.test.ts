@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { hashPassword } from '@portcullis/edge';
+import { writeUsersFile } from '../support/users.js';
 import { freePort, GatewayProcess } from '../support/gateway.js';
 import { CLI } from '../support/paths.js';
 import { RawSmtp } from '../support/raw-smtp.js';
@@ -37,7 +37,7 @@ describe('a 250 means stored; nothing leaks', { timeout: 300_000 }, () => {
     [mx, sub, subs, http, admin] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     writeFileSync(tokenFile, 'storable-token\n');
     const users = join(dir, 'users.yaml');
-    writeFileSync(users, `users:\n  - username: alice@example.test\n    password: "${await hashPassword('correct horse')}"\n    addresses: [alice@example.test]\n`);
+    await writeUsersFile(users, [{ username: 'alice@example.test', password: 'correct horse', addresses: ['alice@example.test'] }]);
     gw = new GatewayProcess('stored', {
       services: ['all'],
       smtpPort: mx,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
-import { hashPassword } from '@portcullis/edge';
+import { writeUsersFile } from '../support/users.js';
 import { MailboxSink } from '../support/sink.js';
 import { freePort, GatewayProcess } from '../support/gateway.js';
 import { makeCertificate } from '../support/certs.js';
@@ -53,7 +53,7 @@ describe('TLS, AUTH and sender identity (file credentials)', { timeout: 180_000 
     await sink.start();
     [mx, sub, subs] = [await freePort(), await freePort(), await freePort()];
     const users = join(dir, 'users.yaml');
-    writeFileSync(users, `users:\n  - username: alice@example.test\n    password: "${await hashPassword('correct horse')}"\n    addresses: [alice@example.test]\n`);
+    await writeUsersFile(users, [{ username: 'alice@example.test', password: 'correct horse', addresses: ['alice@example.test'] }]);
     gw = new GatewayProcess('tls', {
       services: ['all'],
       smtpPort: mx,
