@@ -54,3 +54,21 @@ export function normaliseAddress(address: string, localPartCase: LocalPartCase):
   const local = address.slice(0, at);
   return `${localPartCase === 'lower' ? local.toLowerCase() : local}@${address.slice(at + 1).toLowerCase()}`;
 }
+
+/**
+ * The domain of an address, as every service compares domains: what follows the last @ (a local
+ * part may hold a quoted @, a domain never does), in lower case, without a root dot. '' when there
+ * is no @. The one way to take the domain of an address; do not slice at '@' elsewhere.
+ */
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return '';
+  const domain = address.slice(at + 1).toLowerCase();
+  return domain.endsWith('.') ? domain.slice(0, -1) : domain;
+}
+
+/** The local part of an address: everything before the last @ (the whole string when there is none). */
+export function localPartOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? address : address.slice(0, at);
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADDRESS_LIMITS, addressTooLong, normaliseAddress } from '../src/address.js';
+import { ADDRESS_LIMITS, addressTooLong, domainOf, localPartOf, normaliseAddress } from '../src/address.js';
 
 test('limits are counted in octets and name the one broken', () => {
   assert.equal(addressTooLong(`${'a'.repeat(64)}@example.test`), null);
@@ -17,4 +17,13 @@ test('the domain is always lower-cased, the local part only when its domain fold
   assert.equal(normaliseAddress('Bob@Example.TEST', 'preserve'), 'Bob@example.test');
   assert.equal(normaliseAddress('Bob@Example.TEST', 'lower'), 'bob@example.test');
   assert.equal(normaliseAddress('ÄNNE@MÜNCHEN.test', 'lower'), 'änne@münchen.test');
+});
+
+test('domainOf takes the domain after the last @, lower-cased, without a root dot', () => {
+  assert.equal(domainOf('User@Example.TEST'), 'example.test');
+  assert.equal(domainOf('"a@b"@Example.test.'), 'example.test');
+  assert.equal(domainOf('no-at-sign'), '');
+  assert.equal(domainOf('user@'), '');
+  assert.equal(localPartOf('"a@b"@example.test'), '"a@b"');
+  assert.equal(localPartOf('postmaster'), 'postmaster');
 });
