@@ -15,7 +15,7 @@ export type { Scanner, ContentMetrics };
 
 /** Scan one record, decide, and return the decided record (the raw message marked when tagged). */
 export async function contentStep(scanner: Scanner, config: Config, record: MailRecord, metrics?: ContentMetrics, budget?: RecordBudget): Promise<MailRecord> {
-  const { results, external } = await scanner.scan(record, new Date(), budget);
+  const { results, external, skippedFor } = await scanner.scan(record, new Date(), budget);
   const meta = { ...record.meta, results: [...record.meta.results, ...results] };
   const { verdict, marking } = decideMessage(meta, new Date(), { policy: config.content.policy, external });
   const raw = verdict.action === 'deliver' ? applyMarking(record.raw, marking, verdict.score) : record.raw;
@@ -23,7 +23,8 @@ export async function contentStep(scanner: Scanner, config: Config, record: Mail
   if (raw !== record.raw) await laterTurn();
   if (metrics) {
     metrics.verdicts.inc({ action: marking.spam ? 'tag' : verdict.action, direction: meta.envelope.auth ? 'outbound' : 'inbound' });
-    for (const r of results) if (r.outcome !== 'pass' && r.outcome !== 'none') metrics.findings.inc({ check: r.check, outcome: r.outcome });
+    // A short-circuit's skips are counted as skipped work, not as mail that went on unscanned.
+    if (!skippedFor) for (const r of results) if (r.outcome !== 'pass' && r.outcome !== 'none') metrics.findings.inc({ check: r.check, outcome: r.outcome });
   }
   return { meta: { ...meta, size: raw.length, verdict }, raw };
 }

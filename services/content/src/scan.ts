@@ -14,6 +14,8 @@ export interface ScanOutcome {
   results: CheckResult[];
   /** From outside our domains, not submitted by our users (for external tagging). */
   external: boolean;
+  /** Not scanned: the earlier result that had already decided the reject (results are its `skip`s). */
+  skippedFor?: CheckResult;
 }
 
 export interface Scanner {
@@ -61,7 +63,7 @@ export function createScanner(config: Config, opts: ScannerOptions = {}): Scanne
       const decided = decidedReject(record.meta.results, record.meta.envelope.auth !== null);
       if (decided) {
         metrics?.skipped.inc({ decided_by: decided.check });
-        return { results: SKIPPABLE.map((check) => skippedFor('content', check, decided, now)), external: false };
+        return { results: SKIPPABLE.map((check) => skippedFor('content', check, decided, now)), external: false, skippedFor: decided };
       }
       // The engines read the raw message and the envelope only, never the parsed one.
       const ctx: ScanContext = { meta: record.meta, raw: record.raw, parsed: UNPARSED, config: c, localDomains, outbound: record.meta.envelope.auth !== null, now };
