@@ -11,10 +11,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { message, sign } from '@portcullis/auth/testing';
-import { TEST_CLAMD, TEST_RSPAMD } from '@portcullis/content/testing';
 import { MailboxSink } from '../support/sink.js';
 import { freePort, GatewayProcess } from '../support/gateway.js';
 import { metricSum } from '../support/metrics.js';
+import { CLAMD, RSPAMD } from '../support/scanners.js';
 import { sendRaw } from '../support/smtp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -44,8 +44,8 @@ reputation:
   content:
     lists: [{ zone: ${URIBL}, weight: 5, bits: [{ bit: 2, meaning: black }] }]
 content:
-  antivirus: { enabled: true, address: "${TEST_CLAMD}", timeoutMs: 5000, onFailure: tempfail }
-  antispam: { enabled: true, url: "${TEST_RSPAMD}", timeoutMs: 5000, onFailure: tempfail }
+  antivirus: { enabled: true, address: "${CLAMD}", timeoutMs: 5000, onFailure: tempfail }
+  antispam: { enabled: true, url: "${RSPAMD}", timeoutMs: 5000, onFailure: tempfail }
 `;
     gw = new GatewayProcess('short-circuit', {
       services: ['all'],
