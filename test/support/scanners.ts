@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { ROOT } from './paths.js';
 
 /** The real clamd and rspamd that test/infra/{clamav,rspamd}.sh run (scripts/test.sh exports where). */
-export const CLAMD = process.env.PORTCULLIS_TEST_CLAMD || 'tcp://127.0.0.1:13310';
-export const RSPAMD = process.env.PORTCULLIS_TEST_RSPAMD || 'http://127.0.0.1:11333';
+export { TEST_CLAMD as CLAMD, TEST_RSPAMD as RSPAMD } from '@portcullis/content/testing';
 
 export type Daemon = 'clamav' | 'rspamd';
 

@@ -1,9 +1,6 @@
-import { loadExtraChecks, type Bus, type ExtraCheck } from '@portcullis/bus';
+import { loadExtraChecks, type ExtraCheck } from '@portcullis/bus';
 import { MessageTraceWriter } from '@portcullis/message-trace';
-import type { Config } from '@portcullis/config';
-import type { SharedState } from '@portcullis/state';
-import { createDnsResolver, type DnsResolver } from '@portcullis/dns';
-import type { AdminHandler, Logger, Registry } from '@portcullis/telemetry';
+import { dnsOf, type ServiceDeps } from '@portcullis/service';
 import { startEdge } from '@portcullis/edge';
 import { startAuth } from '@portcullis/auth';
 import { startReputation } from '@portcullis/reputation';
@@ -27,21 +24,8 @@ export interface Running {
   unhealthy(): string | null;
 }
 
-export interface Deps {
-  config: Config;
-  bus: Bus;
-  state: SharedState;
-  logger: Logger;
-  registry: Registry;
-  admin?: (area: string, handler: AdminHandler) => void;
-  /** One resolver (and its memory cache) for the process; made from config.dns when absent. */
-  dns?: DnsResolver;
-}
-
-function dnsOf(deps: Deps): DnsResolver {
-  deps.dns ??= createDnsResolver(deps.config.dns, { state: deps.state, registry: deps.registry, logger: deps.logger });
-  return deps.dns;
-}
+/** What every service is started with; dns is made once for the process (dnsOf) and shared. */
+export type Deps = ServiceDeps;
 
 /**
  * What a checking stage (auth, reputation, content) gets beside its own deps: the operator's
@@ -73,7 +57,7 @@ export async function startService(name: ServiceName, deps: Deps): Promise<Runni
     }
     case 'auth': {
       const more = await stageDeps(name, deps);
-      const s = await startAuth({ ...deps, ...more.extras, resolver: dnsOf(deps) });
+      const s = await startAuth({ ...deps, ...more.extras, dns: dnsOf(deps) });
       return { name, stop: stopBoth(s, more), unhealthy: ok };
     }
     case 'reputation': {

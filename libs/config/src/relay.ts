@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Downstream } from './common.js';
+import { messageTraceSections } from './message-trace.js';
 
 const Relay = z.strictObject({
   /** Where mail for a domain without a downstream is written, one Maildir per recipient. */
@@ -25,7 +26,7 @@ const Relay = z.strictObject({
       /** How long an open circuit holds all delivery to that destination before one probe is let through. */
       openSeconds: z.number().int().min(1).default(30),
     })
-    .default({ failureThreshold: 5, openSeconds: 30 }),
+    .prefault({}),
 });
 
 const Quarantine = z.strictObject({
@@ -39,22 +40,15 @@ const Quarantine = z.strictObject({
       domains: z.array(z.string().min(1).transform((d) => d.toLowerCase())).default([]),
       intervalSeconds: z.number().int().min(60).default(24 * 3600),
     })
-    .default({ domains: [], intervalSeconds: 24 * 3600 }),
+    .prefault({}),
 });
 
-const MessageTrace = z.strictObject({
-  enabled: z.boolean().default(true),
-  /** How long a message's timeline and index entries are kept. */
-  retentionDays: z.number().min(0.01).max(90).default(7),
-  /** Events kept per message (the oldest beyond this are dropped). */
-  maxEventsPerMessage: z.number().int().min(10).max(10_000).default(200),
-  /** Entries kept per index list (per sender, recipient, client IP, Message-ID, hour). */
-  maxIndexEntries: z.number().int().min(10).max(1_000_000).default(10_000),
-});
-
-/** Delivery, retries, bounces, quarantine and the message trace (relay service). */
+/**
+ * Delivery, retries, bounces and quarantine (relay service). The message trace is not the relay's
+ * (every service writes it): it is spread here only until schema.ts lists messageTraceSections itself.
+ */
 export const relaySections = {
-  relay: Relay.default(Relay.parse({})),
-  quarantine: Quarantine.default(Quarantine.parse({})),
-  messageTrace: MessageTrace.default(MessageTrace.parse({})),
+  relay: Relay.prefault({}),
+  quarantine: Quarantine.prefault({}),
+  ...messageTraceSections,
 };

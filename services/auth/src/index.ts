@@ -1,26 +1,13 @@
 import { Topics } from '@portcullis/contract';
-import { runStage, type Bus, type StageDefinition, type StageRunDeps, type Subscription } from '@portcullis/bus';
-import type { Config } from '@portcullis/config';
-import { createDnsResolver, type DnsResolver } from '@portcullis/dns';
+import { runStage, type StageDefinition, type Subscription } from '@portcullis/bus';
 import { NetworkList } from '@portcullis/networks';
-import type { SharedState } from '@portcullis/state';
-import type { Logger, Registry } from '@portcullis/telemetry';
+import { dnsOf, type StageDeps } from '@portcullis/service';
 import { authenticateRecord } from './record-auth.js';
 import { authMetrics } from './metrics.js';
 import { loadSealKey } from './seal-key.js';
 
-export interface AuthDeps extends StageRunDeps {
-  config: Config;
-  bus: Bus;
-  logger: Logger;
-  registry: Registry;
-  /** For the DNS cache shared between replicas. */
-  state?: SharedState;
-  /** By default the DNS layer built from config.dns. */
-  resolver?: DnsResolver;
-  /** pct= sampling; Math.random by default. */
-  random?: () => number;
-}
+/** The service's deps (dns: the DNS layer built from config.dns when absent; random: pct= sampling). */
+export type AuthDeps = StageDeps;
 
 export { authenticateRecord } from './record-auth.js';
 export { authMetrics } from './metrics.js';
@@ -39,7 +26,7 @@ export { stripForgedResults, authservIdOf } from './headers.js';
  * expressions it runs are the parsers' lint's to keep linear.
  */
 export function authStage(deps: AuthDeps): StageDefinition {
-  const resolver = deps.resolver ?? createDnsResolver(deps.config.dns, { state: deps.state, registry: deps.registry, logger: deps.logger });
+  const resolver = dnsOf(deps);
   const seal = loadSealKey(deps.config.authentication.arc.seal);
   const metrics = authMetrics(deps.registry);
   const trusted = new NetworkList(deps.config.authentication.trustedNetworks);

@@ -1,19 +1,12 @@
-import { Counter, type Registry } from '@portcullis/telemetry';
+import { perRegistry } from '@portcullis/service';
+import { Counter } from '@portcullis/telemetry';
 
 export interface AuthMetrics {
   results: Counter<'check' | 'outcome' | 'action'>;
   forged: Counter;
 }
 
-const memo = new WeakMap<Registry, AuthMetrics>();
-
-export function authMetrics(registry: Registry): AuthMetrics {
-  let m = memo.get(registry);
-  if (m) return m;
-  m = {
-    results: new Counter({ name: 'portcullis_auth_results_total', help: 'Sender authentication results by check, outcome and demanded action', labelNames: ['check', 'outcome', 'action'], registers: [registry] }),
-    forged: new Counter({ name: 'portcullis_auth_forged_results_removed_total', help: 'Authentication-Results headers claiming our authserv-id that were removed', registers: [registry] }),
-  };
-  memo.set(registry, m);
-  return m;
-}
+export const authMetrics = perRegistry((registry): AuthMetrics => ({
+  results: new Counter({ name: 'portcullis_auth_results_total', help: 'Sender authentication results by check, outcome and demanded action', labelNames: ['check', 'outcome', 'action'], registers: [registry] }),
+  forged: new Counter({ name: 'portcullis_auth_forged_results_removed_total', help: 'Authentication-Results headers claiming our authserv-id that were removed', registers: [registry] }),
+}));

@@ -1,27 +1,21 @@
 import { Topics, laterTurn, type MailRecord, type VerdictReply } from '@portcullis/contract';
-import { runStage, type Bus, type RecordBudget, type StageRunDeps, type Subscription } from '@portcullis/bus';
+import { runStage, type RecordBudget, type StageDefinition, type Subscription } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
-import type { SharedState } from '@portcullis/state';
-import type { Logger, Registry } from '@portcullis/telemetry';
+import type { StageDeps } from '@portcullis/service';
 import { decide, decideMessage } from './verdict.js';
 import { contentPool, createScanner, RULES_TASK, type Scanner } from './scan.js';
 import { applyMarking } from './policy/marking.js';
 import { contentMetrics, type ContentMetrics } from './metrics.js';
 
-export interface ContentDeps extends StageRunDeps {
-  config: Config;
-  bus: Bus;
-  state: SharedState;
-  logger: Logger;
-  registry: Registry;
-}
+/** The service's deps (state: where the edge waits for the verdict). */
+export type ContentDeps = StageDeps;
 
-export { decide, decideMessage, createScanner, applyMarking, contentPool, RULES_TASK };
-export type { Scanner };
+export { decide, decideMessage, createScanner, applyMarking, contentPool, contentMetrics, RULES_TASK };
+export type { Scanner, ContentMetrics };
 
 /** Scan one record, decide, and return the decided record (the raw message marked when tagged). */
 export async function contentStep(scanner: Scanner, config: Config, record: MailRecord, metrics?: ContentMetrics, budget?: RecordBudget): Promise<MailRecord> {
-  const { results, external } = await scanner.scan(record, new Date(), budget);
+  const { results, external, skippedFor } = await scanner.scan(record, new Date(), budget);
   const meta = { ...record.meta, results: [...record.meta.results, ...results] };
   const { verdict, marking } = decideMessage(meta, new Date(), { policy: config.content.policy, external });
   const raw = verdict.action === 'deliver' ? applyMarking(record.raw, marking, verdict.score) : record.raw;
@@ -29,7 +23,8 @@ export async function contentStep(scanner: Scanner, config: Config, record: Mail
   if (raw !== record.raw) await laterTurn();
   if (metrics) {
     metrics.verdicts.inc({ action: marking.spam ? 'tag' : verdict.action, direction: meta.envelope.auth ? 'outbound' : 'inbound' });
-    for (const r of results) if (r.outcome !== 'pass' && r.outcome !== 'none') metrics.findings.inc({ check: r.check, outcome: r.outcome });
+    // A short-circuit's skips are counted as skipped work, not as mail that went on unscanned.
+    if (!skippedFor) for (const r of results) if (r.outcome !== 'pass' && r.outcome !== 'none') metrics.findings.inc({ check: r.check, outcome: r.outcome });
   }
   return { meta: { ...meta, size: raw.length, verdict }, raw };
 }
@@ -37,38 +32,38 @@ export async function contentStep(scanner: Scanner, config: Config, record: Mail
 /**
  * The content stage scans (ClamAV, rspamd, our rules) and decides the verdict. The decided
  * record is durable before the edge is told, so a verdict the sender hears about is never lost.
+ * The scanner (createScanner with the stage's pool) is the caller's to close.
  */
-export async function startContent(deps: ContentDeps): Promise<Subscription> {
+export function contentStage(deps: ContentDeps, scanner: Scanner): StageDefinition {
   const metrics = contentMetrics(deps.registry);
-  const pool = contentPool(deps.config, deps);
-  const scanner = createScanner(deps.config, { metrics, pool });
-  const stage = await runStage(
-    deps.bus,
-    {
-      name: 'content',
-      group: 'portcullis-content',
-      from: Topics.reputationChecked,
-      concurrency: deps.config.stages.concurrency,
-      budgeted: true,
-      process: async (record, _span, budget) => {
-        const decided = await contentStep(scanner, deps.config, record, metrics, budget);
-        const verdict = decided.meta.verdict!;
-        if (verdict.action !== 'deliver') deps.logger.info({ id: record.meta.id, action: verdict.action, by: verdict.decidedBy, reason: verdict.reason }, 'content verdict');
-        const replyTo = record.meta.replyTo;
-        return {
-          outputs: [{ topic: Topics.decided, record: decided }],
-          afterDurable:
-            replyTo && Date.parse(replyTo.deadline) > Date.now()
-              ? async () => {
-                  const reply: VerdictReply = { v: 1, id: record.meta.id, verdict };
-                  await deps.state.publish(replyTo.channel, JSON.stringify(reply));
-                }
-              : undefined,
-        };
-      },
+  return {
+    name: 'content',
+    group: 'portcullis-content',
+    from: Topics.reputationChecked,
+    concurrency: deps.config.stages.concurrency,
+    budgeted: true,
+    process: async (record, _span, budget) => {
+      const decided = await contentStep(scanner, deps.config, record, metrics, budget);
+      const verdict = decided.meta.verdict!;
+      if (verdict.action !== 'deliver') deps.logger.info({ id: record.meta.id, action: verdict.action, by: verdict.decidedBy, reason: verdict.reason }, 'content verdict');
+      const replyTo = record.meta.replyTo;
+      return {
+        outputs: [{ topic: Topics.decided, record: decided }],
+        afterDurable:
+          replyTo && Date.parse(replyTo.deadline) > Date.now()
+            ? async () => {
+                const reply: VerdictReply = { v: 1, id: record.meta.id, verdict };
+                await deps.state.publish(replyTo.channel, JSON.stringify(reply));
+              }
+            : undefined,
+      };
     },
-    deps,
-  );
+  };
+}
+
+export async function startContent(deps: ContentDeps): Promise<Subscription> {
+  const pool = contentPool(deps.config, deps);
+  const stage = await runStage(deps.bus, contentStage(deps, createScanner(deps.config, { metrics: contentMetrics(deps.registry), pool })), deps);
   return {
     stop: async () => {
       await stage.stop();

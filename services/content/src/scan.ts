@@ -1,4 +1,4 @@
-import type { CheckResult, MailRecord } from '@portcullis/contract';
+import { decidedReject, skippedFor, type CheckResult, type MailRecord } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
 import { unbounded, type RecordBudget } from '@portcullis/bus';
 import { createLogger, createRegistry } from '@portcullis/telemetry';
@@ -14,6 +14,8 @@ export interface ScanOutcome {
   results: CheckResult[];
   /** From outside our domains, not submitted by our users (for external tagging). */
   external: boolean;
+  /** Not scanned: the earlier result that had already decided the reject (results are its `skip`s). */
+  skippedFor?: CheckResult;
 }
 
 export interface Scanner {
@@ -21,6 +23,9 @@ export interface Scanner {
   /** Stops the scanner's own worker pool (when it made one). */
   close(): Promise<void>;
 }
+
+/** What a decided record is spared: both engines and the parse with our rules. */
+const SKIPPABLE = ['content.antivirus', 'content.antispam', 'content.rules'];
 
 /** The worker task module (compiled beside this file). */
 export const RULES_TASK = new URL('./rules-task.js', import.meta.url);
@@ -40,7 +45,8 @@ export interface ScannerOptions {
  * The content stage's checks over one message, side by side: both engines on this thread (I/O
  * with their own timeouts) and the parse with our rules in a worker of the pool (CPU, stopped
  * when the record's budget is spent). A worker that is terminated or dies rejects the scan: the
- * stage's budget takes over, never a pass.
+ * stage's budget takes over, never a pass. A record an earlier stage has already decided to reject
+ * (decidedReject) is not scanned: each check gets a `skip` result naming the result that decided.
  */
 export function createScanner(config: Config, opts: ScannerOptions = {}): Scanner {
   const c = config.content;
@@ -54,6 +60,11 @@ export function createScanner(config: Config, opts: ScannerOptions = {}): Scanne
   const observe = (name: string) => (seconds: number) => metrics?.checkDuration.observe({ check: name }, seconds);
   return {
     async scan(record, now = new Date(), budget = unbounded()) {
+      const decided = decidedReject(record.meta.results, record.meta.envelope.auth !== null);
+      if (decided) {
+        metrics?.skipped.inc({ decided_by: decided.check });
+        return { results: SKIPPABLE.map((check) => skippedFor('content', check, decided, now)), external: false, skippedFor: decided };
+      }
       // The engines read the raw message and the envelope only, never the parsed one.
       const ctx: ScanContext = { meta: record.meta, raw: record.raw, parsed: UNPARSED, config: c, localDomains, outbound: record.meta.envelope.auth !== null, now };
       const { bytes, transfer } = transferableCopy(record.raw);

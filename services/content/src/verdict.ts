@@ -1,4 +1,4 @@
-import { verdict, type CheckResult, type MailMeta, type Verdict } from '@portcullis/contract';
+import { demandedAction, verdict, type CheckResult, type MailMeta, type Verdict } from '@portcullis/contract';
 import { DEFAULT_POLICY, externalTagFor, messageThresholds, type Policy } from './policy/thresholds.js';
 
 /** Strongest first: a demanded reject beats a tempfail (the answer is known), which beats quarantine. */
@@ -35,7 +35,7 @@ export function decideMessage(meta: MailMeta, now: Date = new Date(), options: D
   const outbound = meta.envelope.auth !== null;
   const demand = strongestDemand(meta.results);
   if (demand?.action) {
-    if (outbound && demand.action === 'reject' && demand.stage === 'content') {
+    if (demandedAction(demand, outbound) !== demand.action) {
       return { verdict: verdict('quarantine', bounded(`held (outgoing): ${demand.reason}`), demand.check, { score, now }), marking: {} };
     }
     const enhancedCode = demand.enhancedCode ?? (demand.action === 'tempfail' ? '4.7.0' : '5.7.1');
@@ -84,6 +84,7 @@ function bounded(reason: string): string {
   return line.length <= MAX_REASON ? line : `${line.slice(0, MAX_REASON - 3)}...`;
 }
 
+/** The first of the strongest demands (decidedReject in @portcullis/contract relies on "first"). */
 function strongestDemand(results: CheckResult[]): CheckResult | undefined {
   let best: CheckResult | undefined;
   for (const r of results) {

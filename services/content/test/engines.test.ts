@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { contentStep, createScanner } from '../src/index.js';
 import { ClamdClient, ClamdSizeLimitError, parseAnswer } from '../src/engines/clamd.js';
 import { antivirusCheck } from '../src/checks/engines.js';
+import { TEST_CLAMD as CLAMD, TEST_RSPAMD as RSPAMD } from '../src/testing.js';
 import { buildExe, buildMacroDoc, buildMessage, buildZip, contentConfig, EICAR, GTUBE, record, type MessageSpec } from './fixtures.js';
 
-/** The real clamd and rspamd that test/infra/{clamav,rspamd}.sh start (scripts/test.sh exports where). */
-const CLAMD = process.env.PORTCULLIS_TEST_CLAMD || 'tcp://127.0.0.1:13310';
+/** The real clamd and rspamd that test/infra/{clamav,rspamd}.sh start (scripts/test.sh exports where; TEST_CLAMD, TEST_RSPAMD). */
 const CLAMD_SOCKET = process.env.PORTCULLIS_TEST_CLAMD_SOCKET || 'unix:.tools/run/clamav/clamd.sock';
-const RSPAMD = process.env.PORTCULLIS_TEST_RSPAMD || 'http://127.0.0.1:11333';
 
 const config = contentConfig({
   antivirus: { enabled: true, address: CLAMD, timeoutMs: 10_000 },

@@ -1,6 +1,5 @@
 import { crc32 } from 'node:zlib';
 import CFB from 'cfb';
-import { parseConfig } from '@portcullis/config';
 import type { MailRecord } from '@portcullis/contract';
 import { sampleMeta } from '@portcullis/contract/testing';
 
@@ -111,7 +110,4 @@ export function record(raw: Buffer, envelope: NonNullable<Parameters<typeof samp
   return { meta: sampleMeta({ size: raw.length, envelope }), raw };
 }
 
-/** The config an operator would write, with the content section given as YAML-ish JSON. */
-export function contentConfig(content: Record<string, unknown> = {}) {
-  return parseConfig({ hostname: 'mx.test', domains: [{ name: 'example.test' }], content });
-}
+export { contentConfig } from '../src/testing.js';

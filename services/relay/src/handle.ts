@@ -3,14 +3,14 @@ import type { StageOutput, StageResult } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
 import type { SharedState } from '@portcullis/state';
 import type { Counter, Logger, Span } from '@portcullis/telemetry';
-import { gate } from './gate.js';
-import { deliverMessage } from './deliver.js';
-import { nextAttempt, temporaryFate } from './retry.js';
-import { bounceRecord } from './bounce.js';
-import { statusOf, type DsnRecipient } from './dsn.js';
-import { standing, type RelayTrace } from './relay-trace.js';
-import type { RecipientOutcome } from './smtp-delivery.js';
-import type { SmtpGroupDeps } from './smtp-group.js';
+import { gate } from './delivery/gate.js';
+import { deliverMessage } from './delivery/deliver.js';
+import { nextAttempt, temporaryFate } from './retry/retry.js';
+import { bounceRecord } from './retry/bounce.js';
+import { statusOf, type DsnRecipient } from './retry/dsn.js';
+import { standing, type RelayTrace } from './trace/relay-trace.js';
+import type { RecipientOutcome } from './delivery/smtp-delivery.js';
+import type { SmtpGroupDeps } from './delivery/smtp-group.js';
 
 type Decided = MetaOf<typeof Topics.decided>;
 

@@ -1,29 +1,25 @@
 import { RetryTierTopics, Topics } from '@portcullis/contract';
-import { runStage, toOutRecord, type Bus, type Subscription } from '@portcullis/bus';
-import type { Config } from '@portcullis/config';
-import type { SharedState } from '@portcullis/state';
+import { runStage, toOutRecord, type StageDefinition, type Subscription } from '@portcullis/bus';
 import { MessageTraceReader, MessageTraceWriter } from '@portcullis/message-trace';
-import { Counter, startSpan, endSpan, SpanKind, type AdminHandler, type Logger, type Registry } from '@portcullis/telemetry';
-import { SmtpDelivery } from './smtp-delivery.js';
-import { Capabilities } from './capabilities.js';
-import { CircuitBreaker } from './circuit.js';
-import { RelayTrace } from './relay-trace.js';
+import type { ServiceDeps } from '@portcullis/service';
+import { startSpan, endSpan, SpanKind } from '@portcullis/telemetry';
+import { SmtpDelivery } from './delivery/smtp-delivery.js';
+import { Capabilities } from './delivery/capabilities.js';
+import { CircuitBreaker } from './delivery/circuit.js';
+import { RelayTrace } from './trace/relay-trace.js';
 import { relayHandler } from './handle.js';
-import { QuarantineStore } from './quarantine-store.js';
-import { QuarantineActions, indexQuarantine } from './quarantine.js';
-import { quarantineAdmin } from './quarantine-admin.js';
-import { reindexQuarantine } from './quarantine-reindex.js';
-import { traceAdmin } from './trace-admin.js';
-import { buildDigests } from './digest.js';
-import { startPeriodic } from './periodic.js';
+import { QuarantineStore } from './quarantine/quarantine-store.js';
+import { QuarantineActions, indexQuarantine } from './quarantine/quarantine.js';
+import { quarantineAdmin } from './quarantine/quarantine-admin.js';
+import { reindexQuarantine } from './quarantine/quarantine-reindex.js';
+import { traceAdmin } from './trace/trace-admin.js';
+import { buildDigests } from './quarantine/digest.js';
+import { startPeriodic } from './retry/periodic.js';
+import { relayMetrics } from './metrics.js';
 
-export interface RelayDeps {
-  config: Config;
-  bus: Bus;
-  state: SharedState;
-  logger: Logger;
-  registry: Registry;
-  admin?: (area: string, handler: AdminHandler) => void;
+export { relayMetrics, type RelayMetrics } from './metrics.js';
+
+export interface RelayDeps extends ServiceDeps {
   /**
    * Whether this replica runs the periodic jobs (quarantine digests). Defaults to always: the jobs
    * are safe to run on every replica (a claim per recipient and period), leadership only saves work.
@@ -37,18 +33,26 @@ export interface Relay {
   jobs: { digests(): Promise<number> };
 }
 
+/**
+ * The relay's stages, all with the one handler (relayHandler): the decided topic, the retry topic,
+ * and one retry tier per relay.retryDelaysSeconds entry (each its own consumer group, a new trace
+ * per record: a retry hours later must not continue the first trace).
+ */
+export function relayStages(deps: Pick<RelayDeps, 'config'>, handle: StageDefinition['process']): StageDefinition[] {
+  const concurrency = deps.config.stages.concurrency;
+  const tiers = RetryTierTopics.slice(0, deps.config.relay.retryDelaysSeconds.length);
+  return [
+    { name: 'relay', group: 'portcullis-relay', from: Topics.decided, concurrency, process: handle },
+    { name: 'relay-retry', group: 'portcullis-relay-retry', from: Topics.retry, concurrency, process: handle, newTracePerRecord: true },
+    ...tiers.map((topic, i): StageDefinition => ({ name: 'relay-retry', group: `portcullis-relay-retry-t${i}`, from: topic, concurrency, process: handle, newTracePerRecord: true })),
+  ];
+}
+
 export async function startRelay(deps: RelayDeps): Promise<Relay> {
   const { config } = deps;
   const log = deps.logger.child({ component: 'relay' });
   const smtp = new SmtpDelivery({ hostname: config.hostname, maxConnections: config.relay.maxConnectionsPerDestination, timeoutMs: config.relay.connectionTimeoutMs });
-  const outcomes = new Counter({ name: 'portcullis_relay_recipients_total', help: 'Recipient outcomes at the relay', labelNames: ['status'], registers: [deps.registry] });
-  const circuitOpens = new Counter({ name: 'portcullis_relay_circuit_opened_total', help: 'Times a destination circuit opened', labelNames: ['destination'], registers: [deps.registry] });
-  const noSmarthost = new Counter({
-    name: 'portcullis_relay_no_smarthost_total',
-    help: 'Recipients outside the accepted domains written to the local Maildir because relay.outbound.smarthost is not set, by kind (bounce: DSNs to outside senders; mail: other mail)',
-    labelNames: ['kind'],
-    registers: [deps.registry],
-  });
+  const { outcomes, circuitOpens, noSmarthost } = relayMetrics(deps.registry);
   if (!config.relay.outbound?.smarthost) {
     log.warn('relay.outbound.smarthost is not set: bounces and other mail for outside addresses are written to the local Maildir (relay.maildir), not sent; see portcullis_relay_no_smarthost_total');
   }
@@ -57,15 +61,7 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
   const trace = new RelayTrace(writer);
   const handle = relayHandler({ config, state: deps.state, logger: log, trace, outcomes, noSmarthost, smtp, breaker, capabilities: new Capabilities({ hostname: config.hostname, timeoutMs: config.relay.connectionTimeoutMs }) });
 
-  const concurrency = config.stages.concurrency;
-  const tiers = RetryTierTopics.slice(0, config.relay.retryDelaysSeconds.length);
-  const subs: Subscription[] = [
-    await runStage(deps.bus, { name: 'relay', group: 'portcullis-relay', from: Topics.decided, concurrency, process: handle }, deps),
-    await runStage(deps.bus, { name: 'relay-retry', group: 'portcullis-relay-retry', from: Topics.retry, concurrency, process: handle, newTracePerRecord: true }, deps),
-    ...(await Promise.all(
-      tiers.map((topic, i) => runStage(deps.bus, { name: 'relay-retry', group: `portcullis-relay-retry-t${i}`, from: topic, concurrency, process: handle, newTracePerRecord: true }, deps)),
-    )),
-  ];
+  const subs: Subscription[] = await Promise.all(relayStages(deps, handle).map((stage) => runStage(deps.bus, stage, deps)));
 
   const store = new QuarantineStore(deps.state, config.quarantine);
   const actions = new QuarantineActions({ bus: deps.bus, store, trace, logger: log });

@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigSchema } from '@portcullis/config';
 import { sampleMeta } from '@portcullis/contract/testing';
 import type { Envelope, MailRecord } from '@portcullis/contract';
 import { testDnsSkip } from '@portcullis/dns/testing';
@@ -14,32 +13,24 @@ import { randomUUID } from 'node:crypto';
 import { MemoryState, RedisState } from '@portcullis/state';
 import { TEST_REDIS_URL, sharedRedisSkip } from '@portcullis/state/testing';
 import { after } from 'node:test';
-import { createLogger, createRegistry } from '@portcullis/telemetry';
-import { WorkerPool } from '@portcullis/workers';
-import { checkReputation, LINKS_TASK, LocalLists, SenderHistory, workerLinkReader, type CheckDeps } from '../src/index.js';
+import { checkReputation, SenderHistory } from '../src/index.js';
 import { HIDDEN, obfuscatedMessage } from './obfuscated-message.js';
+import { testCheckDeps, testPool } from '../src/testing.js';
 
 const skip = await testDnsSkip();
 // The message is parsed in a worker, as in the stage.
-const pool = new WorkerPool({ name: 'reputation', module: LINKS_TASK, size: 2, maxQueued: 64, registry: createRegistry(), logger: createLogger({ level: 'silent', service: 'test' }) });
-const links = workerLinkReader(pool);
+const pool = testPool();
 after(() => pool.close());
 
 function deps(reputation: Record<string, unknown> = {}, history = false) {
-  const config = ConfigSchema.shape.reputation.parse({
-    content: { lists: [TEST_LISTS.uribl, TEST_LISTS.dbl], maxDomains: 50, timeoutMs: 800, deadlineMs: 2000 },
-    ...reputation,
-  });
   const { dns, registry } = testResolver();
   const state = new MemoryState({ maxEntries: 1000 });
-  const d: CheckDeps = {
-    links,
+  const d = testCheckDeps({
     dns,
-    config,
-    ours: new Set(['example.test']),
-    local: new LocalLists(config),
-    history: history ? new SenderHistory(state, config.history) : null,
-  };
+    pool,
+    reputation: { content: { lists: [TEST_LISTS.uribl, TEST_LISTS.dbl], maxDomains: 50, timeoutMs: 800, deadlineMs: 2000 }, ...reputation },
+    ...(history ? { state } : {}),
+  });
   return { d, registry, state };
 }
 
@@ -138,10 +129,9 @@ test('a block entry wins over an allow entry', { skip }, async () => {
 test('the shared cache (Redis) serves another replica: its first message sends no query', { skip: skip || (await sharedRedisSkip()) }, async () => {
   const state = new RedisState({ url: TEST_REDIS_URL, keyPrefix: `test-rep-cache-${randomUUID()}:` });
   try {
-    const config = ConfigSchema.shape.reputation.parse({ content: { lists: [TEST_LISTS.uribl] } });
     const replica = () => {
       const { dns, registry } = testResolver({ state });
-      return { registry, deps: { links, dns, config, ours: new Set(['example.test']), local: new LocalLists(config), history: null } satisfies CheckDeps };
+      return { registry, deps: testCheckDeps({ dns, pool, reputation: { content: { lists: [TEST_LISTS.uribl] } } }) };
     };
     const a = replica();
     await checkReputation(a.deps, record(obfuscatedMessage()));

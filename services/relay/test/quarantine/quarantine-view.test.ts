@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { safeView } from '../src/quarantine-view.js';
+import { safeView } from '../../src/quarantine/quarantine-view.js';
 
 test('the view is escaped text: no markup, no script, no terminal escapes; attachments only named', async () => {
   const raw = Buffer.from(

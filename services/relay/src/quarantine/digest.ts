@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '@portcullis/config';
-import { newMessageId, verdict, type MailRecord } from '@portcullis/contract';
+import { domainOf, newMessageId, verdict, type MailRecord } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
 import type { QuarantineEntry, QuarantineStore } from './quarantine-store.js';
 import { escapeForDisplay } from '@portcullis/contract';
-
-const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
 
 /**
  * relay.digest: one message per recipient (of the domains that opted in)

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
-import { downgradeTo7bit, extensionNeeds } from '../src/eight-bit.js';
+import { downgradeTo7bit, extensionNeeds } from '../../src/delivery/eight-bit.js';
 
 const crlf = (s: string) => Buffer.from(s.replace(/\n/g, '\r\n'), 'utf8');
 

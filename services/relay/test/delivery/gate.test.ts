@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verdict, type MailMeta, type VerdictAction } from '@portcullis/contract';
 import { MemoryState, claimFate, readFate } from '@portcullis/state';
-import { gate, FATE_GRACE_MS } from '../src/gate.js';
+import { gate, FATE_GRACE_MS } from '../../src/delivery/gate.js';
 import { sampleMeta } from '@portcullis/contract/testing';
 
 const ID = '01J0000000ABCDEFGHJKMNPQRS';

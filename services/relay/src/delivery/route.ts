@@ -1,11 +1,12 @@
 import type { Config, DownstreamConfig } from '@portcullis/config';
+import { domainOf } from '@portcullis/contract';
 
 /**
  * A recipient outside the accepted domains that goes to the local Maildir only because there is
  * no relay.outbound.smarthost (bounces to outside senders, for one): nobody will read it there.
  */
 export function outsideWithoutSmarthost(config: Config, rcpt: string): boolean {
-  const domain = rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase();
+  const domain = domainOf(rcpt);
   return !config.relay.outbound?.smarthost && !config.domains.some((d) => d.name === domain);
 }
 
@@ -16,7 +17,7 @@ export function routeRecipients(config: Config, recipients: string[]): Map<strin
   const byDomain = new Map(config.domains.map((d) => [d.name, d]));
   const groups = new Map<string, { route: Route; recipients: string[] }>();
   for (const rcpt of recipients) {
-    const domain = rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase();
+    const domain = domainOf(rcpt);
     const d = byDomain.get(domain);
     const outbound = config.relay.outbound?.smarthost;
     const route: Route = d?.downstream

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RetryTierTopics, TopicSchemas, Topics, verdict, type MailMeta } from '@portcullis/contract';
-import { nextAttempt, temporaryFate } from '../src/retry.js';
-import type { RecipientOutcome } from '../src/smtp-delivery.js';
+import { nextAttempt, temporaryFate } from '../../src/retry/retry.js';
+import type { RecipientOutcome } from '../../src/delivery/smtp-delivery.js';
 import { sampleMeta } from '@portcullis/contract/testing';
 
 type Decided = MailMeta & { verdict: NonNullable<MailMeta['verdict']> };

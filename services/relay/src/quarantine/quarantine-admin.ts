@@ -2,7 +2,7 @@ import type { AdminHandler, Logger } from '@portcullis/telemetry';
 import type { QuarantineActions } from './quarantine.js';
 import type { QuarantineQuery, QuarantineStore } from './quarantine-store.js';
 import { safeView } from './quarantine-view.js';
-import { timeBoundsError } from './admin-query.js';
+import { timeBoundsError } from '../trace/admin-query.js';
 import type { ReindexReport } from './quarantine-reindex.js';
 
 const USAGE = 'GET /admin/quarantine[?from=&rcpt=&subject=&reason=&since=&until=&limit=], GET /admin/quarantine/audit, POST /admin/quarantine/digests, POST /admin/quarantine/reindex, GET|DELETE /admin/quarantine/<id>, POST /admin/quarantine/<id>/release';

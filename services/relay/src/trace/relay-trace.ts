@@ -1,7 +1,7 @@
 import type { MailMeta } from '@portcullis/contract';
 import type { MessageTraceWriter, TraceEvent, TraceSummary } from '@portcullis/message-trace';
-import { messageIdOf, subjectOf } from './bounce.js';
-import type { RecipientOutcome } from './smtp-delivery.js';
+import { messageIdOf, subjectOf } from '../retry/bounce.js';
+import type { RecipientOutcome } from '../delivery/smtp-delivery.js';
 
 /**
  * relay.trace: what the relay writes to the message trace. When a record first

@@ -1,8 +1,8 @@
 import { decodeMail, Topics, verdict, type MailRecord } from '@portcullis/contract';
 import { toOutRecord, type Bus, type InRecord, type Subscription } from '@portcullis/bus';
 import { startSpan, endSpan, SpanKind, type Logger } from '@portcullis/telemetry';
-import { subjectOf } from './bounce.js';
-import type { RelayTrace } from './relay-trace.js';
+import { subjectOf } from '../retry/bounce.js';
+import type { RelayTrace } from '../trace/relay-trace.js';
 import type { QuarantineEntry, QuarantineStore } from './quarantine-store.js';
 
 /** Why a quarantined record is there: the relay's gate reason, else the verdict's. */

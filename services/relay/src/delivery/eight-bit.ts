@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
-import { headerSection } from './dsn.js';
+import { headerSection } from '../retry/dsn.js';
 
 export interface ExtensionNeeds {
   /** An address of the envelope is not ASCII: the next hop must offer SMTPUTF8 (RFC 6531). */

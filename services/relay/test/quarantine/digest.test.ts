@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { ConfigSchema } from '@portcullis/config';
 import { TopicSchemas, Topics } from '@portcullis/contract';
 import { MemoryState } from '@portcullis/state';
-import { buildDigests } from '../src/digest.js';
-import { QuarantineStore, type QuarantineEntry } from '../src/quarantine-store.js';
+import { buildDigests } from '../../src/quarantine/digest.js';
+import { QuarantineStore, type QuarantineEntry } from '../../src/quarantine/quarantine-store.js';
 
 const config = ConfigSchema.parse({
   hostname: 'mx.example.test',

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryState } from '@portcullis/state';
 import { createLogger } from '@portcullis/telemetry';
-import { CircuitBreaker, isConnectionFailure } from '../src/circuit.js';
-import type { RecipientOutcome } from '../src/smtp-delivery.js';
+import { CircuitBreaker, isConnectionFailure } from '../../src/delivery/circuit.js';
+import type { RecipientOutcome } from '../../src/delivery/smtp-delivery.js';
 
 const logger = createLogger({ level: 'silent', service: 'test' });
 const refused: RecipientOutcome[] = [{ recipient: 'u@example.test', status: 'temporary', response: 'connect ECONNREFUSED' }];

@@ -1,5 +1,5 @@
 import { RetryTierTopics, type MailMeta, type RetryTierTopic } from '@portcullis/contract';
-import type { RecipientOutcome } from './smtp-delivery.js';
+import type { RecipientOutcome } from '../delivery/smtp-delivery.js';
 
 type Decided = MailMeta & { verdict: NonNullable<MailMeta['verdict']> };
 

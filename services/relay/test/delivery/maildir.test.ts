@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { mailboxDirName, deliverToMaildir, maildirFailure, MaildirRefusal } from '../src/maildir.js';
+import { mailboxDirName, deliverToMaildir, maildirFailure, MaildirRefusal } from '../../src/delivery/maildir.js';
 
 const root = await mkdtemp(join(tmpdir(), 'portcullis-maildir-'));
 after(() => rm(root, { recursive: true, force: true }));

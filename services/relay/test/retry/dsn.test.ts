@@ -4,8 +4,8 @@ import { simpleParser } from 'mailparser';
 import { ConfigSchema } from '@portcullis/config';
 import { TopicSchemas, Topics, verdict } from '@portcullis/contract';
 import { sampleMeta } from '@portcullis/contract/testing';
-import { buildDsn, statusOf } from '../src/dsn.js';
-import { bounceRecord } from '../src/bounce.js';
+import { buildDsn, statusOf } from '../../src/retry/dsn.js';
+import { bounceRecord } from '../../src/retry/bounce.js';
 
 const original = Buffer.from('From: a@example.net\r\nTo: u@example.test\r\nSubject: hello\r\nMessage-ID: <m1@example.net>\r\n\r\nsecret body\r\n');
 const config = ConfigSchema.parse({ hostname: 'mx.example.test', domains: [{ name: 'example.test' }] });
