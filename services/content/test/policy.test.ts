@@ -4,7 +4,7 @@ import { demand, result, type MailMeta } from '@portcullis/contract';
 import { sampleMeta } from '@portcullis/contract/testing';
 import { decideMessage } from '../src/verdict.js';
 import { applyMarking } from '../src/policy/marking.js';
-import { parseMessage } from '../src/mime/parse.js';
+import { parseMime } from '@portcullis/message';
 import { buildMessage, contentConfig } from './fixtures.js';
 
 const now = new Date('2030-01-01T00:00:00.000Z');
@@ -95,12 +95,12 @@ test('a long reason is cut to fit one SMTP reply line', () => {
 test('an external banner comes first and the original message, plain or multipart, stays whole', async () => {
   const banner = 'Caution: this message comes from outside the organisation.';
   const plain = Buffer.from('From: a@outside.example\r\nSubject: hi\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nHällo\r\n');
-  const p = await parseMessage(applyMarking(plain, { external: { header: true, banner } }, 0), 1024);
+  const p = await parseMime(applyMarking(plain, { external: { header: true, banner } }, 0), { inspectBytes: 1024 });
   assert.match(p.text, /^Caution: this message comes from outside the organisation\.\s+Hällo/);
   assert.equal(p.subject, 'hi');
   const withFile = buildMessage({ text: 'See attached.', files: [{ filename: 'a.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4 x') }] });
   const marked = applyMarking(withFile, { external: { header: false, banner } }, 0);
-  const m = await parseMessage(marked, 1024);
+  const m = await parseMime(marked, { inspectBytes: 1024 });
   assert.match(m.text, /^Caution: .*\sSee attached\./s);
   assert.deepEqual(m.parts.map((x) => [x.filename, x.content.toString()]), [['a.pdf', '%PDF-1.4 x']]);
   assert.ok(marked.includes(withFile.subarray(withFile.indexOf('\r\n\r\n') + 4)), 'the original body is carried byte for byte');
