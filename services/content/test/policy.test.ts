@@ -84,6 +84,17 @@ test('marking rewrites only the header section: our headers first, forged ones r
   assert.equal(applyMarking(clean, {}, 0), clean, 'nothing to do: the same buffer');
 });
 
+test('a message with no body or with bare LF line breaks is marked too (one header/body rule, libs/message)', async () => {
+  // Before the one rule, marking looked for CRLF CRLF only and delivered these unmarked.
+  const bodiless = Buffer.from('From: a@outside.example\r\nSubject: hi\r\n');
+  assert.equal(applyMarking(bodiless, { spam: { score: 7, prefix: '[SPAM]' } }, 7).toString('latin1'), 'X-Spam-Flag: YES\r\nX-Spam-Score: 7\r\nX-Spam-Status: Yes, score=7\r\nFrom: a@outside.example\r\nSubject: [SPAM] hi\r\n');
+  const lf = Buffer.from('From: a@outside.example\nSubject: hi\n\nbody\n');
+  assert.equal(applyMarking(lf, { spam: { score: 7, prefix: '[SPAM]' } }, 7).toString('latin1'), 'X-Spam-Flag: YES\r\nX-Spam-Score: 7\r\nX-Spam-Status: Yes, score=7\r\nFrom: a@outside.example\nSubject: [SPAM] hi\n\nbody\n');
+  const banner = await parseMime(applyMarking(Buffer.from('From: a@outside.example\r\nSubject: hi'), { external: { header: false, banner: 'Outside.' } }, 0));
+  assert.equal(banner.subject, 'hi');
+  assert.match(banner.text, /^Outside\./);
+});
+
 test('a long reason is cut to fit one SMTP reply line', () => {
   const long = result('content', 'content.antispam', 'fail', 'x'.repeat(1000), 20, now);
   const v = decideMessage(meta([long]), now, { policy }).verdict;
