@@ -1,4 +1,5 @@
 import type { AuthenticateResult, SPFResult } from 'mailauth';
+import { domainOf } from '@portcullis/contract';
 import type { Verification } from './verify.js';
 
 /** mailauth's result words, folded: temperr (deprecated) is temperror, policy is fail, skipped is none. */
@@ -79,7 +80,7 @@ function spfFinding(r: SPFResult | false | undefined): SpfFinding {
 
 function dmarcFinding(a: AuthenticateResult): DmarcFinding {
   const d = a.dmarc;
-  const fromDomains = [...new Set(a.dkim.headerFrom.map((f) => f.slice(f.lastIndexOf('@') + 1).toLowerCase()))];
+  const fromDomains = [...new Set(a.dkim.headerFrom.map((f) => domainOf(f)))];
   const fromFields = a.dkim.fromFields ?? a.dkim.headerFrom.length;
   if (!d || fromFields !== 1 || fromDomains.length !== 1) {
     const why = fromFields === 0 ? 'no From header' : fromFields > 1 ? `${fromFields} From headers` : fromDomains.length > 1 ? `several From domains (${fromDomains.join(', ')})` : (a.dmarcSkipReason ?? 'no author domain');

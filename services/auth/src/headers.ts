@@ -5,35 +5,13 @@
  * message, and the bytes must stay as they were for DKIM and ARC downstream.
  */
 import { domainToASCII } from 'node:url';
-
-/** Offset of the blank line that ends the header block (the body starts after it), or the length. */
-function headerEnd(raw: Buffer): number {
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
-  if (crlf >= 0 && (lf < 0 || crlf <= lf)) return crlf + 2;
-  return lf >= 0 ? lf + 1 : raw.length;
-}
-
-/** Header fields with their continuation lines, as the raw bytes of each. */
-function fields(block: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i < block.length; i++) {
-    if (block[i] !== 0x0a) continue;
-    const next = block[i + 1];
-    if (next === 0x20 || next === 0x09) continue; // folded: the field goes on
-    out.push(block.subarray(start, i + 1));
-    start = i + 1;
-  }
-  if (start < block.length) out.push(block.subarray(start));
-  return out;
-}
+import { headerFields, splitMessage, unfold } from '@portcullis/message';
 
 /** The authserv-id of an Authentication-Results value: the first token, comments and folding removed. */
 export function authservIdOf(field: string): string | undefined {
   const m = /^authentication-results\s*:(.*)$/is.exec(field);
   if (!m) return undefined;
-  let v = m[1]!.replace(/\r?\n[ \t]/g, ' ');
+  let v = unfold(m[1]!);
   for (let i = 0; i < 5 && /\([^()]*\)/.test(v); i++) v = v.replace(/\([^()]*\)/g, ' ');
   const id = /^\s*("?)([^\s;"]+)\1/.exec(v);
   return id?.[2]?.toLowerCase();
@@ -61,11 +39,11 @@ export interface Stripped {
 
 /** Removes every Authentication-Results header whose authserv-id is ours; the rest is kept byte for byte. */
 export function stripForgedResults(raw: Buffer, authservId: string): Stripped {
-  const end = headerEnd(raw);
+  const end = splitMessage(raw).headerEnd;
   const ours = authservIdKey(authservId);
   const kept: Buffer[] = [];
   let removed = 0;
-  for (const f of fields(raw.subarray(0, end))) {
+  for (const f of headerFields(raw.subarray(0, end))) {
     // Read as UTF-8 (RFC 6532) so that a U-label id compares as one; the bytes themselves are kept as they are.
     const id = authservIdOf(f.toString('utf8'));
     if (id !== undefined && authservIdKey(id) === ours) removed++;

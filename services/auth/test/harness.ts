@@ -8,6 +8,7 @@ import { createLogger, Registry } from '@portcullis/telemetry';
 import { authenticateRecord } from '../src/record-auth.js';
 import { authMetrics } from '../src/metrics.js';
 import type { SealKey } from '../src/seal-key.js';
+import { headerFields, headerSection } from '@portcullis/message';
 
 export const AUTHSERV_ID = 'mx.portcullis.test';
 
@@ -45,6 +46,6 @@ export function authHarness(authentication: Record<string, unknown> = {}, opts: 
 
 /** The Authentication-Results headers of a message, unfolded. */
 export function authResultsHeaders(raw: Buffer): string[] {
-  const head = raw.toString('latin1').split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');
-  return head.split(/\r?\n/).filter((l) => /^authentication-results:/i.test(l));
+  const fields = headerFields(headerSection(raw)).map((f) => f.toString('latin1').replace(/\r?\n$/, '').replace(/\r?\n[ \t]+/g, ' '));
+  return fields.filter((l) => /^authentication-results:/i.test(l));
 }

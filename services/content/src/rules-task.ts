@@ -5,7 +5,7 @@ import type { ContentConfig } from './checks/context.js';
 import { runRules } from './rules.js';
 
 /**
- * The content stage's parsing worker: mailparser (attachments read up to maxInspectBytes, zip
+ * The content stage's parsing worker: the MIME parse of libs/message (attachments read up to maxInspectBytes, zip
  * entries) and our rules (attachments, display name, look-alikes, link mismatch, Reply-To) run
  * here, where a message that takes too long can be stopped. clamd and rspamd stay on the main
  * thread: they are I/O, bounded by their own timeouts.

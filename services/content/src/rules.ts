@@ -1,5 +1,5 @@
 import { demand, result, type CheckResult, type MailMeta } from '@portcullis/contract';
-import { parseMessage, type ParsedMessage } from './mime/parse.js';
+import { EMPTY_MESSAGE, parseMime, type ParsedMessage } from '@portcullis/message';
 import type { ContentCheck, ContentConfig, ScanContext } from './checks/context.js';
 import { checkAttachments } from './checks/attachments.js';
 import { checkDisplayName, checkLinkMismatch, checkLookalikes, checkReplyTo, isExternal } from './checks/phishing.js';
@@ -13,7 +13,7 @@ export const RULES: Array<[string, ContentCheck]> = [
   ['reply-to', checkReplyTo],
 ];
 
-export const UNPARSED: ParsedMessage = { from: [], replyTo: [], subject: '', html: '', text: '', parts: [] };
+export const UNPARSED: ParsedMessage = EMPTY_MESSAGE;
 
 export interface RulesOutcome {
   /** A demand when the message could not be parsed (first in the results, as before). */
@@ -24,12 +24,12 @@ export interface RulesOutcome {
   timings: Array<[string, number]>;
 }
 
-/** Parses the message (mailparser) and runs every rule on it. */
+/** Parses the message (the bounded MIME parse of @portcullis/message) and runs every rule on it. */
 export async function runRules(raw: Buffer, meta: MailMeta, config: ContentConfig, localDomains: string[], now: Date): Promise<RulesOutcome> {
   let parsed: ParsedMessage;
   const unparsed: CheckResult[] = [];
   try {
-    parsed = await parseMessage(raw, config.attachments.maxInspectBytes);
+    parsed = await parseMime(raw, { inspectBytes: config.attachments.maxInspectBytes });
   } catch {
     parsed = UNPARSED;
     unparsed.push(demand(result('content', 'content.mime', 'error', 'message structure could not be parsed for inspection', 0, now), 'quarantine', '5.6.0'));

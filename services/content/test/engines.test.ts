@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { headerSection } from '@portcullis/message';
 import { contentStep, createScanner } from '../src/index.js';
 import { ClamdClient, ClamdSizeLimitError, parseAnswer } from '../src/engines/clamd.js';
 import { antivirusCheck } from '../src/checks/engines.js';
@@ -143,7 +144,7 @@ describe('rspamd through /checkv2 (real daemon, Debian rules)', () => {
     const d = await contentStep(createScanner(strict), strict, rec);
     assert.equal(d.meta.verdict?.action, 'deliver');
     assert.match(d.meta.verdict?.reason ?? '', /^tagged as spam: score -?\d+(\.\d+)? reached the tag threshold -100/);
-    const head = d.raw.toString('latin1').split('\r\n\r\n')[0]!;
+    const head = headerSection(d.raw).toString('latin1');
     assert.match(head, /^X-Spam-Flag: YES\r\nX-Spam-Score: -?[\d.]+\r\nX-Spam-Status: Yes, score=/);
     assert.match(head, /\r\nSubject: \[SPAM\] Hello(\r\n|$)/);
     assert.equal(d.meta.size, d.raw.length);

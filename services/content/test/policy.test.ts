@@ -4,7 +4,7 @@ import { demand, result, type MailMeta } from '@portcullis/contract';
 import { sampleMeta } from '@portcullis/contract/testing';
 import { decideMessage } from '../src/verdict.js';
 import { applyMarking } from '../src/policy/marking.js';
-import { parseMessage } from '../src/mime/parse.js';
+import { messageBody, parseMime } from '@portcullis/message';
 import { buildMessage, contentConfig } from './fixtures.js';
 
 const now = new Date('2030-01-01T00:00:00.000Z');
@@ -84,6 +84,17 @@ test('marking rewrites only the header section: our headers first, forged ones r
   assert.equal(applyMarking(clean, {}, 0), clean, 'nothing to do: the same buffer');
 });
 
+test('a message with no body or with bare LF line breaks is marked too (one header/body rule, libs/message)', async () => {
+  // Before the one rule, marking looked for CRLF CRLF only and delivered these unmarked.
+  const bodiless = Buffer.from('From: a@outside.example\r\nSubject: hi\r\n');
+  assert.equal(applyMarking(bodiless, { spam: { score: 7, prefix: '[SPAM]' } }, 7).toString('latin1'), 'X-Spam-Flag: YES\r\nX-Spam-Score: 7\r\nX-Spam-Status: Yes, score=7\r\nFrom: a@outside.example\r\nSubject: [SPAM] hi\r\n');
+  const lf = Buffer.from('From: a@outside.example\nSubject: hi\n\nbody\n');
+  assert.equal(applyMarking(lf, { spam: { score: 7, prefix: '[SPAM]' } }, 7).toString('latin1'), 'X-Spam-Flag: YES\r\nX-Spam-Score: 7\r\nX-Spam-Status: Yes, score=7\r\nFrom: a@outside.example\nSubject: [SPAM] hi\n\nbody\n');
+  const banner = await parseMime(applyMarking(Buffer.from('From: a@outside.example\r\nSubject: hi'), { external: { header: false, banner: 'Outside.' } }, 0));
+  assert.equal(banner.subject, 'hi');
+  assert.match(banner.text, /^Outside\./);
+});
+
 test('a long reason is cut to fit one SMTP reply line', () => {
   const long = result('content', 'content.antispam', 'fail', 'x'.repeat(1000), 20, now);
   const v = decideMessage(meta([long]), now, { policy }).verdict;
@@ -95,15 +106,15 @@ test('a long reason is cut to fit one SMTP reply line', () => {
 test('an external banner comes first and the original message, plain or multipart, stays whole', async () => {
   const banner = 'Caution: this message comes from outside the organisation.';
   const plain = Buffer.from('From: a@outside.example\r\nSubject: hi\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nHällo\r\n');
-  const p = await parseMessage(applyMarking(plain, { external: { header: true, banner } }, 0), 1024);
+  const p = await parseMime(applyMarking(plain, { external: { header: true, banner } }, 0), { inspectBytes: 1024 });
   assert.match(p.text, /^Caution: this message comes from outside the organisation\.\s+Hällo/);
   assert.equal(p.subject, 'hi');
   const withFile = buildMessage({ text: 'See attached.', files: [{ filename: 'a.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4 x') }] });
   const marked = applyMarking(withFile, { external: { header: false, banner } }, 0);
-  const m = await parseMessage(marked, 1024);
+  const m = await parseMime(marked, { inspectBytes: 1024 });
   assert.match(m.text, /^Caution: .*\sSee attached\./s);
   assert.deepEqual(m.parts.map((x) => [x.filename, x.content.toString()]), [['a.pdf', '%PDF-1.4 x']]);
-  assert.ok(marked.includes(withFile.subarray(withFile.indexOf('\r\n\r\n') + 4)), 'the original body is carried byte for byte');
+  assert.ok(marked.includes(messageBody(withFile)), 'the original body is carried byte for byte');
 });
 
 test('a reason from the message (a file name) cannot break the reply line', () => {

@@ -1,4 +1,5 @@
 import { getDomain } from 'tldts';
+import { fieldName, headerFields, headerSection, unfold } from '@portcullis/message';
 
 /** Headers are read up to this many octets: the From field is near the top. */
 const MAX_HEADER_BYTES = 64 * 1024;
@@ -6,14 +7,17 @@ const MAX_HEADER_BYTES = 64 * 1024;
 /**
  * The registered domain of the single address in the From header, without parsing the body (the
  * history recorder needs only this). Several addresses or none: null (DMARC cannot pass then either).
+ *
+ * Read as leniently as mailauth reads From for DMARC (the history is kept per DMARC author
+ * domain), not with the strict parser of @portcullis/message: a From that parser refuses (an
+ * unclosed comment before the address, say) still has the one domain DMARC evaluated.
  */
 export function headerFromDomain(raw: Buffer): string | null {
-  const head = raw.subarray(0, MAX_HEADER_BYTES).toString('latin1');
-  const end = head.search(/\r?\n\r?\n/);
-  const unfolded = (end >= 0 ? head.slice(0, end) : head).replace(/\r?\n[ \t]+/g, ' ');
-  const fields = unfolded.split(/\r?\n/).filter((l) => /^from\s*:/i.test(l));
+  const fields = headerFields(headerSection(raw.subarray(0, MAX_HEADER_BYTES)))
+    .map((f) => f.toString('latin1'))
+    .filter((f) => fieldName(f).toLowerCase() === 'from');
   if (fields.length !== 1) return null;
-  const value = fields[0]!.slice(fields[0]!.indexOf(':') + 1);
+  const value = unfold(fields[0]!.slice(fields[0]!.indexOf(':') + 1));
   const bare = dropEnclosed(dropEnclosed(value, '"', '"'), '(', ')');
   const domains = [...bare.matchAll(/@([a-z0-9.-]+)/gi)].map((m) => m[1]!.toLowerCase());
   return domains.length === 1 ? getDomain(domains[0]!) : null;

@@ -3,7 +3,7 @@ import type { Envelope } from '@portcullis/contract';
 import { messageLinks } from './message-links.js';
 
 /**
- * The reputation stage's parsing worker: mailparser and the link extraction run here, where a
+ * The reputation stage's parsing worker: the MIME parse and link extraction (libs/message) run here, where a
  * message that takes too long can be stopped (the worker is terminated). The DNS look-ups, the
  * lists and the history stay on the main thread (they wait on I/O and share caches).
  */

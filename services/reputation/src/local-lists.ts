@@ -1,4 +1,4 @@
-import type { Envelope } from '@portcullis/contract';
+import { domainOf, type Envelope } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
 import { NetworkList } from '@portcullis/networks';
 
@@ -26,7 +26,7 @@ class CompiledEntries {
     const senders = [envelope.mailFrom, ...headerFrom].map((s) => s.toLowerCase()).filter(Boolean);
     for (const s of senders) {
       if (this.senders.has(s)) return `sender <${s}>`;
-      const domain = s.slice(s.lastIndexOf('@') + 1);
+      const domain = domainOf(s);
       const d = this.domains.find((x) => domain === x || domain.endsWith(`.${x}`));
       if (d) return `sender domain ${d}`;
     }

@@ -1,9 +1,6 @@
 import { getDomain } from 'tldts';
-import type { Envelope } from '@portcullis/contract';
-import type { MessageParts } from './message-parts.js';
-import { htmlLinks } from './html-links.js';
-import { textLinks } from './text-links.js';
-import { linkTargets } from './url-targets.js';
+import { domainOf, type Envelope } from '@portcullis/contract';
+import { linkTargets, messageLinks, type ParsedMessage } from '@portcullis/message';
 
 export interface MessageDomains {
   /** Registered domains to look up, most telling first: link targets, then senders, then the envelope. */
@@ -16,16 +13,18 @@ export interface MessageDomains {
   links: number;
 }
 
-const domainOfAddress = (a: string) => getDomain(a.slice(a.lastIndexOf('@') + 1)) ?? null;
+/** The parts of a parsed message that name domains. */
+export type DomainSources = Pick<ParsedMessage, 'text' | 'html' | 'from' | 'replyTo'>;
+
+const domainOfAddress = (a: string) => getDomain(domainOf(a)) ?? null;
 
 /**
  * reputation.domains: every domain the message would send a reader to or claims to be from.
  * Links in text and HTML (href and visible text), then From and Reply-To, then MAIL FROM, HELO
  * and the client's name. Our own domains are left out (every message names them).
  */
-export function messageDomains(parts: MessageParts, envelope: Envelope, ours: ReadonlySet<string>, maxLinks: number): MessageDomains {
-  const html = parts.html ? htmlLinks(parts.html) : { targets: [], visibleText: '' };
-  const links = [...html.targets, ...textLinks(html.visibleText), ...textLinks(parts.text)];
+export function messageDomains(parts: DomainSources, envelope: Envelope, ours: ReadonlySet<string>, maxLinks: number): MessageDomains {
+  const { links } = messageLinks(parts);
   const seen = new Set<string>();
   const domains: string[] = [];
   const ipLinks = new Set<string>();
@@ -45,7 +44,7 @@ export function messageDomains(parts: MessageParts, envelope: Envelope, ours: Re
       }
     }
   }
-  for (const a of [...parts.from, ...parts.replyTo]) add(domainOfAddress(a));
+  for (const m of [...parts.from, ...parts.replyTo]) add(domainOfAddress(m.address));
   if (envelope.mailFrom) add(domainOfAddress(envelope.mailFrom));
   for (const host of [envelope.helo, envelope.client.hostname ?? '']) {
     const h = host.replace(/^\[|\]$/g, '');

@@ -1,4 +1,4 @@
-import { demand, result, type CheckResult, type MailRecord } from '@portcullis/contract';
+import { demand, domainOf, result, type CheckResult, type MailRecord } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
 import { checkDomains, checkLinkAddresses, type LookupDeps } from '@portcullis/dnsbl';
 import { unbounded, type RecordBudget } from '@portcullis/bus';
@@ -72,7 +72,7 @@ export async function checkReputation(deps: CheckDeps, record: MailRecord, budge
   }
   const cfg = deps.config.content;
   const found = parts.found;
-  const fromDomain = parts.from.length === 1 ? getDomain(parts.from[0]!.slice(parts.from[0]!.lastIndexOf('@') + 1)) : null;
+  const fromDomain = parts.from.length === 1 ? getDomain(domainOf(parts.from[0]!)) : null;
   // All at once: the list look-ups and the history read do not depend on each other.
   const [domains, addresses, history] = await Promise.all([
     cfg.lists.length > 0 ? checkDomains(deps, found.domains, cfg) : null,

@@ -1,5 +1,5 @@
 import { getDomain } from 'tldts';
-import { result, type CheckResult, type MailMeta, type VerdictAction } from '@portcullis/contract';
+import { domainOf, result, type CheckResult, type MailMeta, type VerdictAction } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
 import type { SharedState } from '@portcullis/state';
 
@@ -28,7 +28,7 @@ export function outcomeOf(action: VerdictAction): Outcome | null {
 export function historySubjects(meta: MailMeta, headerFromDomain: string | null): string[] {
   const subjects = [`ip:${meta.envelope.client.ip}`];
   const passed = (suffix: string) => meta.results.some((r) => r.stage === 'auth' && r.check.endsWith(suffix) && r.outcome === 'pass');
-  const mailFromDomain = meta.envelope.mailFrom ? getDomain(meta.envelope.mailFrom.slice(meta.envelope.mailFrom.lastIndexOf('@') + 1)) : null;
+  const mailFromDomain = meta.envelope.mailFrom ? getDomain(domainOf(meta.envelope.mailFrom)) : null;
   const domain = meta.envelope.auth || passed('.spf') ? mailFromDomain : passed('.dmarc') ? headerFromDomain : null;
   if (domain) subjects.push(`domain:${domain}`);
   return subjects;

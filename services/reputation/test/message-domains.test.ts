@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sampleMeta } from '@portcullis/contract/testing';
-import { readMessage } from '../src/message-parts.js';
+import { linkTargets, parseMime } from '@portcullis/message';
 import { messageDomains } from '../src/message-domains.js';
-import { linkTargets } from '../src/url-targets.js';
 import { HIDDEN, obfuscatedMessage } from './obfuscated-message.js';
 
 test('every obfuscation is seen through to the registered domain', async () => {
-  const parts = await readMessage(obfuscatedMessage(), 1 << 20);
+  const parts = await parseMime(obfuscatedMessage(), { maxTextChars: 1 << 20 });
   const meta = sampleMeta();
   const found = messageDomains(parts, { ...meta.envelope, mailFrom: 'bounce@envelope.example', helo: 'mail.helo.example' }, new Set(['example.test']), 100);
   for (const [trick, domain] of Object.entries(HIDDEN)) assert.ok(found.domains.includes(domain), `${trick}: ${domain} not in ${found.domains.join(' ')}`);
@@ -33,7 +32,7 @@ test('Proofpoint v2 wrappers are decoded', () => {
 
 test('a message cut short (the parse limit) still gives the links before the cut', async () => {
   const whole = obfuscatedMessage();
-  const parts = await readMessage(whole.subarray(0, whole.indexOf('Content-Transfer-Encoding: base64')), 1 << 20);
+  const parts = await parseMime(whole.subarray(0, whole.indexOf('Content-Transfer-Encoding: base64')), { maxTextChars: 1 << 20 });
   const found = messageDomains(parts, sampleMeta().envelope, new Set(), 100);
   assert.ok(found.domains.includes(HIDDEN.quotedPrintable));
 });

@@ -1,6 +1,6 @@
 import { demand, result, type CheckResult } from '@portcullis/contract';
 import type { ContentCheck, ContentConfig, ScanContext } from './context.js';
-import type { Part } from '../mime/parse.js';
+import type { Part } from '@portcullis/message';
 import { declaredMatchesReal, extensions, isOle, isZip, realKind } from './file-kind.js';
 import { oleHasMacros, ooxmlMacroEntry } from './macros.js';
 import { listZip } from './zip-entries.js';

@@ -1,6 +1,6 @@
 import type { CheckResult, MailMeta } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
-import type { ParsedMessage } from '../mime/parse.js';
+import type { ParsedMessage } from '@portcullis/message';
 
 export type ContentConfig = Config['content'];
 
@@ -18,8 +18,3 @@ export interface ScanContext {
 }
 
 export type ContentCheck = (ctx: ScanContext) => Promise<CheckResult[]> | CheckResult[];
-
-export function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).toLowerCase().replace(/\.$/, '');
-}

@@ -1,36 +1,7 @@
-import { readHtml } from '@portcullis/html-events';
-
-export interface Link {
-  href: string;
-  text: string;
-}
-
-const MAX_LINKS = 500;
-
-/** The links of an HTML body with their visible text (one linear pass, readHtml), at most MAX_LINKS. */
-export function htmlLinks(html: string): Link[] {
-  const links: Link[] = [];
-  let open: Link | null = null;
-  const close = (): void => {
-    if (!open) return;
-    open.text = open.text.trim();
-    links.push(open);
-    open = null;
-  };
-  readHtml(html, {
-    onopentag(name, attrs) {
-      if (name === 'a' && attrs.href && links.length < MAX_LINKS) open = { href: attrs.href.trim(), text: '' };
-    },
-    ontext(text) {
-      if (open) open.text += text;
-    },
-    onclosetag(name) {
-      if (name === 'a') close();
-    },
-    onend: close, // an <a> left open runs to the end, as browsers read it
-  });
-  return links;
-}
+/**
+ * What a link of an HTML body shows and where it goes, for the phishing rules. The links
+ * themselves (anchors with their text) come from @portcullis/message (htmlLinks).
+ */
 
 /** The host of an http(s) URL, lower-case, or undefined. */
 export function urlHost(href: string): string | undefined {

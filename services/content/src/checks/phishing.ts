@@ -1,8 +1,9 @@
 import { domainToASCII } from 'node:url';
-import { result, type CheckResult } from '@portcullis/contract';
-import { domainOf, type ContentCheck, type ScanContext } from './context.js';
+import { domainOf, result, type CheckResult } from '@portcullis/contract';
+import { htmlLinks } from '@portcullis/message';
+import type { ContentCheck, ScanContext } from './context.js';
 import { imitatedDomain, isSameOrSub } from './lookalike-domains.js';
-import { htmlLinks, shownHost, urlHost } from './links.js';
+import { shownHost, urlHost } from './links.js';
 
 /** Domains the rules protect: the configured ones and every accepted domain. */
 export function protectedDomains(ctx: ScanContext): string[] {
@@ -59,14 +60,14 @@ export const checkLookalikes: ContentCheck = (ctx) => {
   };
   for (const m of ctx.parsed.from) consider(domainOf(m.address), 'From');
   for (const m of ctx.parsed.replyTo) consider(domainOf(m.address), 'Reply-To');
-  for (const l of htmlLinks(ctx.parsed.html)) consider(urlHost(l.href), 'a link');
+  for (const l of htmlLinks(ctx.parsed.html).anchors) consider(urlHost(l.href), 'a link');
   return [...seen.values()].map((reason) => fail(ctx, 'lookalike', reason, p.scores.lookalike));
 };
 
 /** content.phishing.link-mismatch: a link whose text shows one domain while it goes to another. */
 export const checkLinkMismatch: ContentCheck = (ctx) => {
   const out: CheckResult[] = [];
-  for (const link of htmlLinks(ctx.parsed.html)) {
+  for (const link of htmlLinks(ctx.parsed.html).anchors) {
     const shown = shownHost(link.text);
     const real = urlHost(link.href);
     if (!shown || !real || isSameOrSub(real, shown) || isSameOrSub(shown, real)) continue;

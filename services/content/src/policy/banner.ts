@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { headerFields } from './marking.js';
+import { headerLines, splitMessage } from '@portcullis/message';
 
 /**
  * The message with a banner (e.g. "This message comes from outside the organisation") as its
@@ -9,16 +9,15 @@ import { headerFields } from './marking.js';
  * changes the body, so a DKIM signature by the sender no longer verifies after us.
  */
 export function withBanner(raw: Buffer, banner: string): Buffer {
-  const crlf = raw.indexOf('\r\n\r\n');
-  if (crlf < 0) return raw;
-  const fields = headerFields(raw.subarray(0, crlf + 2).toString('latin1'));
+  const split = splitMessage(raw);
+  const fields = headerLines(raw.subarray(0, split.headerEnd));
   const isContent = (f: string): boolean => /^content-/i.test(f);
   const inner = fields.filter(isContent);
   const outer = fields.filter((f) => !isContent(f));
   if (!inner.some((f) => /^content-type:/i.test(f))) inner.unshift('Content-Type: text/plain; charset=us-ascii\r\n');
   if (!outer.some((f) => /^mime-version:/i.test(f))) outer.push('MIME-Version: 1.0\r\n');
   const boundary = `portcullis-banner-${randomBytes(12).toString('hex')}`;
-  const body = raw.subarray(crlf + 4);
+  const body = raw.subarray(split.bodyStart);
   const end = body.length === 0 || body.subarray(-2).toString('latin1') === '\r\n' ? '' : '\r\n';
   const text = Buffer.from(`${banner}\r\n`, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\r\n');
   const head = `${outer.join('')}Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n`;

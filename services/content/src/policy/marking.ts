@@ -1,23 +1,8 @@
 import type { Marking } from '../verdict.js';
+import { headerLines, splitMessage } from '@portcullis/message';
 import { withBanner } from './banner.js';
 
 const OUR_HEADERS = /^(x-spam-flag|x-spam-score|x-spam-status|x-portcullis-external):/i;
-
-/** Where the header section ends (the offset of the empty line's CRLF), or -1. */
-function headerEnd(raw: Buffer): number {
-  const crlf = raw.indexOf('\r\n\r\n');
-  return crlf >= 0 ? crlf + 2 : -1;
-}
-
-/** Header fields of the section, each with its folded continuation lines. */
-export function headerFields(section: string): string[] {
-  const out: string[] = [];
-  for (const line of section.split(/(?<=\r\n)/)) {
-    if (/^[ \t]/.test(line) && out.length) out[out.length - 1] += line;
-    else if (line) out.push(line);
-  }
-  return out;
-}
 
 /**
  * The message as delivered: headers of ours (X-Spam-*, X-Portcullis-External) at the top,
@@ -28,10 +13,8 @@ export function headerFields(section: string): string[] {
  * by subject is a choice per policy. Returns the raw message itself when nothing changes.
  */
 export function applyMarking(raw: Buffer, marking: Marking, score: number): Buffer {
-  const end = headerEnd(raw);
-  if (end < 0) return raw;
-  const section = raw.subarray(0, end).toString('latin1');
-  const list = headerFields(section);
+  const end = splitMessage(raw).headerEnd;
+  const list = headerLines(raw.subarray(0, end));
   const forged = list.some((f) => OUR_HEADERS.test(f));
   const prefixes = [marking.external?.subjectPrefix, marking.spam?.prefix].filter((p): p is string => !!p);
   const banner = marking.external?.banner;

@@ -1,3 +1,4 @@
+import { domainOf } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
 
 export type Policy = Config['content']['policy'];
@@ -20,7 +21,7 @@ export const DEFAULT_POLICY: Policy = {
 /** One recipient's thresholds: global, then its domain's, then its own address's. */
 export function recipientThresholds(policy: Policy, recipient: string): Thresholds {
   const address = recipient.toLowerCase();
-  const domain = address.slice(address.lastIndexOf('@') + 1);
+  const domain = domainOf(address);
   const pick = <K extends keyof Thresholds>(k: K): number => policy.recipients[address]?.[k] ?? policy.domains[domain]?.[k] ?? policy.thresholds[k];
   return { tag: pick('tag'), quarantine: pick('quarantine'), reject: pick('reject') };
 }
@@ -42,7 +43,7 @@ export function messageThresholds(policy: Policy, recipients: string[]): Thresho
 /** The external-mail tagging that applies: the first recipient domain that asks for it. */
 export function externalTagFor(policy: Policy, recipients: string[]): Policy['externalTagging'][string] | undefined {
   for (const r of recipients) {
-    const t = policy.externalTagging[r.slice(r.lastIndexOf('@') + 1).toLowerCase()];
+    const t = policy.externalTagging[domainOf(r)];
     if (t) return t;
   }
   return undefined;
