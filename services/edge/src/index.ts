@@ -1,6 +1,6 @@
 export { startEdge, type Edge, type EdgeDeps } from './edge.js';
-export { checkRecipient } from './rcpt.js';
-export { collectMessage, findBareLineEnding, normalizeLineEndings } from './data.js';
-export { receivedHeader } from './received.js';
-export { hashPassword } from './auth-file.js';
-export { TLS_POLICY } from './tls-policy.js';
+export { checkRecipient } from './rcpt/recipient-checks.js';
+export { collectMessage, findBareLineEnding, normalizeLineEndings } from './data/collect.js';
+export { receivedHeader } from './data/received.js';
+export { hashPassword } from './login/credentials-file.js';
+export { TLS_POLICY } from './listen/tls-policy.js';

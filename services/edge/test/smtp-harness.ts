@@ -9,15 +9,15 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { smtpError, type SmtpReply } from '@portcullis/smtp-replies';
-import { installReplyWriter } from '../src/reply-writer.js';
-import { installPipeliningFix } from '../src/pipelining-fix.js';
-import { collectMessage } from '../src/data.js';
-import { ByteBudget } from '../src/byte-budget.js';
-import { SessionLimits, type LimitVerdict, type Refusal, type SessionLimitOptions } from '../src/session-limits.js';
-import { attachSessionLimits } from '../src/session-guard.js';
-import { CommandTimeouts, type CommandPhase, type CommandTimeoutOptions } from '../src/command-timeouts.js';
-import { SlotReclaim, type ReclaimEvent, type ReclaimOptions } from '../src/slot-reclaim.js';
-import { watchHeaderLimits, type HeaderLimitOptions, DEFAULT_HEADER_LIMITS } from '../src/header-limits.js';
+import { installReplyWriter } from '../src/smtp-server-patches/reply-writer.js';
+import { installPipeliningFix } from '../src/smtp-server-patches/pipelining-fix.js';
+import { collectMessage } from '../src/data/collect.js';
+import { ByteBudget } from '../src/data/byte-budget.js';
+import { SessionLimits, type LimitVerdict, type Refusal, type SessionLimitOptions } from '../src/session/session-limits.js';
+import { attachSessionLimits } from '../src/smtp-server-patches/session-hooks.js';
+import { CommandTimeouts, type CommandPhase, type CommandTimeoutOptions } from '../src/session/command-timeouts.js';
+import { SlotReclaim, type ReclaimEvent, type ReclaimOptions } from '../src/session/slot-reclaim.js';
+import { watchHeaderLimits, type HeaderLimitOptions, DEFAULT_HEADER_LIMITS } from '../src/data/header-limits.js';
 
 export const OURS = 'ours.example';
 

@@ -1,0 +1,37 @@
+import type { SMTPServerSession } from 'smtp-server';
+import type { Config } from '@portcullis/config';
+import type { SmtpReply } from '@portcullis/smtp-replies';
+import type { AuthBackend } from '../login/credential-source.js';
+import type { ListenerKind } from '../listen/listeners.js';
+import { checkSender } from './sender-identity.js';
+import { isTrustedPeer } from '../connect/proxy-protocol.js';
+
+/**
+ * mail.sender: MAIL FROM. On the submission ports the authenticated user may
+ * only send as an address it owns (553 5.7.1 otherwise: a stolen password
+ * must not become a licence to impersonate the whole organisation). On MX,
+ * senders and networks the operator listed must use STARTTLS (530 5.7.0).
+ */
+export function checkMailFrom(
+  kind: ListenerKind,
+  session: SMTPServerSession,
+  address: string,
+  deps: { config: Config; auth: AuthBackend | null },
+): SmtpReply | null {
+  if (kind !== 'mx') {
+    const user = typeof session.user === 'string' ? session.user : '';
+    const allowed = user && deps.auth ? deps.auth.addressesFor(user) : [];
+    if (!user || !checkSender(user, address, allowed)) {
+      return { code: 553, enhanced: '5.7.1', text: `Sender address <${address}> is not owned by the authenticated user` };
+    }
+    return null;
+  }
+  if (!session.secure) {
+    const rule = deps.config.smtp.requireTls;
+    const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+    if (rule.senderDomains.includes(domain) || (rule.networks.length > 0 && isTrustedPeer(session.remoteAddress, rule.networks))) {
+      return { code: 530, enhanced: '5.7.0', text: 'Must issue a STARTTLS command first (TLS is required for this sender)' };
+    }
+  }
+  return null;
+}
