@@ -54,3 +54,4 @@ export function edgeMetrics(registry: Registry) {
     sessions: new Gauge({ name: 'portcullis_edge_sessions', help: 'SMTP sessions open', labelNames: ['listener'], registers: [registry] }),
   };
 }
+export type EdgeMetrics = ReturnType<typeof edgeMetrics>;

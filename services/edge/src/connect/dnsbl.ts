@@ -14,11 +14,11 @@ const PASS: DnsblDecision = { action: 'pass' };
 
 /**
  * connect.dnsbl: before the greeting, the client address against the DNSBLs and DNSWLs of
- * reputation.connect. The summed weight refuses (554 5.7.1 naming the lists), delays the greeting
+ * connect.dnsbl. The summed weight refuses (554 5.7.1 naming the lists), delays the greeting
  * (a tarpit: bulk senders hang up, real MTAs wait), or passes; every list's answer is kept for
  * the session and recorded in each message's results (stage "connect"). A DNS failure is an
- * unknown answer and never refuses. Allow-listed networks (flow.allow, reputation.allow.ips)
- * are not looked up.
+ * unknown answer and never refuses. Allow-listed networks (flow.allow, and the exemptions the
+ * gateway passes in: reputation.allow.ips) are not looked up.
  */
 export class ConnectDnsbl {
   private readonly policy: ClientIpPolicy;
@@ -28,10 +28,10 @@ export class ConnectDnsbl {
   /** Results per open session; entries leave at onClose, so this is bounded by smtp.maxClients. */
   private readonly sessions = new Map<string, CheckResult[]>();
 
-  constructor(private readonly deps: { config: Config; dns?: DnsResolver | undefined; registry: Registry; logger: Logger }) {
-    const c = deps.config.reputation.connect;
+  constructor(private readonly deps: { config: Config; exempt: readonly string[]; dns?: DnsResolver | undefined; registry: Registry; logger: Logger }) {
+    const c = deps.config.connect.dnsbl;
     this.policy = { lists: c.lists, refuseAt: c.refuseAt, tarpitAt: c.tarpitAt, timeoutMs: c.timeoutMs, deadlineMs: c.deadlineMs };
-    this.exempt = new NetworkList([...deps.config.flow.allow, ...deps.config.reputation.allow.ips]);
+    this.exempt = new NetworkList([...deps.config.flow.allow, ...deps.exempt]);
     this.metrics = lookupMetrics(deps.registry);
     this.decisions = new Counter({
       name: 'portcullis_edge_dnsbl_decisions_total',
@@ -39,7 +39,7 @@ export class ConnectDnsbl {
       labelNames: ['decision'],
       registers: [deps.registry],
     });
-    if (c.lists.length > 0 && !deps.dns) throw new Error('reputation.connect.lists are configured but the edge has no DNS resolver');
+    if (c.lists.length > 0 && !deps.dns) throw new Error('connect.dnsbl.lists are configured but the edge has no DNS resolver');
   }
 
   async onConnect(ip: string, sessionId: string): Promise<DnsblDecision> {
@@ -53,7 +53,7 @@ export class ConnectDnsbl {
     this.decisions.inc({ decision: v.decision });
     if (v.decision === 'pass') return PASS;
     this.deps.logger.info({ client: addr.ip, score: v.score, lists: v.listedBy, decision: v.decision }, 'client listed');
-    if (v.decision === 'tarpit') return { action: 'tarpit', delayMs: this.deps.config.reputation.connect.tarpitMs };
+    if (v.decision === 'tarpit') return { action: 'tarpit', delayMs: this.deps.config.connect.dnsbl.tarpitMs };
     const names = v.listedBy.join(', ') || 'block lists';
     return { action: 'refuse', code: 554, enhanced: '5.7.1', text: `Service unavailable; client [${addr.ip}] is listed by ${names}`, rule: 'dnsbl' };
   }

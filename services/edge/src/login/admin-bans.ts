@@ -1,8 +1,8 @@
 import type { AdminHandler, Logger } from '@portcullis/telemetry';
-import type { AuthLockout } from './lockout.js';
+import type { LoginLockout } from './lockout.js';
 
 /** GET /admin/bans lists the bans of every replica; DELETE /admin/bans/<ip> lifts one everywhere. */
-export function bansAdmin(lockout: AuthLockout, log: Logger): AdminHandler {
+export function bansAdmin(lockout: LoginLockout, log: Logger): AdminHandler {
   return async ({ method, path }) => {
     if (method === 'GET' && path.length === 0) return { status: 200, body: { bans: await lockout.listBans() } };
     if (method === 'DELETE' && path.length === 1) {

@@ -2,18 +2,18 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '@portcullis/config';
 import { ConfigError } from '@portcullis/config';
 import type { Logger } from '@portcullis/telemetry';
-import type { AuthBackend } from './credential-source.js';
+import type { CredentialBackend } from './credential-source.js';
 import { FileCredentialSource } from './credentials-file.js';
 import { PassthroughCredentialSource } from './credentials-passthrough.js';
 
-/** auth.backend: the credential source the config names, or null when AUTH is off. */
-export async function createAuthBackend(config: Config, logger: Logger): Promise<AuthBackend | null> {
-  const a = config.auth;
+/** login.backend: the credential source the config names, or null when AUTH is off. */
+export async function createCredentialBackend(config: Config, logger: Logger): Promise<CredentialBackend | null> {
+  const a = config.login;
   if (a.source === 'file' && a.file) {
     try {
       return await FileCredentialSource.open({ path: a.file.path, logger, pollIntervalMs: a.file.pollSeconds * 1000 });
     } catch (err) {
-      throw new ConfigError(`auth.file.path: ${(err as Error).message}`);
+      throw new ConfigError(`login.file.path: ${(err as Error).message}`);
     }
   }
   if (a.source === 'passthrough' && a.passthrough) {
@@ -23,7 +23,7 @@ export async function createAuthBackend(config: Config, logger: Logger): Promise
       try {
         ca = readFileSync(p.caFile);
       } catch (err) {
-        throw new ConfigError(`auth.passthrough.caFile: cannot read ${p.caFile}: ${(err as NodeJS.ErrnoException).code ?? ''}`);
+        throw new ConfigError(`login.passthrough.caFile: cannot read ${p.caFile}: ${(err as NodeJS.ErrnoException).code ?? ''}`);
       }
     }
     const aliases = new Map(Object.entries(p.aliases).map(([u, list]) => [u.toLowerCase(), list]));

@@ -13,13 +13,13 @@
  * Neither the password nor anything derived from it is ever part of an
  * outcome, and sources never log it.
  */
-export type AuthOutcome =
+export type LoginOutcome =
   | { ok: true; user: string }
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'unavailable'; detail: string };
 
 export interface CredentialSource {
-  verify(username: string, password: string): Promise<AuthOutcome>;
+  verify(username: string, password: string): Promise<LoginOutcome>;
 }
 
 /**
@@ -28,7 +28,7 @@ export interface CredentialSource {
  * ("alice@example.test") or "@domain" for any address in that domain; see
  * checkSender in sender-identity.ts.
  */
-export interface AuthBackend extends CredentialSource {
+export interface CredentialBackend extends CredentialSource {
   /** `user` is the `user` of a successful outcome. Unknown users own nothing. */
   addressesFor(user: string): string[];
   /** Stops timers and watchers; pending verifications still settle. */

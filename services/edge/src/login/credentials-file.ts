@@ -2,7 +2,7 @@ import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } 
 import { readFile, stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '@portcullis/telemetry';
-import { plausibleCredentials, Semaphore, type AuthBackend, type AuthOutcome } from './credential-source.js';
+import { plausibleCredentials, Semaphore, type CredentialBackend, type LoginOutcome } from './credential-source.js';
 import { normalizeAllowedEntry } from '../mail/sender-identity.js';
 
 /**
@@ -120,7 +120,7 @@ const MAX_FILE_BYTES = 16 * 1024 * 1024;
  * Secret updates). A file that cannot be read, parsed or validated keeps the
  * previous users and is logged, without its content.
  */
-export class FileCredentialSource implements AuthBackend {
+export class FileCredentialSource implements CredentialBackend {
   private users = new Map<string, UserRecord>();
   private statSig = '';
   private contentSig = '';
@@ -172,7 +172,7 @@ export class FileCredentialSource implements AuthBackend {
     this.timer = undefined;
   }
 
-  async verify(username: string, password: string): Promise<AuthOutcome> {
+  async verify(username: string, password: string): Promise<LoginOutcome> {
     if (!plausibleCredentials(username, password)) return { ok: false, reason: 'invalid' };
     const release = await this.hashSlots.acquire(this.hashQueueTimeoutMs);
     if (!release) return { ok: false, reason: 'unavailable', detail: 'too many password checks in progress' };

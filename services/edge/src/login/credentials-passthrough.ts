@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Logger } from '@portcullis/telemetry';
-import { plausibleCredentials, Semaphore, type AuthBackend, type AuthOutcome } from './credential-source.js';
+import { plausibleCredentials, Semaphore, type CredentialBackend, type LoginOutcome } from './credential-source.js';
 import { normalizeAllowedEntry } from '../mail/sender-identity.js';
 
 export interface PassthroughOptions {
@@ -58,10 +58,10 @@ interface CacheEntry {
  * cached (a user who just fixed a password must not wait; limiting guesses is
  * the edge's job). Concurrent checks of the same credentials share one probe.
  */
-export class PassthroughCredentialSource implements AuthBackend {
+export class PassthroughCredentialSource implements CredentialBackend {
   private readonly key = randomBytes(32);
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly inflight = new Map<string, Promise<AuthOutcome>>();
+  private readonly inflight = new Map<string, Promise<LoginOutcome>>();
   private readonly slots: Semaphore;
   private readonly timeoutMs: number;
   private readonly ttlMs: number;
@@ -80,7 +80,7 @@ export class PassthroughCredentialSource implements AuthBackend {
     }
   }
 
-  async verify(username: string, password: string): Promise<AuthOutcome> {
+  async verify(username: string, password: string): Promise<LoginOutcome> {
     if (!plausibleCredentials(username, password)) return { ok: false, reason: 'invalid' };
     const digest = this.digest(username, password);
     const cached = this.cacheGet(digest);
@@ -151,7 +151,7 @@ export class PassthroughCredentialSource implements AuthBackend {
     }
   }
 
-  private async probe(username: string, password: string): Promise<AuthOutcome> {
+  private async probe(username: string, password: string): Promise<LoginOutcome> {
     const deadline = Date.now() + this.timeoutMs;
     const release = await this.slots.acquire(this.timeoutMs);
     if (!release) return unavailable('too many pass-through checks waiting, or none finished in time');
@@ -160,7 +160,7 @@ export class PassthroughCredentialSource implements AuthBackend {
       release();
       return unavailable('timed out waiting for a pass-through slot');
     }
-    let probe: { outcome: Promise<AuthOutcome>; closed: Promise<void> };
+    let probe: { outcome: Promise<LoginOutcome>; closed: Promise<void> };
     try {
       probe = this.login(username, password, left);
     } catch (err) {
@@ -179,14 +179,14 @@ export class PassthroughCredentialSource implements AuthBackend {
     return outcome;
   }
 
-  private login(username: string, password: string, timeoutMs: number): { outcome: Promise<AuthOutcome>; closed: Promise<void> } {
+  private login(username: string, password: string, timeoutMs: number): { outcome: Promise<LoginOutcome>; closed: Promise<void> } {
     const { host, port, tls, logger } = this.opts;
     const where = `${host}:${port}`;
     let markClosed: () => void = () => undefined;
     const closed = new Promise<void>((resolve) => {
       markClosed = resolve;
     });
-    const outcome = new Promise<AuthOutcome>((resolve) => {
+    const outcome = new Promise<LoginOutcome>((resolve) => {
       let settled = false;
       const conn = new SMTPConnection({
         host,
@@ -213,7 +213,7 @@ export class PassthroughCredentialSource implements AuthBackend {
         },
       });
       this.probes++;
-      const finish = (result: AuthOutcome, quit: boolean): void => {
+      const finish = (result: LoginOutcome, quit: boolean): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -258,7 +258,7 @@ export class PassthroughCredentialSource implements AuthBackend {
   }
 }
 
-function unavailable(detail: string): AuthOutcome {
+function unavailable(detail: string): LoginOutcome {
   return { ok: false, reason: 'unavailable', detail };
 }
 

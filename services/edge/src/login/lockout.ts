@@ -11,7 +11,7 @@
  *
  * Where it is called in the SMTP conversation:
  *   checkConnect(ip)             before the greeting (after flow control): banned → 421 4.7.0, close
- *   checkAuthAllowed(ip)         at AUTH, before the credentials are checked: banned → 421 4.7.0, close;
+ *   checkLoginAllowed(ip)         at AUTH, before the credentials are checked: banned → 421 4.7.0, close;
  *                                state unavailable → 454 4.7.0 (fail closed)
  *   recordFailure(ip, username)  after credentials were refused (not after "source unavailable"):
  *                                allow → answer 535 5.7.8 as usual; refuse → this attempt earned
@@ -86,7 +86,7 @@ export type LockoutVerdict =
       ban?: BanInfo;
     };
 
-export interface AuthLockoutDeps {
+export interface LoginLockoutDeps {
   state: SharedState;
   options: LockoutOptions;
   /** Further networks never banned: pass the flow control allow list. */
@@ -131,11 +131,11 @@ export function banSecondsFor(offences: number, opts: Pick<LockoutOptions, 'banS
   return Math.min(opts.banSeconds * 2 ** exp, opts.maxBanSeconds);
 }
 
-export class AuthLockout {
+export class LoginLockout {
   private readonly exempt: NetworkList;
   private readonly now: () => number;
 
-  constructor(private readonly deps: AuthLockoutDeps) {
+  constructor(private readonly deps: LoginLockoutDeps) {
     this.exempt = new NetworkList([...deps.options.trusted, ...(deps.exempt ?? [])]);
     this.now = deps.now ?? Date.now;
   }
@@ -160,7 +160,7 @@ export class AuthLockout {
   }
 
   /** At AUTH, before checking credentials. Banned → 421 4.7.0; state failure → 454 4.7.0 (fail closed). */
-  checkAuthAllowed(ip: string): Promise<LockoutVerdict> {
+  checkLoginAllowed(ip: string): Promise<LockoutVerdict> {
     return this.checkBan(ip, 'auth', {
       action: 'refuse',
       code: 454,
@@ -188,7 +188,7 @@ export class AuthLockout {
   /**
    * After the credential source refused username's credentials from ip. Returns a refusal when this
    * failure banned the IP. A state failure is reported and returns allow (the attempt is answered
-   * 535 as usual; the next AUTH meets checkAuthAllowed, which fails closed).
+   * 535 as usual; the next AUTH meets checkLoginAllowed, which fails closed).
    */
   async recordFailure(ip: string, username: string): Promise<LockoutVerdict> {
     const addr = this.subject(ip);

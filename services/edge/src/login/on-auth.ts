@@ -1,17 +1,17 @@
 import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
 import { smtpError } from '@portcullis/smtp-replies';
 import type { Logger } from '@portcullis/telemetry';
-import type { AuthBackend } from './credential-source.js';
-import type { AuthLockout } from './lockout.js';
+import type { CredentialBackend } from './credential-source.js';
+import type { LoginLockout } from './lockout.js';
 
 /**
- * auth.login: AUTH PLAIN/LOGIN against the configured source. smtp-server puts
+ * login: AUTH PLAIN/LOGIN against the configured source. smtp-server puts
  * no limit on attempts per connection, so we count failures per session and
  * close the connection (421) past the limit. A source that cannot answer is a
  * temporary failure (454 4.7.0), never a pass. Passwords are never logged, nor
  * the user name of a failed attempt (only a successful login logs its identity).
  */
-export function createAuthHandler(deps: { auth: AuthBackend | null; maxFailures: number; logger: Logger; lockout: AuthLockout | null }) {
+export function onAuth(deps: { credentials: CredentialBackend | null; maxFailures: number; logger: Logger; lockout: LoginLockout | null }) {
   const failures = new Map<string, number>();
   const handler = (
     auth: SMTPServerAuthentication,
@@ -19,13 +19,13 @@ export function createAuthHandler(deps: { auth: AuthBackend | null; maxFailures:
     cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
   ): void => {
     const username = auth.username ?? '';
-    const backend = deps.auth;
+    const backend = deps.credentials;
     if (!backend) {
       cb(smtpError({ code: 454, enhanced: '4.7.0', text: 'Authentication is not available' }));
       return;
     }
     // A banned client (or a lockout we cannot consult) is refused before the password is even looked at.
-    const gate = deps.lockout ? deps.lockout.checkAuthAllowed(session.remoteAddress) : Promise.resolve({ action: 'allow' as const });
+    const gate = deps.lockout ? deps.lockout.checkLoginAllowed(session.remoteAddress) : Promise.resolve({ action: 'allow' as const });
     gate
       .then(async (verdict) => {
         if (verdict.action === 'refuse') return { kind: 'refused' as const, refused: verdict };

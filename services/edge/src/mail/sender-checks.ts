@@ -1,7 +1,8 @@
 import type { SMTPServerSession } from 'smtp-server';
+import { domainOf } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
 import type { SmtpReply } from '@portcullis/smtp-replies';
-import type { AuthBackend } from '../login/credential-source.js';
+import type { CredentialBackend } from '../login/credential-source.js';
 import type { ListenerKind } from '../listen/listeners.js';
 import { checkSender } from './sender-identity.js';
 import { isTrustedPeer } from '../connect/proxy-protocol.js';
@@ -16,11 +17,11 @@ export function checkMailFrom(
   kind: ListenerKind,
   session: SMTPServerSession,
   address: string,
-  deps: { config: Config; auth: AuthBackend | null },
+  deps: { config: Config; credentials: CredentialBackend | null },
 ): SmtpReply | null {
   if (kind !== 'mx') {
     const user = typeof session.user === 'string' ? session.user : '';
-    const allowed = user && deps.auth ? deps.auth.addressesFor(user) : [];
+    const allowed = user && deps.credentials ? deps.credentials.addressesFor(user) : [];
     if (!user || !checkSender(user, address, allowed)) {
       return { code: 553, enhanced: '5.7.1', text: `Sender address <${address}> is not owned by the authenticated user` };
     }
@@ -28,7 +29,7 @@ export function checkMailFrom(
   }
   if (!session.secure) {
     const rule = deps.config.smtp.requireTls;
-    const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+    const domain = domainOf(address);
     if (rule.senderDomains.includes(domain) || (rule.networks.length > 0 && isTrustedPeer(session.remoteAddress, rule.networks))) {
       return { code: 530, enhanced: '5.7.0', text: 'Must issue a STARTTLS command first (TLS is required for this sender)' };
     }

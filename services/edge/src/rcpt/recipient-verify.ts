@@ -1,3 +1,5 @@
+import type { Config } from '@portcullis/config';
+import { domainOf } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
 import type { SmtpReply } from '@portcullis/smtp-replies';
 import { Semaphore } from '../login/credential-source.js';
@@ -73,4 +75,15 @@ export function classify(code: number, text: string): VerifyOutcome {
   if (code === 250 || code === 251) return 'exists';
   if (code === 550 || code === 551 || code === 553 || (code >= 500 && /^\d{3}[ -]5\.1\.\d/.test(text))) return 'unknown';
   return 'tempfail';
+}
+
+/** rcpt.verify as the edge runs it: only for domains whose config asks for it (null: accepted). */
+export function configuredVerification(config: Config, state: SharedState): (address: string) => Promise<SmtpReply | null> {
+  const verifier = new RecipientVerifier(state, { helo: config.hostname, maxConcurrent: 16 });
+  const domains = new Map(config.domains.map((d) => [d.name, d]));
+  return async (address) => {
+    const d = domains.get(domainOf(address));
+    if (!d?.verifyRecipients?.enabled || !d.downstream) return null;
+    return verifyReply(await verifier.verify(address, d.downstream, d.verifyRecipients), address);
+  };
 }

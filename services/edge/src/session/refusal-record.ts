@@ -11,7 +11,9 @@ import type { Logger, Registry } from '@portcullis/telemetry';
  * IP, the sender and the refused recipient), so "why did my mail not arrive?"
  * finds it like any delivered message. Never blocks or fails the session.
  */
-export function refusalRecorder(deps: { config: Config; state: SharedState; logger: Logger; registry: Registry }) {
+export type RefusalRecorder = (command: string, session: SMTPServerSession, reply: { code: number; enhanced: string; text: string }, address?: string, rule?: string) => void;
+
+export function refusalRecorder(deps: { config: Config; state: SharedState; logger: Logger; registry: Registry }): RefusalRecorder {
   const writer = new MessageTraceWriter({ state: deps.state, logger: deps.logger, registry: deps.registry, options: deps.config.messageTrace });
   return (command: string, session: SMTPServerSession, reply: { code: number; enhanced: string; text: string }, address?: string, rule?: string): void => {
     const at = new Date().toISOString();

@@ -51,7 +51,7 @@ describe('connect-time DNSBL at the edge', { skip, timeout: 60_000 }, () => {
       domains: [{ name: 'example.test' }],
       smtp: { mx: { listen: { host: '127.0.0.1', port: 0 }, proxy: { trustedCidrs: ['127.0.0.0/8'] } }, verdictTimeoutMs: 0 },
       flow: { allow: ['198.51.100.0/24'] },
-      reputation: { connect: { lists: [TEST_LISTS.dnsbl, TEST_LISTS.dnswl], refuseAt: 10, tarpitAt: 5, tarpitMs: 700, timeoutMs: 800, deadlineMs: 1500 } },
+      connect: { dnsbl: { lists: [TEST_LISTS.dnsbl, TEST_LISTS.dnswl], refuseAt: 10, tarpitAt: 5, tarpitMs: 700, timeoutMs: 800, deadlineMs: 1500 } },
       log: { level: 'silent' },
     });
     const resolver = testResolver();

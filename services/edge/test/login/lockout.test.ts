@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryState, RedisState, type SharedState } from '@portcullis/state';
-import { AuthLockout, banSecondsFor, DEFAULT_LOCKOUT_OPTIONS, normalizeUsername, type LockoutOptions, type LockoutVerdict } from '../../src/login/lockout.js';
+import { LoginLockout, banSecondsFor, DEFAULT_LOCKOUT_OPTIONS, normalizeUsername, type LockoutOptions, type LockoutVerdict } from '../../src/login/lockout.js';
 import { brokenState, healthy, PrivateRedis, RedisStates, redisServerSkip, sharedRedisSkip, TEST_STORES } from '../redis-support.js';
 
 const base: LockoutOptions = {
@@ -26,7 +26,7 @@ function refused(v: LockoutVerdict, code: number, rule: string): Extract<Lockout
 
 const allowed = (v: LockoutVerdict, message?: string) => assert.deepEqual(v, { action: 'allow' }, message);
 
-async function fail(lockout: AuthLockout, ip: string, n: number, user = 'alice'): Promise<LockoutVerdict[]> {
+async function fail(lockout: LoginLockout, ip: string, n: number, user = 'alice'): Promise<LockoutVerdict[]> {
   const out: LockoutVerdict[] = [];
   for (let i = 0; i < n; i++) out.push(await lockout.recordFailure(ip, user));
   return out;
@@ -46,11 +46,11 @@ const redisSkip = await sharedRedisSkip();
 
 for (const [kind, makeStore] of Object.entries(stores)) {
   describe(`AUTH lockout on ${kind} state`, { concurrency: true, skip: kind === 'redis' ? redisSkip : false }, () => {
-    const withLockout = (title: string, fn: (make: (o: LockoutOptions, exempt?: string[]) => Promise<AuthLockout>) => Promise<void>) =>
+    const withLockout = (title: string, fn: (make: (o: LockoutOptions, exempt?: string[]) => Promise<LoginLockout>) => Promise<void>) =>
       test(title, async () => {
         const store = makeStore();
         try {
-          await fn(async (o, exempt) => new AuthLockout({ state: await store.state(), options: o, ...(exempt ? { exempt } : {}) }));
+          await fn(async (o, exempt) => new LoginLockout({ state: await store.state(), options: o, ...(exempt ? { exempt } : {}) }));
         } finally {
           await store.close();
         }
@@ -67,10 +67,10 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       assert.match(v.text, /Too many failed authentication attempts from \[198\.51\.100\.1\].*15 minutes/);
       const c = refused(await lockout.checkConnect('198.51.100.1'), 421, 'lockout.banned');
       assert.match(c.text, /198\.51\.100\.1/);
-      refused(await lockout.checkAuthAllowed('::ffff:198.51.100.1'), 421, 'lockout.banned');
+      refused(await lockout.checkLoginAllowed('::ffff:198.51.100.1'), 421, 'lockout.banned');
       assert.equal((await lockout.isBanned('198.51.100.1'))?.ip, '198.51.100.1');
       allowed(await lockout.checkConnect('198.51.100.2'));
-      allowed(await lockout.checkAuthAllowed('198.51.100.2'));
+      allowed(await lockout.checkLoginAllowed('198.51.100.2'));
     });
 
     withLockout('failures for one username from many IPs ban each IP past maxFailuresPerUser (case-insensitive)', async (make) => {
@@ -81,8 +81,8 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       assert.equal(v.ban?.reason, 'user-failures');
       refused(await lockout.recordFailure('203.0.113.4', 'alice'), 421, 'lockout.ban');
       allowed(await lockout.recordFailure('203.0.113.5', 'bob'), 'other users are not affected');
-      allowed(await lockout.checkAuthAllowed('203.0.113.1'), 'IPs that failed before the threshold are not banned');
-      refused(await lockout.checkAuthAllowed('203.0.113.4'), 421, 'lockout.banned');
+      allowed(await lockout.checkLoginAllowed('203.0.113.1'), 'IPs that failed before the threshold are not banned');
+      refused(await lockout.checkLoginAllowed('203.0.113.4'), 421, 'lockout.banned');
     });
 
     withLockout('two instances count together and see each other\'s bans', async (make) => {
@@ -93,7 +93,7 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       allowed(await b.checkConnect('192.0.2.1'));
       refused((await fail(a, '192.0.2.1', 1))[0]!, 421, 'lockout.ban');
       refused(await b.checkConnect('192.0.2.1'), 421, 'lockout.banned');
-      refused(await b.checkAuthAllowed('192.0.2.1'), 421, 'lockout.banned');
+      refused(await b.checkLoginAllowed('192.0.2.1'), 421, 'lockout.banned');
     });
 
     withLockout('simultaneous threshold crossings on two instances make one offence, not two', async (make) => {
@@ -112,7 +112,7 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       for (const ip of ['10.9.9.9', '::ffff:10.9.9.9', '2001:db8:cafe::1']) {
         for (const v of await fail(lockout, ip, 5)) allowed(v);
         allowed(await lockout.checkConnect(ip));
-        allowed(await lockout.checkAuthAllowed(ip));
+        allowed(await lockout.checkLoginAllowed(ip));
         assert.equal(await lockout.isBanned(ip), null);
         assert.equal(lockout.isExempt(ip), true);
       }
@@ -144,7 +144,7 @@ for (const [kind, makeStore] of Object.entries(stores)) {
 test('repeat offences ban longer, up to the cap; offences and bans expire by themselves (memory, fake clock)', async () => {
   const clock = { t: 1_700_000_000_000 };
   const state = new MemoryState({ maxEntries: 1000, now: () => clock.t });
-  const lockout = new AuthLockout({ state, options: { ...base, maxFailures: 2, banSeconds: 60, maxBanSeconds: 200, offenceMemorySeconds: 3600 }, now: () => clock.t });
+  const lockout = new LoginLockout({ state, options: { ...base, maxFailures: 2, banSeconds: 60, maxBanSeconds: 200, offenceMemorySeconds: 3600 }, now: () => clock.t });
   const seconds: number[] = [];
   for (let i = 0; i < 4; i++) {
     const [, v] = await fail(lockout, '192.0.2.1', 2);
@@ -163,7 +163,7 @@ test('repeat offences ban longer, up to the cap; offences and bans expire by the
 
 test('failures older than the window are forgotten (memory, fake clock)', async () => {
   const clock = { t: 1_700_000_000_000 };
-  const lockout = new AuthLockout({ state: new MemoryState({ maxEntries: 1000, now: () => clock.t }), options: { ...base, maxFailures: 3, windowSeconds: 600 }, now: () => clock.t });
+  const lockout = new LoginLockout({ state: new MemoryState({ maxEntries: 1000, now: () => clock.t }), options: { ...base, maxFailures: 3, windowSeconds: 600 }, now: () => clock.t });
   await fail(lockout, '192.0.2.1', 2);
   clock.t += 600_000;
   for (const v of await fail(lockout, '192.0.2.1', 2)) allowed(v);
@@ -172,9 +172,9 @@ test('failures older than the window are forgotten (memory, fake clock)', async 
 
 test('a store that fails without saying so: AUTH refused 454, connections allowed, nothing throws', async () => {
   const errors: string[] = [];
-  const lockout = new AuthLockout({ state: brokenState(), options: base, onStateError: (op) => errors.push(op) });
+  const lockout = new LoginLockout({ state: brokenState(), options: base, onStateError: (op) => errors.push(op) });
   allowed(await lockout.checkConnect('192.0.2.1'));
-  refused(await lockout.checkAuthAllowed('192.0.2.1'), 454, 'lockout.unavailable');
+  refused(await lockout.checkLoginAllowed('192.0.2.1'), 454, 'lockout.unavailable');
   allowed(await lockout.recordFailure('192.0.2.1', 'alice'));
   await assert.rejects(lockout.listBans(), /connection lost/, 'operator calls report the failure');
   await assert.rejects(lockout.liftBan('192.0.2.1'), /connection lost/);
@@ -184,11 +184,11 @@ test('a store that fails without saying so: AUTH refused 454, connections allowe
 describe('AUTH lockout on Redis: expiry and outages', { concurrency: true }, () => {
   test('bans expire in Redis and the next ban is longer', { skip: redisSkip }, async () => {
     const states = new RedisStates();
-    const lockout = new AuthLockout({ state: await states.open(), options: { ...base, maxFailures: 1, banSeconds: 1, maxBanSeconds: 4 } });
+    const lockout = new LoginLockout({ state: await states.open(), options: { ...base, maxFailures: 1, banSeconds: 1, maxBanSeconds: 4 } });
     try {
       assert.equal(refused(await lockout.recordFailure('192.0.2.1', 'a'), 421, 'lockout.ban').ban?.seconds, 1);
       await sleep(1100);
-      allowed(await lockout.checkAuthAllowed('192.0.2.1'));
+      allowed(await lockout.checkLoginAllowed('192.0.2.1'));
       const second = refused(await lockout.recordFailure('192.0.2.1', 'a'), 421, 'lockout.ban');
       assert.equal(second.ban?.seconds, 2);
       assert.equal(second.ban?.offences, 2);
@@ -203,7 +203,7 @@ describe('AUTH lockout on Redis: expiry and outages', { concurrency: true }, () 
     const redis = await PrivateRedis.start();
     const errors: string[] = [];
     const state = new RedisState({ url: redis.url, keyPrefix: 'lockout-outage:' });
-    const lockout = new AuthLockout({ state, options: { ...base, maxFailures: 2, trusted: ['10.0.0.0/8'] }, onStateError: (op) => errors.push(op) });
+    const lockout = new LoginLockout({ state, options: { ...base, maxFailures: 2, trusted: ['10.0.0.0/8'] }, onStateError: (op) => errors.push(op) });
     try {
       await healthy(state);
       await fail(lockout, '192.0.2.66', 2);
@@ -213,17 +213,17 @@ describe('AUTH lockout on Redis: expiry and outages', { concurrency: true }, () 
       const t0 = Date.now();
       allowed(await lockout.checkConnect('192.0.2.1'), 'an MX connection is not refused for want of Redis');
       allowed(await lockout.checkConnect('192.0.2.66'), 'not even a banned one: the ban cannot be read');
-      const v = refused(await lockout.checkAuthAllowed('192.0.2.1'), 454, 'lockout.unavailable');
+      const v = refused(await lockout.checkLoginAllowed('192.0.2.1'), 454, 'lockout.unavailable');
       assert.match(v.text, /Temporary authentication failure/);
       allowed(await lockout.recordFailure('192.0.2.1', 'a'), 'a failure that cannot be counted is answered as usual');
-      allowed(await lockout.checkAuthAllowed('10.1.1.1'), 'trusted networks need no state');
+      allowed(await lockout.checkLoginAllowed('10.1.1.1'), 'trusted networks need no state');
       assert.ok(Date.now() - t0 < 4 * 2500, `took ${Date.now() - t0} ms`);
       for (const op of ['connect', 'auth', 'failure']) assert.ok(errors.includes(op), `onStateError reported ${op} (got ${errors.join(', ')})`);
       await assert.rejects(lockout.isBanned('192.0.2.1'), 'isBanned itself reports the failure');
 
       await redis.start(); // empty: the ban did not survive (no persistence in this test)
       await healthy(state, 8000);
-      allowed(await lockout.checkAuthAllowed('192.0.2.1'));
+      allowed(await lockout.checkLoginAllowed('192.0.2.1'));
       allowed(await lockout.recordFailure('192.0.2.1', 'a'));
       refused(await lockout.recordFailure('192.0.2.1', 'a'), 421, 'lockout.ban');
       refused(await lockout.checkConnect('192.0.2.1'), 421, 'lockout.banned');

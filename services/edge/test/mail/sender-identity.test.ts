@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFromHeader, checkSender, extractFromAddresses, normalizeAllowedEntry, parseMailboxList, readFromHeader } from '../../src/mail/sender-identity.js';
+import { checkFromHeader, checkSender, extractFromAddresses, normalizeAllowedEntry, readFromHeader } from '../../src/mail/sender-identity.js';
+import { parseMailboxList } from '../../src/mail/address-parser.js';
 
 const alice = ['alice@example.test', '@lists.example.test'];
 

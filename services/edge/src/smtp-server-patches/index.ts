@@ -1,0 +1,10 @@
+import { installPipeliningFix } from './pipelining-fix.js';
+import { installReplyWriter } from './reply-writer.js';
+import { installSniPassthrough } from './sni-passthrough.js';
+
+/** Every prototype patch of smtp-server this edge needs, installed once per process (each file says why). */
+export function installSmtpServerPatches(): void {
+  installReplyWriter();
+  installSniPassthrough();
+  installPipeliningFix();
+}
