@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verdict } from '@portcullis/contract';
-import { replyForVerdict, smtpError, formatReply, Replies } from '../src/replies.js';
+import { replyForVerdict, refusalForVerdict, smtpError, formatReply, Replies } from '../src/index.js';
 
 const ID = '01J0000000ABCDEFGHJKMNPQRS';
 
@@ -74,4 +74,15 @@ test('the basic code follows the enhanced code: storage and size are 552/452, th
   // A demand that names a code of the other class never produces a contradictory reply.
   assert.equal(replyForVerdict(verdict('reject', 'x', 'y', { enhancedCode: '4.7.0' }), ID).code, 451);
   assert.equal(replyForVerdict(verdict('tempfail', 'x', 'y', { enhancedCode: '5.7.1' }), ID).code, 550);
+});
+
+test('refusalForVerdict: null for an accepted message; otherwise the verdict reply, reason the deciding check', () => {
+  assert.equal(refusalForVerdict(verdict('deliver', 'ok', 'content'), ID), null);
+  assert.equal(refusalForVerdict(verdict('quarantine', 'spam', 'content'), ID), null);
+  const r = refusalForVerdict(verdict('reject', 'virus found', 'content.clamav', { enhancedCode: '5.7.0' }), ID);
+  assert.deepEqual(r, { id: 'verdict.reject', reply: { code: 550, enhanced: '5.7.0', text: `Rejected: virus found (${ID})` }, reason: 'content.clamav', disconnect: false });
+  const t = refusalForVerdict(verdict('tempfail', 'dns', 'auth.spf'), ID);
+  assert.equal(t?.id, 'verdict.tempfail');
+  assert.equal(t?.reason, 'auth.spf');
+  assert.equal(t && formatReply(t.reply), `451 4.7.1 Try again later: dns (${ID})`);
 });
