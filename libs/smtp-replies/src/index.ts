@@ -2,4 +2,3 @@ export { formatReply, defineReply, exampleText, type SmtpReply, type Stage, type
 export { because, refusalError, smtpError, type Refusal, type SmtpError } from './refusal.js';
 export * from './catalogue/index.js';
 export { replyForVerdict, refusalForVerdict } from './verdict.js';
-export { Replies } from './replies.js';

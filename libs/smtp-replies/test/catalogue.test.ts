@@ -13,7 +13,6 @@ import {
   refusalError,
   replyEntry,
   session,
-  Replies,
   type AnyReplyEntry,
 } from '../src/index.js';
 
@@ -109,21 +108,6 @@ test("refusalError is smtp-server's error: response code, enhanced code first in
   assert.equal(err.responseCode, 552);
   assert.equal(err.enhanced, '5.3.4');
   assert.equal(err.message, '5.3.4 Message exceeds the size limit of 1024 octets');
-});
-
-test('the deprecated Replies are the entries', () => {
-  assert.deepEqual(Replies.queued('ID'), data.queued.reply('ID'));
-  assert.deepEqual(Replies.storeFailed('ID'), data.storeFailed.reply('ID'));
-  assert.deepEqual(Replies.stateUnavailable(), data.localProblem.reply());
-  assert.deepEqual(Replies.tooBig(9), data.tooBig.reply(9));
-  assert.deepEqual(Replies.bareLineEnding(), data.bareLineEnding.reply());
-  assert.deepEqual(Replies.memoryFull(), data.memoryFull.reply());
-  assert.deepEqual(Replies.relayDenied('a@b'), rcpt.relayDenied.reply('a@b'));
-  assert.deepEqual(Replies.badRecipientSyntax('a@b'), rcpt.badSyntax.reply('a@b'));
-  assert.deepEqual(Replies.recipientTooLong({ limit: 'path', octets: 300, max: 256 }), rcpt.tooLong.reply({ limit: 'path', octets: 300, max: 256 }));
-  assert.deepEqual(Replies.noOutboundRoute('a@b'), rcpt.noOutboundRoute.reply('a@b'));
-  assert.deepEqual(Replies.tooManyRecipients(3), rcpt.tooMany.reply(3));
-  assert.deepEqual(Replies.shuttingDown(), connect.shuttingDown.reply());
 });
 
 test('entries are frozen: a caller cannot change what the catalogue says', () => {

@@ -208,15 +208,15 @@ function listenerContext(kind: ListenerKind, p: EdgeParts): ListenerContext {
     { ...config.smtp.limits, maxMessageBytes: config.smtp.maxMessageBytes },
     {
       onLimit: (id, v) => {
-        metrics.limitRefusals.inc({ listener: kind, limit: v.limit });
-        log.info({ listener: kind, session: id, limit: v.limit, code: v.code, client: clients.get(id) }, 'protocol limit reached');
+        metrics.limitRefusals.inc({ listener: kind, limit: v.reason });
+        log.info({ listener: kind, session: id, limit: v.reason, code: v.reply.code, client: clients.get(id) }, 'protocol limit reached');
       },
     },
   );
   const timeouts = new CommandTimeouts(config.smtp.commandTimeouts, {
     onTimeout: (id, phase, v) => {
       metrics.commandTimeouts.inc({ listener: kind, phase });
-      log.info({ listener: kind, session: id, phase, code: v.code, client: clients.get(id) }, 'command timeout');
+      log.info({ listener: kind, session: id, phase, code: v.reply.code, client: clients.get(id) }, 'command timeout');
     },
   });
   const refuse = refusalAnswerer(config, limits, p.recordRefusal);

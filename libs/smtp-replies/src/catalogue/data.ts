@@ -15,7 +15,7 @@ export const queued = defineReply({
   enhanced: '2.0.0',
   text: (messageId: string) => `Ok: queued as ${messageId}`,
   example: ['01JD3Q9Z8X7W6V5T4S3R2Q1P0N'],
-  checks: ['acceptMessage', 'replyForVerdict'],
+  checks: ['onData', 'replyForVerdict'],
 });
 
 export const storeFailed = defineReply({
@@ -32,7 +32,7 @@ export const localProblem = defineReply({
   code: 451,
   enhanced: '4.3.0',
   text: 'Temporary local problem, try again later',
-  checks: ['collectMessage', 'onData'],
+  checks: ['collectRefusal', 'onData'],
 });
 
 /** Ours, not smtp-server's "Error: message exceeds fixed maximum message size". RFC 3463 X.3.4. */
@@ -42,7 +42,7 @@ export const tooBig = defineReply({
   enhanced: '5.3.4',
   text: (limit: number) => `Message exceeds the size limit of ${limit} octets`,
   example: [26214400],
-  checks: ['collectMessage', 'SessionLimits.checkMessageSize'],
+  checks: ['collectRefusal', 'SessionLimits.checkMessageSize'],
 });
 
 /** RFC 1870 section 6.3 lets the server hold the client to its declared SIZE. */
@@ -79,7 +79,7 @@ export const bareLineEnding = defineReply({
   code: 550,
   enhanced: '5.6.0',
   text: 'Message contains a bare CR or LF or a NUL; lines must end with CRLF (RFC 5322 2.3)',
-  checks: 'collectMessage',
+  checks: 'collectRefusal',
 });
 
 /** The edge's buffer budget for messages in flight is spent (RFC 3463 X.3.1 "mail system full"). */
@@ -88,7 +88,7 @@ export const memoryFull = defineReply({
   code: 452,
   enhanced: '4.3.1',
   text: 'Insufficient system storage, try again later',
-  checks: 'collectMessage',
+  checks: 'collectRefusal',
 });
 
 export const transferTime = defineReply({

@@ -16,7 +16,7 @@ export const notAvailable = defineReply({
   code: 454,
   enhanced: '4.7.0',
   text: 'Authentication is not available',
-  checks: 'createAuthHandler',
+  checks: 'checkLogin',
 });
 
 /** RFC 4954 section 6: "454 4.7.0 Temporary authentication failure". */
@@ -25,7 +25,7 @@ export const temporaryFailure = defineReply({
   code: 454,
   enhanced: '4.7.0',
   text: 'Temporary authentication failure, try again later',
-  checks: ['createAuthHandler', 'AuthLockout.checkAuthAllowed'],
+  checks: ['checkLogin', 'onAuth', 'LoginLockout.checkLoginAllowed'],
 });
 
 /** RFC 4954 section 6: "535 5.7.8 Authentication credentials invalid". */
@@ -34,7 +34,7 @@ export const invalidCredentials = defineReply({
   code: 535,
   enhanced: '5.7.8',
   text: 'Authentication credentials invalid',
-  checks: 'createAuthHandler',
+  checks: 'countFailure',
 });
 
 export const tooManyFailures = defineReply({
@@ -42,7 +42,7 @@ export const tooManyFailures = defineReply({
   code: 421,
   enhanced: '4.7.0',
   text: 'Too many authentication failures, closing connection',
-  checks: 'createAuthHandler',
+  checks: 'countFailure',
 });
 
 /** A banned client, at connect, at AUTH, or at the failure that earned the ban. */
@@ -55,5 +55,5 @@ export const lockedOut = defineReply({
     return `Too many failed authentication attempts from [${ip}]; blocked, try again in ${minutes} minute${minutes === 1 ? '' : 's'}`;
   },
   example: ['192.0.2.10', 900],
-  checks: ['AuthLockout.checkConnect', 'AuthLockout.checkAuthAllowed', 'AuthLockout.recordFailure'],
+  checks: ['LoginLockout.checkConnect', 'LoginLockout.checkLoginAllowed', 'LoginLockout.recordFailure'],
 });

@@ -11,7 +11,7 @@ export const tooMany = defineReply({
   enhanced: '4.5.3',
   text: (max: number) => `Too many recipients, at most ${max} per message`,
   example: [100],
-  checks: 'onRcptTo',
+  checks: 'checkRecipientCount',
 });
 
 export const badSyntax = defineReply({

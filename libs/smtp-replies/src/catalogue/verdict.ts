@@ -13,7 +13,7 @@ export const reject = defineReply({
   enhanced: '5.7.1',
   text: (reason: string, messageId: string) => `Rejected: ${reason} (${messageId})`,
   example: ['virus found: Eicar-Test-Signature', '01JD3Q9Z8X7W6V5T4S3R2Q1P0N'],
-  checks: 'replyForVerdict',
+  checks: ['acceptMessage', 'refusalForVerdict'],
 });
 
 export const tempfail = defineReply({
@@ -22,5 +22,5 @@ export const tempfail = defineReply({
   enhanced: '4.7.1',
   text: (reason: string, messageId: string) => `Try again later: ${reason} (${messageId})`,
   example: ['DNS lookup timed out', '01JD3Q9Z8X7W6V5T4S3R2Q1P0N'],
-  checks: 'replyForVerdict',
+  checks: ['acceptMessage', 'refusalForVerdict'],
 });

@@ -2,13 +2,14 @@ import type { CheckResult } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
 import type { DnsResolver } from '@portcullis/dns';
 import { checkClientIp, lookupMetrics, type ClientIpPolicy, type LookupMetrics } from '@portcullis/dnsbl';
+import { because, connect, type Refusal } from '@portcullis/smtp-replies';
 import { Counter, type Logger, type Registry } from '@portcullis/telemetry';
 import { clientAddress, NetworkList } from '@portcullis/networks';
 
 export type DnsblDecision =
   | { action: 'pass' }
   | { action: 'tarpit'; delayMs: number }
-  | { action: 'refuse'; code: 554; enhanced: '5.7.1'; text: string; rule: 'dnsbl' };
+  | { action: 'refuse'; refusal: Refusal };
 
 const PASS: DnsblDecision = { action: 'pass' };
 
@@ -54,8 +55,7 @@ export class ConnectDnsbl {
     if (v.decision === 'pass') return PASS;
     this.deps.logger.info({ client: addr.ip, score: v.score, lists: v.listedBy, decision: v.decision }, 'client listed');
     if (v.decision === 'tarpit') return { action: 'tarpit', delayMs: this.deps.config.connect.dnsbl.tarpitMs };
-    const names = v.listedBy.join(', ') || 'block lists';
-    return { action: 'refuse', code: 554, enhanced: '5.7.1', text: `Service unavailable; client [${addr.ip}] is listed by ${names}`, rule: 'dnsbl' };
+    return { action: 'refuse', refusal: because(connect.dnsbl.refuse(addr.ip, v.listedBy), 'dnsbl') };
   }
 
   /** The connect-time results, for each message of the session. */

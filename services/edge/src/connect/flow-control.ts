@@ -30,6 +30,10 @@
 import { randomUUID } from 'node:crypto';
 import type { SharedState } from '@portcullis/state';
 import { clientAddress, networkOf, NetworkList, type ClientAddress } from '@portcullis/networks';
+import { because, connect, mail, rcpt, type Counted, type Refusal } from '@portcullis/smtp-replies';
+
+/** The catalogue entries of the per-minute rates: each names whom it counted and the limit. */
+type RateEntry = typeof connect.rate | typeof mail.rate | typeof rcpt.rate;
 
 /** One set of limits; 0 turns a limit off. Rates are per fixed window of one minute. */
 export interface FlowLimits {
@@ -75,16 +79,8 @@ export const DEFAULT_FLOW_OPTIONS: FlowOptions = {
 /** Fixed-window length of the *PerMinute rates. */
 export const RATE_WINDOW_SECONDS = 60;
 
-export type FlowVerdict =
-  | { action: 'allow' }
-  | {
-      action: 'refuse';
-      code: 421 | 450 | 554;
-      enhanced: string;
-      text: string;
-      /** Which rule refused, e.g. "deny", "perIp.connections", "perNetwork.messagesPerMinute": for logs and metrics. */
-      rule: string;
-    };
+/** A refusal's reason is the rule that refused, e.g. "deny", "perIp.connections", "perNetwork.messagesPerMinute". */
+export type FlowVerdict = { action: 'allow' } | { action: 'refuse'; refusal: Refusal };
 
 export type FlowRule =
   | 'deny'
@@ -156,15 +152,15 @@ export class FlowControl {
     if (!addr) return ALLOW; // not an IP client (e.g. a Unix socket): nothing to count by
     const listed = this.listed(addr);
     if (listed === 'deny') {
-      return { action: 'refuse', code: 554, enhanced: '5.7.1', text: `Access denied for [${addr.ip}]`, rule: 'deny' };
+      return { action: 'refuse', refusal: because(connect.denied.refuse(addr.ip), 'deny') };
     }
     if (listed === 'allow') return ALLOW;
 
     const { perIp, perNetwork, leaseSeconds } = this.deps.options;
     const net = networkOf(addr, this.prefix);
-    const slots: Array<{ key: string; limit: number; rule: FlowRule; who: string }> = [];
-    if (perIp.connections > 0) slots.push({ key: `flow:connections:ip:${addr.ip}`, limit: perIp.connections, rule: 'perIp.connections', who: `[${addr.ip}]` });
-    if (perNetwork.connections > 0) slots.push({ key: `flow:connections:net:${net}`, limit: perNetwork.connections, rule: 'perNetwork.connections', who: `your network ${net}` });
+    const slots: Array<{ key: string; limit: number; rule: FlowRule; who: Counted }> = [];
+    if (perIp.connections > 0) slots.push({ key: `flow:connections:ip:${addr.ip}`, limit: perIp.connections, rule: 'perIp.connections', who: { ip: addr.ip } });
+    if (perNetwork.connections > 0) slots.push({ key: `flow:connections:net:${net}`, limit: perNetwork.connections, rule: 'perNetwork.connections', who: { network: net } });
     // Registered before the first await, so that an onClose arriving meanwhile finds (and ends) it.
     const entry: Held = { keys: slots.map((s) => s.key), member: `${this.replicaId}:${sessionId}`, renew: false };
     if (slots.length > 0) this.held.set(sessionId, entry);
@@ -172,7 +168,7 @@ export class FlowControl {
       if (this.held.get(sessionId) === entry) this.held.delete(sessionId);
     };
 
-    const rate = await this.rate('connectionsPerMinute', addr, 421, '4.7.0', 'Too many connections from');
+    const rate = await this.rate('connectionsPerMinute', addr, connect.rate);
     if (rate.action === 'refuse' || slots.length === 0) {
       if (rate.action === 'refuse') forget();
       return rate;
@@ -207,27 +203,21 @@ export class FlowControl {
     }
     forget();
     const slot = slots[full]!;
-    return {
-      action: 'refuse',
-      code: 421,
-      enhanced: '4.7.0',
-      text: `Too many concurrent connections from ${slot.who} (limit ${slot.limit}), try again later`,
-      rule: slot.rule,
-    };
+    return { action: 'refuse', refusal: because(connect.concurrent.refuse(slot.who, slot.limit), slot.rule) };
   }
 
   /** MAIL FROM: counts a message attempt. Refusal: 450 4.7.1. */
   async onMailFrom(ip: string): Promise<FlowVerdict> {
     const addr = clientAddress(ip);
     if (!addr || this.listed(addr) !== null) return ALLOW; // deny-listed clients never get this far
-    return this.rate('messagesPerMinute', addr, 450, '4.7.1', 'Too many messages from');
+    return this.rate('messagesPerMinute', addr, mail.rate);
   }
 
   /** RCPT TO: counts a recipient. Refusal: 450 4.7.1. */
   async onRcptTo(ip: string): Promise<FlowVerdict> {
     const addr = clientAddress(ip);
     if (!addr || this.listed(addr) !== null) return ALLOW;
-    return this.rate('recipientsPerMinute', addr, 450, '4.7.1', 'Too many recipients from');
+    return this.rate('recipientsPerMinute', addr, rcpt.rate);
   }
 
   /** The connection ended (whatever the reason): frees its slots. Never throws. */
@@ -270,12 +260,12 @@ export class FlowControl {
     return null;
   }
 
-  private async rate(kind: RateKind, addr: ClientAddress, code: 421 | 450, enhanced: string, what: string): Promise<FlowVerdict> {
+  private async rate(kind: RateKind, addr: ClientAddress, entry: RateEntry): Promise<FlowVerdict> {
     const { perIp, perNetwork } = this.deps.options;
     const net = networkOf(addr, this.prefix);
-    const checks: Array<{ key: string; limit: number; rule: FlowRule; who: string }> = [];
-    if (perIp[kind] > 0) checks.push({ key: `flow:${kind}:ip:${addr.ip}`, limit: perIp[kind], rule: `perIp.${kind}`, who: `[${addr.ip}]` });
-    if (perNetwork[kind] > 0) checks.push({ key: `flow:${kind}:net:${net}`, limit: perNetwork[kind], rule: `perNetwork.${kind}`, who: `your network ${net}` });
+    const checks: Array<{ key: string; limit: number; rule: FlowRule; who: Counted }> = [];
+    if (perIp[kind] > 0) checks.push({ key: `flow:${kind}:ip:${addr.ip}`, limit: perIp[kind], rule: `perIp.${kind}`, who: { ip: addr.ip } });
+    if (perNetwork[kind] > 0) checks.push({ key: `flow:${kind}:net:${net}`, limit: perNetwork[kind], rule: `perNetwork.${kind}`, who: { network: net } });
     if (checks.length === 0 || this.unhealthy(kind)) return ALLOW;
     let counts: number[];
     try {
@@ -287,7 +277,7 @@ export class FlowControl {
     const over = checks.findIndex((c, i) => counts[i]! > c.limit);
     if (over < 0) return ALLOW;
     const c = checks[over]!;
-    return { action: 'refuse', code, enhanced, text: `${what} ${c.who} (limit ${c.limit} per minute), try again later`, rule: c.rule };
+    return { action: 'refuse', refusal: because(entry.refuse(c.who, c.limit), c.rule) };
   }
 
   private async release(entry: Held): Promise<void> {

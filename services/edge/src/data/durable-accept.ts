@@ -1,7 +1,7 @@
 import { Topics, laterTurn, newMessageId, type CheckResult, type Envelope, type MailMeta, type MailRecord, type Verdict } from '@portcullis/contract';
 import { publishWithin, toOutRecord, type Bus } from '@portcullis/bus';
 import { claimFate, type SharedState } from '@portcullis/state';
-import { Replies, replyForVerdict, type SmtpReply } from '@portcullis/smtp-replies';
+import { data, refusalForVerdict, type Refusal } from '@portcullis/smtp-replies';
 import { startSpan, endSpan, traceIdOf, SpanKind, type Logger } from '@portcullis/telemetry';
 import type { VerdictWaiter } from './verdict-waiter.js';
 import { receivedHeader } from './received.js';
@@ -27,7 +27,8 @@ export interface AcceptInput {
 
 export interface AcceptOutcome {
   messageId: string;
-  reply: SmtpReply;
+  /** Null: the message is accepted (data.queued); otherwise the refusal the sender gets. */
+  refusal: Refusal | null;
   /** What the sender was told, for logs and metrics. */
   outcome: 'accepted' | 'rejected' | 'tempfailed' | 'store-failed';
   verdict: Verdict | null;
@@ -91,13 +92,13 @@ export async function acceptMessage(deps: AcceptDeps, input: AcceptInput): Promi
     log.warn({ error: (err as Error).message }, 'durable write failed, answered 451');
     span.setAttribute('smtp.reply_code', 451);
     endSpan(span, err);
-    return { messageId: id, reply: Replies.storeFailed(id), outcome: 'store-failed', verdict: null };
+    return { messageId: id, refusal: data.storeFailed.refuse(id), outcome: 'store-failed', verdict: null };
   }
   log.info({ size: raw.length, rcpts: input.envelope.rcptTo.length, client: input.envelope.client.ip }, 'message stored');
 
   const verdict = waiting ? await waiting.verdict : null;
   const result = await answer(deps, id, verdict, log);
-  span.setAttribute('smtp.reply_code', result.reply.code);
+  span.setAttribute('smtp.reply_code', result.refusal?.reply.code ?? data.queued.code);
   span.setAttribute('portcullis.verdict', verdict?.action ?? 'none');
   if (verdict) span.setAttribute('portcullis.reason', verdict.reason);
   endSpan(span);
@@ -108,11 +109,11 @@ async function answer(deps: AcceptDeps, id: string, verdict: Verdict | null, log
   if (!verdict) {
     // Deadline passed: from here on a reject can only become quarantine.
     await claimFate(deps.state, id, 'accepted').catch((err: Error) => log.warn({ error: err.message }, 'could not record fate'));
-    return { messageId: id, reply: Replies.queued(id), outcome: 'accepted', verdict: null };
+    return { messageId: id, refusal: null, outcome: 'accepted', verdict: null };
   }
-  if (verdict.action === 'deliver' || verdict.action === 'quarantine') {
-    return { messageId: id, reply: replyForVerdict(verdict, id), outcome: 'accepted', verdict };
-  }
+  const refusal = refusalForVerdict(verdict, id);
+  // deliver or quarantine: accepted (a quarantined message is answered like a delivered one).
+  if (!refusal) return { messageId: id, refusal: null, outcome: 'accepted', verdict };
   const wanted = verdict.action === 'reject' ? 'rejected' : 'tempfailed';
   let fate: string;
   try {
@@ -121,9 +122,9 @@ async function answer(deps: AcceptDeps, id: string, verdict: Verdict | null, log
     // Without the claim the relay cannot know the sender was refused; accept,
     // and the relay turns the reject into quarantine.
     log.warn({ error: (err as Error).message }, 'could not record fate; accepting for quarantine');
-    return { messageId: id, reply: Replies.queued(id), outcome: 'accepted', verdict };
+    return { messageId: id, refusal: null, outcome: 'accepted', verdict };
   }
-  if (fate !== wanted) return { messageId: id, reply: Replies.queued(id), outcome: 'accepted', verdict };
+  if (fate !== wanted) return { messageId: id, refusal: null, outcome: 'accepted', verdict };
   log.info({ action: verdict.action, reason: verdict.reason, by: verdict.decidedBy }, 'refused in session');
-  return { messageId: id, reply: replyForVerdict(verdict, id), outcome: wanted, verdict };
+  return { messageId: id, refusal, outcome: wanted, verdict };
 }

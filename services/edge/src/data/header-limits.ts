@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { data } from '@portcullis/smtp-replies';
 import type { LimitVerdict } from '../session/session-limits.js';
 
 /**
@@ -39,18 +40,11 @@ const LF = 0x0a;
 const OK: LimitVerdict = { ok: true };
 
 export function headerTooBig(limit: number): LimitVerdict {
-  return { ok: false, code: 552, enhanced: '5.3.4', text: `Message header section exceeds ${limit} octets`, close: false, limit: 'header-size' };
+  return { ok: false, refusal: { ...data.headerTooBig.refuse(limit), reason: 'header-size' } };
 }
 
 export function lineTooLong(limit: number): LimitVerdict {
-  return {
-    ok: false,
-    code: 550,
-    enhanced: '5.6.0',
-    text: `Message has a line longer than ${limit} octets (RFC 5322 2.1.1)`,
-    close: false,
-    limit: 'line-length',
-  };
+  return { ok: false, refusal: { ...data.lineTooLong.refuse(limit), reason: 'line-length' } };
 }
 
 /**

@@ -1,10 +1,11 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { Bus } from '@portcullis/bus';
 import type { SharedState } from '@portcullis/state';
-import { Replies, smtpError } from '@portcullis/smtp-replies';
+import { because, data, refusalError, type Refusal } from '@portcullis/smtp-replies';
 import type { ConnectDnsbl } from '../connect/dnsbl.js';
 import type { CredentialBackend } from '../login/credential-source.js';
 import type { ListenerContext } from '../session/listener-context.js';
+import type { LimitVerdict } from '../session/session-limits.js';
 import type { ByteBudget } from './byte-budget.js';
 import { collectMessage, type DataResult } from './collect.js';
 import { acceptMessage } from './durable-accept.js';
@@ -24,9 +25,9 @@ export interface DataDeps {
 }
 
 interface DataAnswer {
-  code: number;
-  enhanced: string;
-  text: string;
+  /** Null: accepted, answered data.queued. */
+  refusal: Refusal | null;
+  messageId?: string;
   /** For the replies metric: what the sender was told, and the verdict heard in session. */
   outcome: string;
   verdict: string;
@@ -37,17 +38,23 @@ export function onData(deps: DataDeps) {
   const { ctx } = deps;
   return (stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void => {
     answerData(deps, stream, session)
-      .then((reply) => {
-        ctx.metrics.replies.inc({ code: String(reply.code), outcome: reply.outcome, verdict: reply.verdict });
+      .then((answer) => {
+        const { refusal } = answer;
+        const code = refusal ? refusal.reply.code : data.queued.code;
+        ctx.metrics.replies.inc({ code: String(code), outcome: answer.outcome, verdict: answer.verdict });
+        if (!refusal) {
+          const queued = data.queued.reply(answer.messageId ?? '');
+          // The enhanced code leads the text: installReplyWriter puts it in place of smtp-server's 2.6.0.
+          return cb(null, `${queued.enhanced} ${queued.text}`);
+        }
         // Refused before a verdict (nothing stored): only the trace remembers it.
-        if (reply.code !== 250 && reply.verdict === 'none') ctx.recordRefusal('DATA', session, reply, undefined, reply.outcome);
-        if (reply.code === 250) cb(null, reply.text); // smtp-server adds 2.6.0
-        else cb(smtpError(reply));
+        if (answer.verdict === 'none') ctx.recordRefusal('DATA', session, refusal.reply, undefined, answer.outcome);
+        cb(refusalError(refusal));
       })
       .catch((err: Error) => {
         ctx.log.error({ error: err.message }, 'unexpected error at end of DATA');
-        ctx.metrics.replies.inc({ code: '451', outcome: 'error', verdict: 'none' });
-        cb(smtpError(Replies.stateUnavailable()));
+        ctx.metrics.replies.inc({ code: String(data.localProblem.code), outcome: 'error', verdict: 'none' });
+        cb(refusalError(data.localProblem.refuse()));
       });
   };
 }
@@ -64,52 +71,50 @@ async function answerData(deps: DataDeps, stream: SMTPServerDataStream, session:
   // Attached before collecting: both read the same chunks.
   const headers = watchHeaderLimits(stream, { maxHeaderBytes: L.maxHeaderBytes, maxLineLength: L.maxLineLength });
   const mailFrom = session.envelope.mailFrom;
+  const refused = (refusal: Refusal): DataAnswer => ({ refusal, outcome: refusal.reason, verdict: 'none' });
   try {
     const collected = await collectMessage(stream, ctx.limits.messageByteLimit(mailFrom), ctx.config.smtp.bareLineEndings, deps.budget, held);
     // A timer cut the session (DATA, session or command-phase time): the client already has its 421.
     const cut = ctx.limits.cutBy(session.id) ?? ctx.timeouts.cutBy(session.id);
-    if (cut) return { ...cut, outcome: cut.limit, verdict: 'none' };
-    const refusedAtData = (reply: { code: number; limit: string }) =>
-      ctx.log.info({ client: session.remoteAddress, listener: ctx.kind, limit: reply.limit, code: reply.code }, 'message refused at DATA');
-    const size = ctx.limits.checkMessageSize(session.id, stream.byteLength, mailFrom);
-    if (!size.ok) {
-      refusedAtData(size);
-      return { ...size, outcome: size.limit, verdict: 'none' };
-    }
-    const shape = headers.end();
-    if (!shape.ok) {
-      refusedAtData(shape);
-      return { ...shape, outcome: shape.limit, verdict: 'none' };
+    if (cut) return refused(cut);
+    const limit = refusalOf(ctx.limits.checkMessageSize(session.id, stream.byteLength, mailFrom)) ?? refusalOf(headers.end());
+    if (limit) {
+      ctx.log.info({ client: session.remoteAddress, listener: ctx.kind, limit: limit.reason, code: limit.reply.code }, 'message refused at DATA');
+      return refused(limit);
     }
     if (!collected.ok) {
       ctx.log.info({ client: session.remoteAddress, reason: collected.reason }, 'message refused at DATA');
-      return { ...collectRefusal(collected.reason, ctx.config.smtp.maxMessageBytes), outcome: collected.reason, verdict: 'none' };
+      return refused(collectRefusal(collected.reason, ctx.config.smtp.maxMessageBytes));
     }
     if (ctx.kind !== 'mx') {
       const refusal = checkFromOwnership(collected.message, session, deps.credentials, ctx.log);
-      if (refusal) return { ...refusal, outcome: 'sender-not-owned', verdict: 'none' };
+      if (refusal) return { refusal, outcome: 'sender-not-owned', verdict: 'none' };
     }
     const c = ctx.config;
     const result = await acceptMessage(
       { bus: deps.bus, state: deps.state, waiter: deps.waiter, logger: ctx.log, hostname: c.hostname, storeTimeoutMs: c.smtp.storeTimeoutMs, verdictTimeoutMs: c.smtp.verdictTimeoutMs },
       { protocol: session.transmissionType || 'ESMTP', body: collected.message, envelope: envelopeOf(ctx.kind, session), results: deps.dnsbl.results(session.id) },
     );
-    return { ...result.reply, outcome: result.outcome, verdict: result.verdict?.action ?? 'none' };
+    return { refusal: result.refusal, messageId: result.messageId, outcome: result.outcome, verdict: result.verdict?.action ?? 'none' };
   } finally {
     deps.budget.give(held.bytes);
   }
 }
 
-/** The reply for what collecting the message refused. */
-function collectRefusal(reason: Extract<DataResult, { ok: false }>['reason'], maxMessageBytes: number) {
+function refusalOf(verdict: LimitVerdict): Refusal | null {
+  return verdict.ok ? null : verdict.refusal;
+}
+
+/** The refusal for what collecting the message refused; its reason is what collecting found. */
+function collectRefusal(reason: Extract<DataResult, { ok: false }>['reason'], maxMessageBytes: number): Refusal {
   switch (reason) {
     case 'too-big':
-      return Replies.tooBig(maxMessageBytes);
+      return because(data.tooBig.refuse(maxMessageBytes), reason);
     case 'bare-line-ending':
-      return Replies.bareLineEnding();
+      return because(data.bareLineEnding.refuse(), reason);
     case 'memory-full':
-      return Replies.memoryFull();
+      return because(data.memoryFull.refuse(), reason);
     case 'stream-error':
-      return Replies.stateUnavailable();
+      return because(data.localProblem.refuse(), reason);
   }
 }

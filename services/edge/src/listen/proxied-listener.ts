@@ -15,11 +15,14 @@
 import net from 'node:net';
 import type tls from 'node:tls';
 import type { SMTPServer } from 'smtp-server';
+import { connect, formatReply, session, type SmtpReply } from '@portcullis/smtp-replies';
 import { createTrustedPeerMatcher, normalizeIp, readProxyHeader, DEFAULT_MAX_V2_PAYLOAD_BYTES, type ProxyResult } from '../connect/proxy-protocol.js';
 
-export const REPLY_PROXY_REQUIRED = '421 4.7.0 PROXY protocol header required\r\n';
-export const REPLY_PROXY_INVALID = '421 4.7.0 Invalid PROXY protocol header\r\n';
-export const REPLY_TOO_MANY_PENDING = '421 4.3.2 Too many connections, try again later\r\n';
+/** The lines written on the raw socket before smtp-server sees it (no smtp-server to write them). */
+const line = (reply: SmtpReply): string => `${formatReply(reply)}\r\n`;
+export const REPLY_PROXY_REQUIRED = line(connect.proxyRequired.reply());
+export const REPLY_PROXY_INVALID = line(connect.proxyInvalid.reply());
+export const REPLY_TOO_MANY_PENDING = line(connect.tooManyPending.reply());
 export const DEFAULT_HEADER_TIMEOUT_MS = 5000;
 /** How long a refused socket may stay open for its 421 to be delivered. */
 export const REFUSE_LINGER_MS = 1000;
@@ -282,8 +285,10 @@ export function createProxiedListener(smtpServer: SMTPServer, opts: ProxiedListe
           const connection = tracked.connection;
           if (!connection) continue;
           try {
-            // send() closes the connection after a 421
-            connection.send(421, 'Server shutting down');
+            // send() closes the connection after a 421; context false: our enhanced code, not its 4.4.2.
+            const bye = session.shuttingDown.reply();
+            const useCodes = (connection as unknown as { _useEnhancedStatusCodes?(): boolean })._useEnhancedStatusCodes?.() !== false;
+            connection.send(bye.code, useCodes ? `${bye.enhanced} ${bye.text}` : bye.text, false);
           } catch {
             tracked.top().destroy();
           }

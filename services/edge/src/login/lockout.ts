@@ -30,6 +30,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SharedState } from '@portcullis/state';
 import { clientAddress, NetworkList, type ClientAddress } from '@portcullis/networks';
+import { because, login, type Refusal } from '@portcullis/smtp-replies';
 
 export interface LockoutOptions {
   /** Failed AUTH attempts from one IP within the window; the one that reaches it bans the IP. */
@@ -74,17 +75,10 @@ export interface BanInfo {
   remainingSeconds: number;
 }
 
-export type LockoutVerdict =
-  | { action: 'allow' }
-  | {
-      action: 'refuse';
-      code: 421 | 454;
-      enhanced: '4.7.0';
-      text: string;
-      /** "lockout.banned" (an existing ban), "lockout.ban" (this failure earned one), "lockout.unavailable" (state failed). */
-      rule: 'lockout.banned' | 'lockout.ban' | 'lockout.unavailable';
-      ban?: BanInfo;
-    };
+/** A refusal's reason: "lockout.banned" (an existing ban), "lockout.ban" (this failure earned one), "lockout.unavailable" (state failed). */
+export type LockoutReason = 'lockout.banned' | 'lockout.ban' | 'lockout.unavailable';
+
+export type LockoutVerdict = { action: 'allow' } | { action: 'refuse'; refusal: Refusal; ban?: BanInfo };
 
 export interface LoginLockoutDeps {
   state: SharedState;
@@ -161,13 +155,7 @@ export class LoginLockout {
 
   /** At AUTH, before checking credentials. Banned → 421 4.7.0; state failure → 454 4.7.0 (fail closed). */
   checkLoginAllowed(ip: string): Promise<LockoutVerdict> {
-    return this.checkBan(ip, 'auth', {
-      action: 'refuse',
-      code: 454,
-      enhanced: '4.7.0',
-      text: 'Temporary authentication failure, try again later',
-      rule: 'lockout.unavailable',
-    });
+    return this.checkBan(ip, 'auth', { action: 'refuse', refusal: because(login.temporaryFailure.refuse(), 'lockout.unavailable' satisfies LockoutReason) });
   }
 
   /** Banned → the ban's refusal; state unreachable → `onStateFailure` (the caller's fail-open or fail-closed). */
@@ -203,7 +191,7 @@ export class LoginLockout {
       const reason: BanReason | null = ipCount >= o.maxFailures ? 'ip-failures' : userCount >= o.maxFailuresPerUser ? 'user-failures' : null;
       if (!reason) return ALLOW;
       const ban = await this.ban(addr.ip, reason);
-      return { action: 'refuse', code: 421, enhanced: '4.7.0', text: bannedText(ban), rule: 'lockout.ban', ban };
+      return this.refuseBanned(ban, 'lockout.ban');
     } catch (err) {
       this.report('failure', err);
       return ALLOW;
@@ -284,8 +272,8 @@ export class LoginLockout {
     };
   }
 
-  private refuseBanned(ban: BanInfo): LockoutVerdict {
-    return { action: 'refuse', code: 421, enhanced: '4.7.0', text: bannedText(ban), rule: 'lockout.banned', ban };
+  private refuseBanned(ban: BanInfo, reason: LockoutReason = 'lockout.banned'): LockoutVerdict {
+    return { action: 'refuse', refusal: because(login.lockedOut.refuse(ban.ip, ban.remainingSeconds), reason), ban };
   }
 
   /** A store that says it is down is not waited for (each command would take its full timeout). */
@@ -301,9 +289,4 @@ export class LoginLockout {
       // a failing hook must not change the policy
     }
   }
-}
-
-function bannedText(ban: BanInfo): string {
-  const minutes = Math.max(1, Math.ceil(ban.remainingSeconds / 60));
-  return `Too many failed authentication attempts from [${ban.ip}]; blocked, try again in ${minutes} minute${minutes === 1 ? '' : 's'}`;
 }

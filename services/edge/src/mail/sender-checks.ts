@@ -1,7 +1,7 @@
 import type { SMTPServerSession } from 'smtp-server';
 import { domainOf } from '@portcullis/contract';
 import type { Config } from '@portcullis/config';
-import type { SmtpReply } from '@portcullis/smtp-replies';
+import { mail, type Refusal } from '@portcullis/smtp-replies';
 import type { CredentialBackend } from '../login/credential-source.js';
 import type { ListenerKind } from '../listen/listeners.js';
 import { checkSender } from './sender-identity.js';
@@ -18,12 +18,12 @@ export function checkMailFrom(
   session: SMTPServerSession,
   address: string,
   deps: { config: Config; credentials: CredentialBackend | null },
-): SmtpReply | null {
+): Refusal | null {
   if (kind !== 'mx') {
     const user = typeof session.user === 'string' ? session.user : '';
     const allowed = user && deps.credentials ? deps.credentials.addressesFor(user) : [];
     if (!user || !checkSender(user, address, allowed)) {
-      return { code: 553, enhanced: '5.7.1', text: `Sender address <${address}> is not owned by the authenticated user` };
+      return mail.senderNotOwned.refuse(address);
     }
     return null;
   }
@@ -31,7 +31,7 @@ export function checkMailFrom(
     const rule = deps.config.smtp.requireTls;
     const domain = domainOf(address);
     if (rule.senderDomains.includes(domain) || (rule.networks.length > 0 && isTrustedPeer(session.remoteAddress, rule.networks))) {
-      return { code: 530, enhanced: '5.7.0', text: 'Must issue a STARTTLS command first (TLS is required for this sender)' };
+      return mail.tlsRequired.refuse();
     }
   }
   return null;

@@ -1,5 +1,5 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
-import { Replies, smtpError, type SmtpReply } from '@portcullis/smtp-replies';
+import { rcpt, refusalError, type Refusal } from '@portcullis/smtp-replies';
 import type { FlowControl } from '../connect/flow-control.js';
 import type { ListenerContext, SmtpCallback } from '../session/listener-context.js';
 import { checkRecipient, type RecipientPolicy } from './recipient-checks.js';
@@ -9,7 +9,7 @@ export interface RcptDeps {
   flow: FlowControl;
   policy: RecipientPolicy;
   /** rcpt.verify for the domains that ask for it (recipient-verify.ts). */
-  verify: (address: string) => Promise<SmtpReply | null>;
+  verify: (address: string) => Promise<Refusal | null>;
 }
 
 /**
@@ -27,8 +27,8 @@ export function onRcptTo(deps: RcptDeps) {
     const authenticated = ctx.kind !== 'mx' && Boolean(session.user);
     const check = checkRecipient(address.address, { authenticated, smtputf8: smtputf8Of(session) }, deps.policy);
     if (!check.ok) {
-      ctx.log.info({ client: session.remoteAddress, listener: ctx.kind, rcpt: address.address, code: check.reply.code }, 'recipient refused');
-      return ctx.refuse(session, cb, check.reply, 'RCPT', address.address);
+      ctx.log.info({ client: session.remoteAddress, listener: ctx.kind, rcpt: address.address, code: check.refusal.reply.code }, 'recipient refused');
+      return ctx.refuse(session, cb, check.refusal, 'RCPT', address.address);
     }
     // The stored form from here on (smtp-server keeps this object in the envelope).
     address.address = check.address;
@@ -37,18 +37,17 @@ export function onRcptTo(deps: RcptDeps) {
     ourRecipientRefusal(deps, check.address, authenticated, session.remoteAddress).then(
       (refusal) => {
         if (!refusal) return cb();
-        const rule = 'rule' in refusal ? String(refusal.rule) : 'verification';
-        ctx.log.info({ client: session.remoteAddress, rcpt: address.address, code: refusal.code, rule }, 'recipient refused');
+        ctx.log.info({ client: session.remoteAddress, rcpt: address.address, code: refusal.reply.code, rule: refusal.reason }, 'recipient refused');
         ctx.refuse(session, cb, refusal, 'RCPT', address.address);
       },
-      () => cb(smtpError({ code: 451, enhanced: '4.4.3', text: 'Recipient verification failed, try again later' })),
+      () => cb(refusalError(rcpt.verificationFailed.refuse())),
     );
   };
 }
 
 /** rcpt.count: smtp.maxRecipients per message. */
-function checkRecipientCount(session: SMTPServerSession, maxRecipients: number): SmtpReply | null {
-  return session.envelope.rcptTo.length >= maxRecipients ? Replies.tooManyRecipients(maxRecipients) : null;
+function checkRecipientCount(session: SMTPServerSession, maxRecipients: number): Refusal | null {
+  return session.envelope.rcptTo.length >= maxRecipients ? rcpt.tooMany.refuse(maxRecipients) : null;
 }
 
 /** MAIL FROM carried SMTPUTF8 (RFC 6531). */
@@ -61,12 +60,12 @@ function smtputf8Of(session: SMTPServerSession): boolean {
  * connect.flow's recipient rate, then rcpt.verify. Authenticated users are not held to the per-IP
  * recipient rate; our recipients are verified whoever sends.
  */
-async function ourRecipientRefusal(deps: RcptDeps, address: string, authenticated: boolean, client: string) {
+async function ourRecipientRefusal(deps: RcptDeps, address: string, authenticated: boolean, client: string): Promise<Refusal | null> {
   if (!authenticated) {
     const f = await deps.flow.onRcptTo(client);
     if (f.action === 'refuse') {
-      deps.ctx.metrics.flowRefusals.inc({ listener: deps.ctx.kind, rule: f.rule });
-      return f;
+      deps.ctx.metrics.flowRefusals.inc({ listener: deps.ctx.kind, rule: f.refusal.reason });
+      return f.refusal;
     }
   }
   return deps.verify(address);

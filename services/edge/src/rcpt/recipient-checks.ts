@@ -1,6 +1,6 @@
 import type { Config } from '@portcullis/config';
 import { addressTooLong, normaliseAddress, type LocalPartCase } from '@portcullis/contract';
-import { Replies, type SmtpReply } from '@portcullis/smtp-replies';
+import { rcpt, type Refusal } from '@portcullis/smtp-replies';
 
 /** What the check needs to know of the configuration: built once at start by recipientPolicy. */
 export interface RecipientPolicy {
@@ -25,9 +25,9 @@ export interface RcptContext {
 }
 
 /** ok: the address as it is stored from here on (domain lower-cased, local part as its domain says). */
-export type RcptCheck = { ok: true; address: string; ours: boolean } | { ok: false; reply: SmtpReply };
+export type RcptCheck = { ok: true; address: string; ours: boolean } | { ok: false; refusal: Refusal };
 
-const refuse = (reply: SmtpReply): RcptCheck => ({ ok: false, reply });
+const refuse = (refusal: Refusal): RcptCheck => ({ ok: false, refusal });
 
 /**
  * rcpt.accepted_domain and rcpt.syntax, the same on every listener. A recipient in one of our
@@ -40,24 +40,24 @@ const refuse = (reply: SmtpReply): RcptCheck => ({ ok: false, reply });
  */
 export function checkRecipient(address: string, ctx: RcptContext, policy: RecipientPolicy): RcptCheck {
   const at = address.lastIndexOf('@');
-  if (at <= 0 || at === address.length - 1) return refuse(Replies.badRecipientSyntax(address));
+  if (at <= 0 || at === address.length - 1) return refuse(rcpt.badSyntax.refuse(address));
   // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x20\x7f]/.test(address)) return refuse(Replies.badRecipientSyntax(address));
-  if (!ctx.smtputf8 && /[^\x21-\x7e]/.test(address)) return refuse(Replies.badRecipientSyntax(address));
+  if (/[\x00-\x20\x7f]/.test(address)) return refuse(rcpt.badSyntax.refuse(address));
+  if (!ctx.smtputf8 && /[^\x21-\x7e]/.test(address)) return refuse(rcpt.badSyntax.refuse(address));
   const local = address.slice(0, at);
   // A second @ or a source route (@relay:user@domain) is a route wherever it points.
-  if (/[@:]/.test(local)) return refuse(Replies.badRecipientSyntax(address));
+  if (/[@:]/.test(local)) return refuse(rcpt.badSyntax.refuse(address));
   const domain = address.slice(at + 1).toLowerCase();
   const localPartCase = policy.domains.get(domain);
   if (localPartCase === undefined) {
-    if (!ctx.authenticated) return refuse(Replies.relayDenied(address));
+    if (!ctx.authenticated) return refuse(rcpt.relayDenied.refuse(address));
     // A trailing dot would be a second spelling of one of our domains, sent out and back in.
-    if (domain.endsWith('.')) return refuse(Replies.badRecipientSyntax(address));
-    if (!policy.outbound) return refuse(Replies.noOutboundRoute(address));
+    if (domain.endsWith('.')) return refuse(rcpt.badSyntax.refuse(address));
+    if (!policy.outbound) return refuse(rcpt.noOutboundRoute.refuse(address));
     return storable(normaliseAddress(address, 'preserve'), false);
   }
   if (/[%!"\\]/.test(local) || local.startsWith('.') || local.endsWith('.') || local.includes('..')) {
-    return refuse(Replies.badRecipientSyntax(address));
+    return refuse(rcpt.badSyntax.refuse(address));
   }
   return storable(normaliseAddress(address, localPartCase), true);
 }
@@ -65,5 +65,5 @@ export function checkRecipient(address: string, ctx: RcptContext, policy: Recipi
 /** Checked on the stored form: lower-casing can change the length of a UTF-8 address. */
 function storable(address: string, ours: boolean): RcptCheck {
   const tooLong = addressTooLong(address);
-  return tooLong ? refuse(Replies.recipientTooLong(tooLong)) : { ok: true, address, ours };
+  return tooLong ? refuse(rcpt.tooLong.refuse(tooLong)) : { ok: true, address, ours };
 }

@@ -1,7 +1,7 @@
 import type { Config } from '@portcullis/config';
 import { domainOf } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
-import type { SmtpReply } from '@portcullis/smtp-replies';
+import { rcpt, type Refusal } from '@portcullis/smtp-replies';
 import { Semaphore } from '../login/credential-source.js';
 import { probeRecipient, type ProbeTarget } from './smtp-probe.js';
 
@@ -59,14 +59,15 @@ export class RecipientVerifier {
   }
 }
 
-export function verifyReply(outcome: VerifyOutcome, address: string): SmtpReply | null {
+/** The refusal for what the mailbox server said (null: the recipient exists). */
+export function verifyReply(outcome: VerifyOutcome, address: string): Refusal | null {
   switch (outcome) {
     case 'exists':
       return null;
     case 'unknown':
-      return { code: 550, enhanced: '5.1.1', text: `Recipient <${address}> does not exist here` };
+      return rcpt.unknown.refuse(address);
     case 'tempfail':
-      return { code: 451, enhanced: '4.4.3', text: `Cannot verify <${address}> right now, try again later` };
+      return rcpt.cannotVerify.refuse(address);
   }
 }
 
@@ -78,7 +79,7 @@ export function classify(code: number, text: string): VerifyOutcome {
 }
 
 /** rcpt.verify as the edge runs it: only for domains whose config asks for it (null: accepted). */
-export function configuredVerification(config: Config, state: SharedState): (address: string) => Promise<SmtpReply | null> {
+export function configuredVerification(config: Config, state: SharedState): (address: string) => Promise<Refusal | null> {
   const verifier = new RecipientVerifier(state, { helo: config.hostname, maxConcurrent: 16 });
   const domains = new Map(config.domains.map((d) => [d.name, d]));
   return async (address) => {

@@ -36,7 +36,8 @@
  * This module also keeps the order in which sessions started waiting, which is what slot
  * reclaiming needs: the pre-MAIL sessions that have waited longest come first.
  */
-import type { Refusal, SessionHandle } from './session-limits.js';
+import { session } from '@portcullis/smtp-replies';
+import type { LimitRefusal as Refusal, SessionHandle } from './session-limits.js';
 
 export type CommandPhase = 'greeting' | 'mail' | 'rcpt' | 'data-initiation' | 'data-block';
 
@@ -113,17 +114,8 @@ const DATA_POLL_DIVISOR = 4;
 /** While a reply of ours is unexpectedly still pending at expiry, how often to look again. */
 const PENDING_RECHECK_MS = 250;
 
-const WHAT: Record<CommandPhase, string> = {
-  greeting: 'the first command',
-  mail: 'a command',
-  rcpt: 'a command',
-  'data-initiation': 'message data',
-  'data-block': 'more message data',
-};
-
 export function commandTimeoutReply(phase: CommandPhase, ms: number): Refusal {
-  const seconds = Math.round(ms / 100) / 10;
-  return { ok: false, code: 421, enhanced: '4.4.2', text: `Timeout waiting for ${WHAT[phase]} (${seconds} s), closing connection`, close: true, limit: 'command-time' };
+  return { ...session.commandTimeout.refuse(phase, ms), reason: 'command-time' };
 }
 
 export class CommandTimeouts {

@@ -1,6 +1,6 @@
 import type { SMTPServerSession } from 'smtp-server';
 import type { Config } from '@portcullis/config';
-import type { SmtpReply } from '@portcullis/smtp-replies';
+import type { Refusal } from '@portcullis/smtp-replies';
 import type { Logger } from '@portcullis/telemetry';
 import type { ListenerKind } from '../listen/listeners.js';
 import type { EdgeMetrics } from '../metrics.js';
@@ -12,7 +12,7 @@ import type { SessionLimits } from './session-limits.js';
 export type SmtpCallback = (err?: Error | null) => void;
 
 /** Answers a refused command (traced, recorded, tarpitted): see session/refuse.ts. */
-export type Refuse = (session: SMTPServerSession, cb: SmtpCallback, reply: SmtpReply, command: string, address?: string) => void;
+export type Refuse = (session: SMTPServerSession, cb: SmtpCallback, refusal: Refusal, command: string, address?: string) => void;
 
 /** What the callbacks of one listener share, built once per listener by edge.ts. */
 export interface ListenerContext {

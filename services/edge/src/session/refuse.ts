@@ -1,5 +1,5 @@
 import type { Config } from '@portcullis/config';
-import { smtpError } from '@portcullis/smtp-replies';
+import { refusalError } from '@portcullis/smtp-replies';
 import type { Refuse } from './listener-context.js';
 import type { RefusalRecorder } from './refusal-record.js';
 import { traceRefusal } from './refusal-trace.js';
@@ -8,15 +8,15 @@ import type { SessionLimits } from './session-limits.js';
 /**
  * session.refuse: every refused MAIL and RCPT goes through here: traced, recorded in the message
  * trace, and answered. connect.tarpit: a client collecting errors waits longer for each refusal
- * (cheap for us, costly for a scanner); a 421 is never delayed.
+ * (cheap for us, costly for a scanner); a refusal that closes the connection (every 421) is never delayed.
  */
 export function refusalAnswerer(config: Config, limits: SessionLimits, recordRefusal: RefusalRecorder): Refuse {
-  return (session, cb, reply, command, address) => {
-    traceRefusal(command, session, reply);
-    recordRefusal(command, session, reply, address);
+  return (session, cb, refusal, command, address) => {
+    traceRefusal(command, session, refusal.reply);
+    recordRefusal(command, session, refusal.reply, address);
     const delay = tarpitDelay(config, limits.stats(session.id)?.errors ?? 0);
-    if (delay === 0 || reply.code === 421) return cb(smtpError(reply));
-    setTimeout(() => cb(smtpError(reply)), delay);
+    if (delay === 0 || refusal.disconnect) return cb(refusalError(refusal));
+    setTimeout(() => cb(refusalError(refusal)), delay);
   };
 }
 

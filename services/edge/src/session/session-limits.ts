@@ -1,3 +1,5 @@
+import { data, mail, session, type Refusal } from '@portcullis/smtp-replies';
+
 /**
  * session.limits: what one SMTP connection may cost us, counted per connection (keyed by
  * smtp-server's session id, which is the connection's id and stable for its whole life).
@@ -48,11 +50,10 @@ export type LimitName =
   | 'command-time'
   | 'reclaimed';
 
-export type LimitVerdict =
-  | { ok: true }
-  | { ok: false; code: number; enhanced: string; text: string; close: boolean; limit: LimitName };
+/** A limit's refusal: the catalogue's reply, the limit's name as its reason. */
+export type LimitRefusal = Refusal & { readonly reason: LimitName };
 
-export type Refusal = Extract<LimitVerdict, { ok: false }>;
+export type LimitVerdict = { ok: true } | { ok: false; refusal: LimitRefusal };
 
 export interface SessionLimitOptions {
   /**
@@ -102,12 +103,12 @@ export interface SessionHandle {
   /** Octets of DATA received so far while the client is between 354 and CRLF.CRLF; null otherwise. */
   dataBytes(): number | null;
   /** Sends the refusal, closes the connection and aborts a DATA stream in progress. */
-  cut(verdict: Refusal): void;
+  cut(refusal: LimitRefusal): void;
 }
 
 export interface SessionLimitHooks {
   /** Every refusal a limit produced (for logs and metrics). */
-  onLimit?: (sessionId: string, verdict: Refusal) => void;
+  onLimit?: (sessionId: string, refusal: LimitRefusal) => void;
 }
 
 interface SessionState {
@@ -120,34 +121,25 @@ interface SessionState {
   sessionTimer: NodeJS.Timeout | null;
   dataTimer: NodeJS.Timeout | null;
   dataStartedAt: number;
-  cutBy: Refusal | null;
+  cutBy: LimitRefusal | null;
 }
 
 const OK: LimitVerdict = { ok: true };
 /** While a reply of ours is pending past the session deadline, how often to look again. */
 const EXPIRED_RECHECK_MS = 250;
 
-const refusal = (limit: LimitName, code: number, enhanced: string, text: string, close: boolean): Refusal => ({
-  ok: false,
-  code,
-  enhanced,
-  text,
-  close,
-  limit,
-});
+const limitRefusal = (refusal: Refusal, limit: LimitName): LimitRefusal => ({ ...refusal, reason: limit });
 
-export const LimitReplies = {
-  commands: () => refusal('commands', 421, '4.7.0', 'Too many commands in one connection, closing', true),
-  errors: () => refusal('errors', 421, '4.7.0', 'Too many errors, closing connection', true),
-  messages: (n: number) => refusal('messages', 421, '4.7.0', `Too many messages in one connection (at most ${n}), reconnect to send more`, true),
-  sessionTime: () => refusal('session-time', 421, '4.4.2', 'Connection time limit reached, closing', true),
-  dataTime: () => refusal('data-time', 421, '4.4.2', 'Message transfer time limit reached, closing', true),
-  sizeDeclared: (declared: number, limit: number) =>
-    refusal('size-declared', 552, '5.3.4', `Declared message size ${declared} exceeds the fixed maximum message size of ${limit} octets`, false),
-  sizeLimit: (received: number, limit: number) =>
-    refusal('size', 552, '5.3.4', `Message of ${received} octets exceeds the fixed maximum message size of ${limit} octets`, false),
-  sizeOverDeclared: (received: number, declared: number) =>
-    refusal('size', 552, '5.3.4', `Message of ${received} octets exceeds its declared SIZE=${declared}`, false),
+/** The refusal of each limit, from the catalogue. */
+export const LimitRefusals = {
+  commands: () => limitRefusal(session.tooManyCommands.refuse(), 'commands'),
+  errors: () => limitRefusal(session.tooManyErrors.refuse(), 'errors'),
+  messages: (n: number) => limitRefusal(mail.tooManyMessages.refuse(n), 'messages'),
+  sessionTime: () => limitRefusal(session.timeLimit.refuse(), 'session-time'),
+  dataTime: () => limitRefusal(data.transferTime.refuse(), 'data-time'),
+  sizeDeclared: (declared: number, limit: number) => limitRefusal(mail.sizeDeclared.refuse(declared, limit), 'size-declared'),
+  sizeLimit: (limit: number) => limitRefusal(data.tooBig.refuse(limit), 'size'),
+  sizeOverDeclared: (received: number, declared: number) => limitRefusal(data.overDeclaredSize.refuse(received, declared), 'size'),
 } as const;
 
 /** The SIZE= a client declared in MAIL FROM (RFC 1870), when it declared a valid one. */
@@ -209,7 +201,7 @@ export class SessionLimits {
   }
 
   /** The refusal a timer cut the session with, if it was cut (e.g. to log why a DATA stream broke off). */
-  cutBy(sessionId: string): Refusal | null {
+  cutBy(sessionId: string): LimitRefusal | null {
     return this.sessions.get(sessionId)?.cutBy ?? null;
   }
 
@@ -222,11 +214,11 @@ export class SessionLimits {
       clearTimeout(state.dataTimer);
       state.dataTimer = null;
     }
-    if (state.expired) return this.refuse(sessionId, LimitReplies.sessionTime());
+    if (state.expired) return this.refuse(sessionId, LimitRefusals.sessionTime());
     const { maxErrors, maxCommands } = this.options;
-    if (maxErrors > 0 && state.errors >= maxErrors) return this.refuse(sessionId, LimitReplies.errors());
+    if (maxErrors > 0 && state.errors >= maxErrors) return this.refuse(sessionId, LimitRefusals.errors());
     state.commands++;
-    if (maxCommands > 0 && state.commands > maxCommands) return this.refuse(sessionId, LimitReplies.commands());
+    if (maxCommands > 0 && state.commands > maxCommands) return this.refuse(sessionId, LimitRefusals.commands());
     return OK;
   }
 
@@ -241,9 +233,9 @@ export class SessionLimits {
   mail(sessionId: string, mailFrom: unknown): LimitVerdict {
     const state = this.sessions.get(sessionId);
     const { maxMessages, maxMessageBytes } = this.options;
-    if (state && maxMessages > 0 && state.messages >= maxMessages) return this.refuse(sessionId, LimitReplies.messages(maxMessages));
+    if (state && maxMessages > 0 && state.messages >= maxMessages) return this.refuse(sessionId, LimitRefusals.messages(maxMessages));
     const declared = declaredSize(mailFrom);
-    if (declared !== undefined && declared > maxMessageBytes) return this.refuse(sessionId, LimitReplies.sizeDeclared(declared, maxMessageBytes));
+    if (declared !== undefined && declared > maxMessageBytes) return this.refuse(sessionId, LimitRefusals.sizeDeclared(declared, maxMessageBytes));
     return OK;
   }
 
@@ -275,32 +267,32 @@ export class SessionLimits {
    */
   checkMessageSize(sessionId: string, received: number, mailFrom: unknown): LimitVerdict {
     const limit = this.options.maxMessageBytes;
-    if (received > limit) return this.refuse(sessionId, LimitReplies.sizeLimit(received, limit));
+    if (received > limit) return this.refuse(sessionId, LimitRefusals.sizeLimit(limit));
     const declared = this.options.enforceDeclaredSize ? declaredSize(mailFrom) : undefined;
-    if (declared !== undefined && received > declared) return this.refuse(sessionId, LimitReplies.sizeOverDeclared(received, declared));
+    if (declared !== undefined && received > declared) return this.refuse(sessionId, LimitRefusals.sizeOverDeclared(received, declared));
     return OK;
   }
 
-  private refuse(sessionId: string, verdict: Refusal): Refusal {
-    this.hooks.onLimit?.(sessionId, verdict);
-    return verdict;
+  private refuse(sessionId: string, refusal: LimitRefusal): LimitVerdict {
+    this.hooks.onLimit?.(sessionId, refusal);
+    return { ok: false, refusal };
   }
 
-  private cut(sessionId: string, state: SessionState, verdict: Refusal): void {
+  private cut(sessionId: string, state: SessionState, refusal: LimitRefusal): void {
     if (state.cutBy) return;
-    state.cutBy = verdict;
+    state.cutBy = refusal;
     if (state.sessionTimer) clearTimeout(state.sessionTimer);
     if (state.dataTimer) clearTimeout(state.dataTimer);
     state.sessionTimer = state.dataTimer = null;
-    this.refuse(sessionId, verdict);
-    state.handle?.cut(verdict);
+    this.refuse(sessionId, refusal);
+    state.handle?.cut(refusal);
   }
 
   private onSessionTimer(sessionId: string): void {
     const state = this.sessions.get(sessionId);
     if (!state || !state.handle || state.cutBy) return;
     state.sessionTimer = null;
-    if (state.handle.awaitingClient()) return this.cut(sessionId, state, LimitReplies.sessionTime());
+    if (state.handle.awaitingClient()) return this.cut(sessionId, state, LimitRefusals.sessionTime());
     // A reply of ours is pending (e.g. the durable write at end of DATA): cutting now could leave
     // a stored message unanswered. Refuse the next command, and cut as soon as the reply is out.
     state.expired = true;
@@ -320,6 +312,6 @@ export class SessionLimits {
       state.dataTimer = setTimeout(() => this.onDataTimer(sessionId), Math.ceil(remaining)).unref();
       return;
     }
-    this.cut(sessionId, state, LimitReplies.dataTime());
+    this.cut(sessionId, state, LimitRefusals.dataTime());
   }
 }

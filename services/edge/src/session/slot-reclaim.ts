@@ -27,7 +27,8 @@
  * This module decides and counts; it knows nothing of smtp-server. session-guard.ts reports each
  * accepted and closed connection with the listener's count of open sessions.
  */
-import type { Refusal } from './session-limits.js';
+import { session } from '@portcullis/smtp-replies';
+import type { LimitRefusal } from './session-limits.js';
 import type { CommandTimeouts, IdleSession } from './command-timeouts.js';
 
 export interface ReclaimOptions {
@@ -63,8 +64,8 @@ export interface SlotReclaimDeps {
   onPressure?: (listener: string, underPressure: boolean) => void;
 }
 
-export function reclaimReply(): Refusal {
-  return { ok: false, code: 421, enhanced: '4.7.0', text: 'Server busy, closing idle connection, try again later', close: true, limit: 'reclaimed' };
+export function reclaimReply(): LimitRefusal {
+  return { ...session.reclaimed.refuse(), reason: 'reclaimed' };
 }
 
 export class ListenerSlots {

@@ -1,5 +1,6 @@
 import { installPipeliningFix } from './pipelining-fix.js';
 import { installReplyWriter } from './reply-writer.js';
+import { installSizeReply } from './size-reply.js';
 import { installSniPassthrough } from './sni-passthrough.js';
 
 /** Every prototype patch of smtp-server this edge needs, installed once per process (each file says why). */
@@ -7,4 +8,5 @@ export function installSmtpServerPatches(): void {
   installReplyWriter();
   installSniPassthrough();
   installPipeliningFix();
+  installSizeReply();
 }

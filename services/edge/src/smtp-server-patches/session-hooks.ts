@@ -1,6 +1,7 @@
 import type { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import type { Refusal, SessionLimits } from '../session/session-limits.js';
+import type { Refusal } from '@portcullis/smtp-replies';
+import type { SessionLimits } from '../session/session-limits.js';
 import type { CommandTimeouts, ConnectionHandle } from '../session/command-timeouts.js';
 import type { ListenerSlots } from '../session/slot-reclaim.js';
 
@@ -81,10 +82,11 @@ export function attachSessionLimits(server: SMTPServer, limits: SessionLimits, m
 }
 
 /** Writes a refusal as one reply line with its own enhanced code; 421 makes smtp-server close. */
-function sendRefusal(conn: Conn, v: Refusal): void {
+function sendRefusal(conn: Conn, refusal: Refusal): void {
+  const { code, enhanced, text } = refusal.reply;
   // context false: smtp-server adds no code of its own (it would put 4.4.2 on every 421).
-  conn.send(v.code, conn._useEnhancedStatusCodes() ? `${v.enhanced} ${v.text}` : v.text, false);
-  if (v.close && v.code !== 421) conn.close();
+  conn.send(code, conn._useEnhancedStatusCodes() ? `${enhanced} ${text}` : text, false);
+  if (refusal.disconnect && code !== 421) conn.close();
 }
 
 function handleFor(conn: Conn): ConnectionHandle {
@@ -109,7 +111,7 @@ function handleFor(conn: Conn): ConnectionHandle {
       // only once the socket is fully closed (up to 5 s later, longer if the client keeps its
       // side open), and until then the onData handler would wait for a message that never ends.
       if (stream && !stream.destroyed && !stream.writableEnded) {
-        const err = Object.assign(new Error(`${v.enhanced} ${v.text}`), { code: 'ELIMIT', responseCode: v.code });
+        const err = Object.assign(new Error(`${v.reply.enhanced} ${v.reply.text}`), { code: 'ELIMIT', responseCode: v.reply.code });
         // An 'error' without a listener would crash the process.
         stream.destroy(stream.listenerCount('error') ? err : undefined);
       }
@@ -154,7 +156,7 @@ export function installSessionGuard(): void {
       const verdict = g.limits.command(this.id);
       if (!verdict.ok) {
         // Not calling back stops the parser, as smtp-server's own 421 paths do.
-        sendRefusal(this, verdict);
+        sendRefusal(this, verdict.refusal);
         return;
       }
     }

@@ -20,9 +20,9 @@ function options(o: { perIp?: Partial<FlowLimits>; perNetwork?: Partial<FlowLimi
 function refused(v: FlowVerdict, code: number, enhanced: string, rule: string): void {
   assert.equal(v.action, 'refuse', `expected a refusal by ${rule}`);
   if (v.action !== 'refuse') return;
-  assert.equal(v.code, code);
-  assert.equal(v.enhanced, enhanced);
-  assert.equal(v.rule, rule);
+  assert.equal(v.refusal.reply.code, code);
+  assert.equal(v.refusal.reply.enhanced, enhanced);
+  assert.equal(v.refusal.reason, rule);
 }
 
 const allowed = (v: FlowVerdict, message?: string) => assert.deepEqual(v, { action: 'allow' }, message);
@@ -84,7 +84,7 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       for (const s of ['s1', 's2', 's3']) allowed(await flow.onConnect('198.51.100.1', s));
       const v = await flow.onConnect('198.51.100.1', 's4');
       refused(v, 421, '4.7.0', 'perIp.connections');
-      assert.match(v.action === 'refuse' ? v.text : '', /198\.51\.100\.1.*limit 3/);
+      assert.match(v.action === 'refuse' ? v.refusal.reply.text : '', /198\.51\.100\.1.*limit 3/);
       allowed(await flow.onConnect('198.51.100.2', 'other'));
       await flow.onClose('s4'); // refused sessions close too; nothing to free
       await flow.onClose('s2');
@@ -104,7 +104,7 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       allowed(await flow.onConnect('198.51.100.200', 'b'));
       const v = await flow.onConnect('198.51.100.77', 'c');
       refused(v, 421, '4.7.0', 'perNetwork.connections');
-      assert.match(v.action === 'refuse' ? v.text : '', /198\.51\.100\.0\/24/);
+      assert.match(v.action === 'refuse' ? v.refusal.reply.text : '', /198\.51\.100\.0\/24/);
       allowed(await flow.onConnect('198.51.101.1', 'd'));
       allowed(await flow.onConnect('2001:db8:1:2::1', 'e'));
       allowed(await flow.onConnect('2001:db8:1:2:ffff::9', 'f'));
@@ -128,7 +128,7 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       allowed(await flow.onMailFrom('203.0.113.1'));
       const v = await flow.onMailFrom('203.0.113.1');
       refused(v, 450, '4.7.1', 'perIp.messagesPerMinute');
-      assert.match(v.action === 'refuse' ? v.text : '', /Too many messages from \[203\.0\.113\.1\]/);
+      assert.match(v.action === 'refuse' ? v.refusal.reply.text : '', /Too many messages from \[203\.0\.113\.1\]/);
       refused(await flow.onMailFrom('203.0.113.9'), 450, '4.7.1', 'perNetwork.messagesPerMinute');
       allowed(await flow.onRcptTo('203.0.113.1'), 'recipients are counted apart');
     });

@@ -48,7 +48,7 @@ function scan(chunks: Buffer[], o: HeaderLimitOptions): { kind: Kind; header: nu
   const s = new HeaderLimitScanner(o);
   for (const c of chunks) s.push(c);
   const v = s.end();
-  return { kind: v.ok ? 'ok' : (v.limit as Kind), header: v.ok ? s.headerBytes : null };
+  return { kind: v.ok ? 'ok' : (v.refusal.reason as Kind), header: v.ok ? s.headerBytes : null };
 }
 
 function splitRandom(buf: Buffer, rnd: () => number): Buffer[] {
@@ -82,11 +82,12 @@ test('line length: 998 octets plus CRLF pass, 999 do not (RFC 5322 2.1.1), in th
   v.push(b(`Subject: x\r\n\r\n${'b'.repeat(999)}\r\n`));
   assert.deepEqual(v.verdict, {
     ok: false,
-    code: 550,
-    enhanced: '5.6.0',
-    text: 'Message has a line longer than 998 octets (RFC 5322 2.1.1)',
-    close: false,
-    limit: 'line-length',
+    refusal: {
+      id: 'data.line-too-long',
+      reply: { code: 550, enhanced: '5.6.0', text: 'Message has a line longer than 998 octets (RFC 5322 2.1.1)' },
+      disconnect: false,
+      reason: 'line-length',
+    },
   });
 });
 
@@ -109,7 +110,7 @@ test('header section: up to maxHeaderBytes passes, one more octet is 552 5.3.4; 
   assert.deepEqual(scan([b('X: y\r\rbody')], o), { kind: 'ok', header: 5 }, 'CR CR is an empty line to the normaliser');
   const v = new HeaderLimitScanner(o);
   v.push(header(101));
-  assert.deepEqual(v.verdict, { ok: false, code: 552, enhanced: '5.3.4', text: 'Message header section exceeds 100 octets', close: false, limit: 'header-size' });
+  assert.deepEqual(v.verdict, { ok: false, refusal: { id: 'data.header-too-big', reply: { code: 552, enhanced: '5.3.4', text: 'Message header section exceeds 100 octets' }, disconnect: false, reason: 'header-size' } });
 });
 
 test('a body line of any length does not count against the header section, and a long header line beyond the header limit is a header-size refusal', () => {
@@ -207,7 +208,7 @@ test('watchHeaderLimits sees every chunk while collectMessage reads the same str
   assert.equal(r.ok, true);
   assert.equal(r.ok && r.message.toString('latin1'), msg);
   assert.equal(scanner.end().ok, false);
-  assert.equal(scanner.verdict.ok || scanner.verdict.limit, 'line-length');
+  assert.equal(scanner.verdict.ok || scanner.verdict.refusal.reason, 'line-length');
   assert.equal(scanner.headerBytes, 12);
 });
 

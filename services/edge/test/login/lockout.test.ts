@@ -18,9 +18,9 @@ const base: LockoutOptions = {
 function refused(v: LockoutVerdict, code: number, rule: string): Extract<LockoutVerdict, { action: 'refuse' }> {
   assert.equal(v.action, 'refuse', `expected a refusal by ${rule}`);
   if (v.action !== 'refuse') throw new Error('unreachable');
-  assert.equal(v.code, code);
-  assert.equal(v.enhanced, '4.7.0');
-  assert.equal(v.rule, rule);
+  assert.equal(v.refusal.reply.code, code);
+  assert.equal(v.refusal.reply.enhanced, '4.7.0');
+  assert.equal(v.refusal.reason, rule);
   return v;
 }
 
@@ -64,9 +64,9 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       assert.equal(v.ban?.offences, 1);
       assert.equal(v.ban?.seconds, 900);
       assert.equal(v.ban?.reason, 'ip-failures');
-      assert.match(v.text, /Too many failed authentication attempts from \[198\.51\.100\.1\].*15 minutes/);
+      assert.match(v.refusal.reply.text, /Too many failed authentication attempts from \[198\.51\.100\.1\].*15 minutes/);
       const c = refused(await lockout.checkConnect('198.51.100.1'), 421, 'lockout.banned');
-      assert.match(c.text, /198\.51\.100\.1/);
+      assert.match(c.refusal.reply.text, /198\.51\.100\.1/);
       refused(await lockout.checkLoginAllowed('::ffff:198.51.100.1'), 421, 'lockout.banned');
       assert.equal((await lockout.isBanned('198.51.100.1'))?.ip, '198.51.100.1');
       allowed(await lockout.checkConnect('198.51.100.2'));
@@ -214,7 +214,7 @@ describe('AUTH lockout on Redis: expiry and outages', { concurrency: true }, () 
       allowed(await lockout.checkConnect('192.0.2.1'), 'an MX connection is not refused for want of Redis');
       allowed(await lockout.checkConnect('192.0.2.66'), 'not even a banned one: the ban cannot be read');
       const v = refused(await lockout.checkLoginAllowed('192.0.2.1'), 454, 'lockout.unavailable');
-      assert.match(v.text, /Temporary authentication failure/);
+      assert.match(v.refusal.reply.text, /Temporary authentication failure/);
       allowed(await lockout.recordFailure('192.0.2.1', 'a'), 'a failure that cannot be counted is answered as usual');
       allowed(await lockout.checkLoginAllowed('10.1.1.1'), 'trusted networks need no state');
       assert.ok(Date.now() - t0 < 4 * 2500, `took ${Date.now() - t0} ms`);

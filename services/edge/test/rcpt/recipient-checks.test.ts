@@ -11,12 +11,12 @@ function refused(address: string, code: number, enhanced: string, ctx = mx, p = 
   const r = checkRecipient(address, ctx, p);
   assert.equal(r.ok, false, `${address} must be refused`);
   if (r.ok) return;
-  assert.equal(r.reply.code, code, address);
-  assert.equal(r.reply.enhanced, enhanced, address);
+  assert.equal(r.refusal.reply.code, code, address);
+  assert.equal(r.refusal.reply.enhanced, enhanced, address);
 }
 const accepted = (address: string, ctx = mx) => {
   const r = checkRecipient(address, ctx, policy);
-  assert.ok(r.ok, `${address} must be accepted: ${r.ok ? '' : r.reply.text}`);
+  assert.ok(r.ok, `${address} must be accepted: ${r.ok ? '' : r.refusal.reply.text}`);
   return r.address;
 };
 
@@ -96,6 +96,6 @@ test('what cannot be stored is refused at RCPT: RFC 5321 limits counted in octet
   accepted(`${'a'.repeat(64)}@${domain(254 - 65)}`, sub);
   refused(`${'a'.repeat(64)}@${domain(255 - 65)}`, 501, '5.1.3', sub);
   const r = checkRecipient(`${'a'.repeat(65)}@example.test`, mx, policy);
-  assert.ok(!r.ok && /local-part of 65 octets, at most 64/.test(r.reply.text), 'the reply names the limit');
+  assert.ok(!r.ok && /local-part of 65 octets, at most 64/.test(r.refusal.reply.text), 'the reply names the limit');
 });
 

@@ -88,8 +88,8 @@ test('a mailbox server that is down or silent is a temporary failure', async () 
 });
 
 test('replies: unknown is 550 5.1.1, temporary is 451 4.4.3, exists passes', () => {
-  assert.deepEqual(verifyReply('unknown', 'a@b.test'), { code: 550, enhanced: '5.1.1', text: 'Recipient <a@b.test> does not exist here' });
-  assert.equal(verifyReply('tempfail', 'a@b.test')?.code, 451);
+  assert.deepEqual(verifyReply('unknown', 'a@b.test')?.reply, { code: 550, enhanced: '5.1.1', text: 'Recipient <a@b.test> does not exist here' });
+  assert.equal(verifyReply('tempfail', 'a@b.test')?.reply.code, 451);
   assert.equal(verifyReply('exists', 'a@b.test'), null);
   assert.equal(classify(554, '554 5.7.1 policy'), 'tempfail');
   assert.equal(classify(550, '550 5.1.1 unknown'), 'unknown');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SessionLimits, declaredSize, type Refusal, type SessionHandle } from '../../src/session/session-limits.js';
+import { SessionLimits, declaredSize, type LimitRefusal as Refusal, type SessionHandle } from '../../src/session/session-limits.js';
 import { OURS, RawClient, eventually, expectCode, withHarness } from '../smtp-harness.js';
 
 // ------------------------------------------------------------------------------------------ unit
@@ -24,7 +24,7 @@ test('commands: maxCommands are handled, the next one gets 421 4.7.0 and closes'
   for (let i = 0; i < 3; i++) assert.deepEqual(limits.command('s1'), { ok: true });
   const v = limits.command('s1');
   assert.equal(v.ok, false);
-  assert.deepEqual(v, { ok: false, code: 421, enhanced: '4.7.0', text: 'Too many commands in one connection, closing', close: true, limit: 'commands' });
+  assert.deepEqual(v, { ok: false, refusal: { id: 'session.too-many-commands', reply: { code: 421, enhanced: '4.7.0', text: 'Too many commands in one connection, closing' }, disconnect: true, reason: 'commands' } });
   assert.deepEqual(limits.command('unknown-session'), { ok: true }, 'sessions not opened are not limited');
 });
 
@@ -36,8 +36,8 @@ test('errors: 4xx/5xx replies count (not 421, not 2xx/3xx); after maxErrors the 
   assert.equal(limits.command('s').ok, true);
   limits.reply('s', 452);
   const v = limits.command('s');
-  assert.equal(v.ok || v.code, 421);
-  assert.equal(v.ok || `${v.enhanced} ${v.limit}`, '4.7.0 errors');
+  assert.equal(v.ok || v.refusal.reply.code, 421);
+  assert.equal(v.ok || `${v.refusal.reply.enhanced} ${v.refusal.reason}`, '4.7.0 errors');
 });
 
 test('messages: MAIL after maxMessages DATA transfers gets 421 4.7.0 and closes', () => {
@@ -49,14 +49,14 @@ test('messages: MAIL after maxMessages DATA transfers gets 421 4.7.0 and closes'
   }
   const v = limits.mail('s', { address: 'a@b', args: false });
   assert.equal(v.ok, false);
-  assert.deepEqual(v.ok ? null : [v.code, v.enhanced, v.close, v.limit], [421, '4.7.0', true, 'messages']);
+  assert.deepEqual(v.ok ? null : [v.refusal.reply.code, v.refusal.reply.enhanced, v.refusal.disconnect, v.refusal.reason], [421, '4.7.0', true, 'messages']);
 });
 
 test('SIZE at MAIL: over the fixed limit is 552 5.3.4 (RFC 1870 6.1); invalid or absent SIZE is not ours to judge', () => {
   const limits = new SessionLimits({ ...off, maxMessageBytes: 1000 });
   assert.equal(limits.mail('x', { args: { SIZE: '1000' } }).ok, true);
   const v = limits.mail('x', { args: { SIZE: '1001' } });
-  assert.deepEqual(v.ok ? null : [v.code, v.enhanced, v.close, v.limit], [552, '5.3.4', false, 'size-declared']);
+  assert.deepEqual(v.ok ? null : [v.refusal.reply.code, v.refusal.reply.enhanced, v.refusal.disconnect, v.refusal.reason], [552, '5.3.4', false, 'size-declared']);
   assert.equal(declaredSize({ args: { SIZE: 'abc' } }), undefined);
   assert.equal(declaredSize({ args: { SIZE: true } }), undefined);
   assert.equal(declaredSize(false), undefined);
@@ -72,9 +72,9 @@ test('size at end of DATA: over the limit or over the declared SIZE is 552 5.3.4
   assert.equal(limits.messageByteLimit({ args: false }), 1000);
   assert.equal(limits.checkMessageSize('s', 100, declared).ok, true);
   const over = limits.checkMessageSize('s', 101, declared);
-  assert.deepEqual(over.ok ? null : [over.code, over.enhanced, over.text], [552, '5.3.4', 'Message of 101 octets exceeds its declared SIZE=100']);
+  assert.deepEqual(over.ok ? null : [over.refusal.reply.code, over.refusal.reply.enhanced, over.refusal.reply.text], [552, '5.3.4', 'Message of 101 octets exceeds its declared SIZE=100']);
   const big = limits.checkMessageSize('s', 1001, { args: false });
-  assert.deepEqual(big.ok ? null : [big.code, big.enhanced, big.limit], [552, '5.3.4', 'size']);
+  assert.deepEqual(big.ok ? null : [big.refusal.reply.code, big.refusal.reply.enhanced, big.refusal.reason], [552, '5.3.4', 'size']);
   const lenient = new SessionLimits({ ...off, maxMessageBytes: 1000, enforceDeclaredSize: false });
   assert.equal(lenient.messageByteLimit(declared), 1000);
   assert.equal(lenient.checkMessageSize('s', 101, declared).ok, true);
@@ -90,8 +90,8 @@ test('session time: cut with 421 4.4.2 when the client owes us input', (t) => {
   t.mock.timers.tick(9_999);
   assert.equal(cuts.length, 0);
   t.mock.timers.tick(1);
-  assert.deepEqual(cuts.map((c) => [c.code, c.enhanced, c.limit, c.close]), [[421, '4.4.2', 'session-time', true]]);
-  assert.equal(limits.cutBy('s')?.limit, 'session-time');
+  assert.deepEqual(cuts.map((c) => [c.reply.code, c.reply.enhanced, c.reason, c.disconnect]), [[421, '4.4.2', 'session-time', true]]);
+  assert.equal(limits.cutBy('s')?.reason, 'session-time');
   limits.close('s');
   assert.equal(limits.size, 0);
 });
@@ -105,7 +105,7 @@ test('session time: while our reply is pending the session is not cut; the next 
   t.mock.timers.tick(5000);
   assert.equal(cuts.length, 0, 'not cut while our reply is pending');
   const v = limits.command('a');
-  assert.equal(v.ok || `${v.code} ${v.enhanced}`, '421 4.4.2');
+  assert.equal(v.ok || `${v.refusal.reply.code} ${v.refusal.reply.enhanced}`, '421 4.4.2');
 
   const state2 = { awaiting: false, dataBytes: null };
   const h2 = fakeHandle(state2);
@@ -130,7 +130,7 @@ test('DATA time: a drip is cut at dataTimeoutMs; received octets extend the dead
   t.mock.timers.tick(499);
   assert.equal(cuts.length, 0);
   t.mock.timers.tick(1);
-  assert.deepEqual(cuts.map((c) => [c.code, c.enhanced, c.limit]), [[421, '4.4.2', 'data-time']]);
+  assert.deepEqual(cuts.map((c) => [c.reply.code, c.reply.enhanced, c.reason]), [[421, '4.4.2', 'data-time']]);
   assert.equal(limits.stats('s')?.messages, 1);
 });
 
@@ -197,7 +197,7 @@ test('socket: a client dripping one byte every 200 ms in DATA is cut off by the 
     assert.equal(h.outcomes[0]!.limit, 'data-time');
     assert.equal(h.budget.inUse, 0);
     assert.ok(await eventually(() => h.limits.size === 0), 'session state forgotten after close');
-    assert.deepEqual(h.refusals.map((r) => r.verdict.limit), ['data-time']);
+    assert.deepEqual(h.refusals.map((r) => r.verdict.reason), ['data-time']);
   });
 });
 
@@ -271,7 +271,7 @@ test('socket: too many commands (pipelined NOOPs) → 421 4.7.0 in turn, then no
     assert.deepEqual(replies.map((r) => r.code), [250, 250, 250, 250, 250, 421]);
     assert.match(replies.at(-1)!.text, /^4\.7\.0 Too many commands/);
     c.destroy();
-    assert.deepEqual(h.refusals.map((r) => r.verdict.limit), ['commands']);
+    assert.deepEqual(h.refusals.map((r) => r.verdict.reason), ['commands']);
   });
 });
 

@@ -128,7 +128,7 @@ test('flow control: a full per-IP or per-network cap reclaims an idle session of
       await expectCode(b1.command('EHLO b1.example'), 250);
       await expectCode(b1.command('MAIL FROM:<b@sender.example>'), 250);
       const v = await flow.onConnect('127.10.1.4', 'new-3');
-      assert.equal(v.action === 'refuse' && v.rule, 'perNetwork.connections');
+      assert.equal(v.action === 'refuse' && v.refusal.reason, 'perNetwork.connections');
       for (const c of [b1, other]) c.destroy();
     } finally {
       await flow.close();
