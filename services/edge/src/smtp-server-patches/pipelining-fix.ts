@@ -1,3 +1,11 @@
+/**
+ * NOTE (smtp-server patch): SMTPStream#continue clears the continuation after running it, so when
+ * buffered pipelined input holds a whole second message the continuation stored meanwhile is lost
+ * and the connection hangs (details below). We patch because a client can stall its own slot until
+ * the idle timeout, and the hang hides real pipelining bugs. Drop it when smtp-server's continue()
+ * clears `_continueCallback` before calling it (not so in 3.21.6); the pipelining test in
+ * services/edge/test/session/session-limits.test.ts shows whether it is still needed.
+ */
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 
 let installed = false;

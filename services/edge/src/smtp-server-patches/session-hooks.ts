@@ -1,3 +1,12 @@
+/**
+ * NOTE (smtp-server patch): smtp-server has no per-command hook and never tells the application what
+ * it replied; its hooks get the session, never the connection (details below). We wrap
+ * SMTPConnection#_onCommand, #send, init, handler_DATA and _onClose so that the session limits,
+ * command-phase timeouts and slot reclaiming see every command and reply and can answer and close.
+ * Drop it when smtp-server offers a per-command hook with the connection (or a reply/close handle)
+ * and reports its replies; checked against 3.21.6 (the edge's tests fail if a private member used
+ * here goes away).
+ */
 import type { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { Refusal } from '@portcullis/smtp-replies';

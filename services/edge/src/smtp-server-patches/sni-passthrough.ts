@@ -1,3 +1,10 @@
+/**
+ * NOTE (smtp-server patch): smtp-server's _resolveSNI falls back to its default secure context for a
+ * name our SNICallback does not know, which makes OpenSSL switch contexts and lose the second key
+ * pair (an ECDSA certificate beside an RSA one). We patch so that "no context for this name" keeps
+ * the handshake's own context. Drop it when smtp-server passes an undefined context through to
+ * Node (not so in 3.21.6); the dual-certificate handshakes of test/e2e/tls-auth.test.ts tell.
+ */
 import { SMTPServer } from 'smtp-server';
 import type { SecureContext } from 'node:tls';
 

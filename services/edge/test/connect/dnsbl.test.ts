@@ -7,14 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { ConfigSchema } from '@portcullis/config';
 import { decodeMail, Topics, type MailRecord } from '@portcullis/contract';
-import { MemoryBus } from '@portcullis/bus';
-import { MemoryState } from '@portcullis/state';
-import { createLogger, type Registry } from '@portcullis/telemetry';
+import type { MemoryBus } from '@portcullis/bus';
+import type { Registry } from '@portcullis/telemetry';
 import { testDnsSkip } from '@portcullis/dns/testing';
 import { testResolver, TEST_LISTS } from '@portcullis/dnsbl/testing';
-import { startEdge, type Edge } from '../../src/edge.js';
+import type { Edge } from '../../src/edge.js';
+import { startTestEdge } from '../../src/testing.js';
 
 const skip = await testDnsSkip();
 
@@ -43,22 +42,22 @@ async function exchange(socket: net.Socket, line: string): Promise<string> {
 describe('connect-time DNSBL at the edge', { skip, timeout: 60_000 }, () => {
   let edge: Edge;
   let registry: Registry;
-  const bus = new MemoryBus({ maxRecordsPerTopic: 100 });
+  let bus: MemoryBus;
   const accepted: MailRecord[] = [];
 
   before(async () => {
-    const config = ConfigSchema.parse({
-      domains: [{ name: 'example.test' }],
-      smtp: { mx: { listen: { host: '127.0.0.1', port: 0 }, proxy: { trustedCidrs: ['127.0.0.0/8'] } }, verdictTimeoutMs: 0 },
-      flow: { allow: ['198.51.100.0/24'] },
-      connect: { dnsbl: { lists: [TEST_LISTS.dnsbl, TEST_LISTS.dnswl], refuseAt: 10, tarpitAt: 5, tarpitMs: 700, timeoutMs: 800, deadlineMs: 1500 } },
-      log: { level: 'silent' },
-    });
     const resolver = testResolver();
     registry = resolver.registry;
-    const dns = resolver.dns;
+    ({ edge, bus } = await startTestEdge({
+      config: {
+        smtp: { mx: { listen: { host: '127.0.0.1', port: 0 }, proxy: { trustedCidrs: ['127.0.0.0/8'] } }, verdictTimeoutMs: 0 },
+        flow: { allow: ['198.51.100.0/24'] },
+        connect: { dnsbl: { lists: [TEST_LISTS.dnsbl, TEST_LISTS.dnswl], refuseAt: 10, tarpitAt: 5, tarpitMs: 700, timeoutMs: 800, deadlineMs: 1500 } },
+      },
+      dns: resolver.dns,
+      registry,
+    }));
     await bus.consume({ group: 'test', topic: Topics.accepted, concurrency: 1, handle: async (rec) => void accepted.push(decodeMail(Topics.accepted, rec.value)) });
-    edge = await startEdge({ config, bus, state: new MemoryState({ maxEntries: 1000 }), dns, logger: createLogger({ level: 'silent', service: 'test' }), registry });
   });
 
   after(async () => {
