@@ -8,5 +8,5 @@ export { edgeMetrics, type EdgeMetrics } from './metrics.js';
 export { checkRecipient } from './rcpt/recipient-checks.js';
 export { collectMessage, findBareLineEnding, normalizeLineEndings } from './data/collect.js';
 export { receivedHeader } from './data/received.js';
-export { hashPassword } from './login/credentials-file.js';
+export { hashPassword } from './login/password-hash.js';
 export { TLS_POLICY } from './listen/tls-policy.js';

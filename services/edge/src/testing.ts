@@ -9,7 +9,7 @@ import { MemoryState } from '@portcullis/state';
 import { createLogger, createRegistry, type Registry } from '@portcullis/telemetry';
 import { startEdge, type Edge } from './edge.js';
 
-export { hashPassword } from './login/credentials-file.js';
+export { hashPassword } from './login/password-hash.js';
 
 export interface TestEdgeOptions {
   /** Config sections over the defaults (one accepted domain, example.test; MX on 127.0.0.1, a free port; no verdict wait; silent log). */

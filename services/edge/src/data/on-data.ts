@@ -42,11 +42,8 @@ export function onData(deps: DataDeps) {
         const { refusal } = answer;
         const code = refusal ? refusal.reply.code : data.queued.code;
         ctx.metrics.replies.inc({ code: String(code), outcome: answer.outcome, verdict: answer.verdict });
-        if (!refusal) {
-          const queued = data.queued.reply(answer.messageId ?? '');
-          // The enhanced code leads the text: installReplyWriter puts it in place of smtp-server's 2.6.0.
-          return cb(null, `${queued.enhanced} ${queued.text}`);
-        }
+        // smtp-server puts 2.6.0 on the 250 (as before this catalogue; data.queued says 2.0.0: the lead decides).
+        if (!refusal) return cb(null, data.queued.reply(answer.messageId ?? '').text);
         // Refused before a verdict (nothing stored): only the trace remembers it.
         if (answer.verdict === 'none') ctx.recordRefusal('DATA', session, refusal.reply, undefined, answer.outcome);
         cb(refusalError(refusal));

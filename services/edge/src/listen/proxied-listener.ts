@@ -16,7 +16,8 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import type { SMTPServer } from 'smtp-server';
 import { connect, formatReply, session, type SmtpReply } from '@portcullis/smtp-replies';
-import { createTrustedPeerMatcher, normalizeIp, readProxyHeader, DEFAULT_MAX_V2_PAYLOAD_BYTES, type ProxyResult } from '../connect/proxy-protocol.js';
+import { normalizeIp, readProxyHeader, DEFAULT_MAX_V2_PAYLOAD_BYTES, type ProxyResult } from '../connect/proxy-protocol.js';
+import { createTrustedPeerMatcher } from '../connect/trusted-peers.js';
 
 /** The lines written on the raw socket before smtp-server sees it (no smtp-server to write them). */
 const line = (reply: SmtpReply): string => `${formatReply(reply)}\r\n`;

@@ -5,7 +5,7 @@ import { mail, type Refusal } from '@portcullis/smtp-replies';
 import type { CredentialBackend } from '../login/credential-source.js';
 import type { ListenerKind } from '../listen/listeners.js';
 import { checkSender } from './sender-identity.js';
-import { isTrustedPeer } from '../connect/proxy-protocol.js';
+import { isTrustedPeer } from '../connect/trusted-peers.js';
 
 /**
  * mail.sender: MAIL FROM. On the submission ports the authenticated user may

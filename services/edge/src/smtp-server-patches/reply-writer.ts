@@ -6,9 +6,7 @@
  *    becomes 5.1.1 "bad destination mailbox", every 451 4.3.0), which would tell a sender the wrong
  *    thing about a policy reject. Our replies carry their own code at the start of the text
  *    (smtpError / refusalError of @portcullis/smtp-replies); this moves it into the enhanced-code
- *    position. The 250 at the end of DATA likewise: smtp-server puts 2.6.0 (a media error, RFC 3463
- *    3.7) on it, the catalogue's data.queued says 2.0.0. Replies without one are left to
- *    smtp-server's own mapping.
+ *    position. Replies without one are left to smtp-server's own mapping.
  * 2. It answers AUTH before STARTTLS with a non-standard 538; RFC 3207 section 4 says 530 5.7.0
  *    (login.tls-required).
  * 3. It lists AUTH in EHLO before TLS even when it will refuse it there; RFC 4954 section 4 and our
@@ -53,7 +51,7 @@ export function installReplyWriter(): void {
       const r = login.tlsRequired.reply();
       return original.call(this, r.code, `${r.enhanced} ${r.text}`, false);
     }
-    if (typeof data === 'string' && (context === undefined || context === 'DATA_OK')) {
+    if (typeof data === 'string' && context === undefined) {
       const m = LEADING_CODE.exec(data);
       if (m) {
         const useCodes = (this as unknown as typeof proto)._useEnhancedStatusCodes();

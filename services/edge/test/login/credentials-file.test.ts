@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@portcullis/telemetry';
-import { FileCredentialSource, hashPassword, parsePasswordHash, verifyPassword } from '../../src/login/credentials-file.js';
+import { FileCredentialSource } from '../../src/login/credentials-file.js';
+import { hashPassword, parsePasswordHash, verifyPassword } from '../../src/login/password-hash.js';
 
 interface LogLine {
   level: string;
