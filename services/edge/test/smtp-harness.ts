@@ -12,9 +12,11 @@ import { data, refusalError, smtpError, type SmtpReply } from '@portcullis/smtp-
 import { installSmtpServerPatches } from '../src/smtp-server-patches/index.js';
 import { collectMessage } from '../src/data/collect.js';
 import { ByteBudget } from '../src/data/byte-budget.js';
-import { SessionLimits, type LimitVerdict, type LimitRefusal, type SessionLimitOptions } from '../src/session/session-limits.js';
+import { SessionLimits, type SessionLimitOptions } from '../src/session/session-limits.js';
+import { type LimitVerdict, type LimitRefusal } from '../src/session/limit-refusals.js';
 import { attachSessionLimits } from '../src/smtp-server-patches/session-hooks.js';
-import { CommandTimeouts, type CommandPhase, type CommandTimeoutOptions } from '../src/session/command-timeouts.js';
+import { CommandTimeouts, type CommandPhase } from '../src/session/command-timeouts.js';
+import type { CommandTimeoutOptions } from '../src/session/command-timeout-options.js';
 import { SlotReclaim, type ReclaimEvent, type ReclaimOptions } from '../src/session/slot-reclaim.js';
 import { watchHeaderLimits, type HeaderLimitOptions, DEFAULT_HEADER_LIMITS } from '../src/data/header-limits.js';
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { data } from '@portcullis/smtp-replies';
-import type { LimitVerdict } from '../session/session-limits.js';
+import type { LimitVerdict } from '../session/limit-refusals.js';
 
 /**
  * data.headers: limits on the shape of the message, checked while DATA streams in.

@@ -5,7 +5,7 @@ import { because, data, refusalError, type Refusal } from '@portcullis/smtp-repl
 import type { ConnectDnsbl } from '../connect/dnsbl.js';
 import type { CredentialBackend } from '../login/credential-source.js';
 import type { ListenerContext } from '../session/listener-context.js';
-import type { LimitVerdict } from '../session/session-limits.js';
+import type { LimitVerdict } from '../session/limit-refusals.js';
 import type { ByteBudget } from './byte-budget.js';
 import { collectMessage, type DataResult } from './collect.js';
 import { acceptMessage } from './durable-accept.js';

@@ -37,37 +37,11 @@
  * reclaiming needs: the pre-MAIL sessions that have waited longest come first.
  */
 import { session } from '@portcullis/smtp-replies';
-import type { LimitRefusal as Refusal, SessionHandle } from './session-limits.js';
+import type { SessionHandle } from './session-limits.js';
+import type { LimitRefusal as Refusal } from './limit-refusals.js';
+import { COMMAND_TIMEOUT_CEILINGS, DEFAULT_COMMAND_TIMEOUTS, type CommandTimeoutOptions } from './command-timeout-options.js';
 
 export type CommandPhase = 'greeting' | 'mail' | 'rcpt' | 'data-initiation' | 'data-block';
-
-export interface CommandTimeoutOptions {
-  greetingMs: number;
-  mailMs: number;
-  rcptMs: number;
-  dataInitiationMs: number;
-  dataBlockMs: number;
-  /** The greeting and mail phases of unauthenticated sessions while the listener is under pressure. */
-  stressedPreMailMs: number;
-}
-
-/** RFC 5321 4.5.3.2's minimums: the most we ever wait in each phase. */
-export const COMMAND_TIMEOUT_CEILINGS: Omit<CommandTimeoutOptions, 'stressedPreMailMs'> = {
-  greetingMs: 5 * 60_000,
-  mailMs: 5 * 60_000,
-  rcptMs: 5 * 60_000,
-  dataInitiationMs: 2 * 60_000,
-  dataBlockMs: 3 * 60_000,
-};
-
-export const DEFAULT_COMMAND_TIMEOUTS: CommandTimeoutOptions = {
-  greetingMs: 60_000,
-  mailMs: 60_000,
-  rcptMs: 5 * 60_000,
-  dataInitiationMs: 2 * 60_000,
-  dataBlockMs: 3 * 60_000,
-  stressedPreMailMs: 10_000,
-};
 
 /** What the timeouts need from the connection, beyond what the session limits need. */
 export interface ConnectionHandle extends SessionHandle {

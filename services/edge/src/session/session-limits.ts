@@ -1,4 +1,4 @@
-import { data, mail, session, type Refusal } from '@portcullis/smtp-replies';
+import { LimitRefusals, type LimitRefusal, type LimitVerdict } from './limit-refusals.js';
 
 /**
  * session.limits: what one SMTP connection may cost us, counted per connection (keyed by
@@ -36,24 +36,6 @@ import { data, mail, session, type Refusal } from '@portcullis/smtp-replies';
  * on the connection when a timer runs out; the MAIL and DATA checks are called from the
  * server's onMailFrom and onData.
  */
-
-export type LimitName =
-  | 'commands'
-  | 'errors'
-  | 'messages'
-  | 'session-time'
-  | 'data-time'
-  | 'size-declared'
-  | 'size'
-  | 'header-size'
-  | 'line-length'
-  | 'command-time'
-  | 'reclaimed';
-
-/** A limit's refusal: the catalogue's reply, the limit's name as its reason. */
-export type LimitRefusal = Refusal & { readonly reason: LimitName };
-
-export type LimitVerdict = { ok: true } | { ok: false; refusal: LimitRefusal };
 
 export interface SessionLimitOptions {
   /**
@@ -127,20 +109,6 @@ interface SessionState {
 const OK: LimitVerdict = { ok: true };
 /** While a reply of ours is pending past the session deadline, how often to look again. */
 const EXPIRED_RECHECK_MS = 250;
-
-const limitRefusal = (refusal: Refusal, limit: LimitName): LimitRefusal => ({ ...refusal, reason: limit });
-
-/** The refusal of each limit, from the catalogue. */
-export const LimitRefusals = {
-  commands: () => limitRefusal(session.tooManyCommands.refuse(), 'commands'),
-  errors: () => limitRefusal(session.tooManyErrors.refuse(), 'errors'),
-  messages: (n: number) => limitRefusal(mail.tooManyMessages.refuse(n), 'messages'),
-  sessionTime: () => limitRefusal(session.timeLimit.refuse(), 'session-time'),
-  dataTime: () => limitRefusal(data.transferTime.refuse(), 'data-time'),
-  sizeDeclared: (declared: number, limit: number) => limitRefusal(mail.sizeDeclared.refuse(declared, limit), 'size-declared'),
-  sizeLimit: (limit: number) => limitRefusal(data.tooBig.refuse(limit), 'size'),
-  sizeOverDeclared: (received: number, declared: number) => limitRefusal(data.overDeclaredSize.refuse(received, declared), 'size'),
-} as const;
 
 /** The SIZE= a client declared in MAIL FROM (RFC 1870), when it declared a valid one. */
 export function declaredSize(mailFrom: unknown): number | undefined {

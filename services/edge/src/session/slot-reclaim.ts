@@ -28,7 +28,7 @@
  * accepted and closed connection with the listener's count of open sessions.
  */
 import { session } from '@portcullis/smtp-replies';
-import type { LimitRefusal } from './session-limits.js';
+import type { LimitRefusal } from './limit-refusals.js';
 import type { CommandTimeouts, IdleSession } from './command-timeouts.js';
 
 export interface ReclaimOptions {

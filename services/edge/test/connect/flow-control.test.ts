@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryState, RedisState, type SharedState } from '@portcullis/state';
-import { DEFAULT_FLOW_OPTIONS, FlowControl, type FlowLimits, type FlowOptions, type FlowVerdict } from '../../src/connect/flow-control.js';
+import { FlowControl, type FlowVerdict } from '../../src/connect/flow-control.js';
+import { DEFAULT_FLOW_OPTIONS, type FlowLimits, type FlowOptions } from '../../src/connect/flow-options.js';
 import { brokenState, healthy, PrivateRedis, RedisStates, redisServerSkip, sharedRedisSkip, TEST_STORES } from '../redis-support.js';
 
 const OFF: FlowLimits = { connections: 0, connectionsPerMinute: 0, messagesPerMinute: 0, recipientsPerMinute: 0 };

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SessionLimits, declaredSize, type LimitRefusal as Refusal, type SessionHandle } from '../../src/session/session-limits.js';
+import { SessionLimits, declaredSize, type SessionHandle } from '../../src/session/session-limits.js';
+import { type LimitRefusal as Refusal } from '../../src/session/limit-refusals.js';
 import { OURS, RawClient, eventually, expectCode, withHarness } from '../smtp-harness.js';
 
 // ------------------------------------------------------------------------------------------ unit
