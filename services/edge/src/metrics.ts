@@ -23,7 +23,7 @@ export function edgeMetrics(registry: Registry) {
     }),
     stateErrors: new Counter({
       name: 'portcullis_edge_state_errors_total',
-      help: 'Shared-state failures at the edge, by rule (rate limits fail open, the AUTH lockout fails closed)',
+      help: 'Shared-state failures at the edge, by rule (rate limits fail open, the login lockout fails closed)',
       labelNames: ['rule'],
       registers: [registry],
     }),
