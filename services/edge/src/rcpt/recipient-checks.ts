@@ -1,5 +1,5 @@
 import type { Config } from '@portcullis/config';
-import { addressTooLong, normaliseAddress, type LocalPartCase } from '@portcullis/contract';
+import { addressTooLong, localPartOf, normaliseAddress, type LocalPartCase } from '@portcullis/contract';
 import { rcpt, type Refusal } from '@portcullis/smtp-replies';
 
 /** What the check needs to know of the configuration: built once at start by recipientPolicy. */
@@ -44,9 +44,10 @@ export function checkRecipient(address: string, ctx: RcptContext, policy: Recipi
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f]/.test(address)) return refuse(rcpt.badSyntax.refuse(address));
   if (!ctx.smtputf8 && /[^\x21-\x7e]/.test(address)) return refuse(rcpt.badSyntax.refuse(address));
-  const local = address.slice(0, at);
+  const local = localPartOf(address);
   // A second @ or a source route (@relay:user@domain) is a route wherever it points.
   if (/[@:]/.test(local)) return refuse(rcpt.badSyntax.refuse(address));
+  // Not domainOf: it drops a trailing dot, which must stay visible here (a second spelling of a domain).
   const domain = address.slice(at + 1).toLowerCase();
   const localPartCase = policy.domains.get(domain);
   if (localPartCase === undefined) {
