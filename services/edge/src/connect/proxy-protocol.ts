@@ -11,7 +11,8 @@
  */
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { clientAddress, NetworkList, normalizeIp, parseCidr } from '@portcullis/networks';
+import { normalizeIp, parseCidr } from '@portcullis/networks';
+import { crc32c } from './crc32c.js';
 
 // Parsing and normalising addresses is shared (libs/networks); exported here too for the edge's callers.
 export { normalizeIp, parseCidr };
@@ -238,23 +239,6 @@ function parseV2(buf: Buffer, maxPayload: number): ParsedHeader | null {
 function v2Address(bytes: Buffer): string {
   const ip = ipaddr.fromByteArray([...bytes]);
   return ip instanceof ipaddr.IPv6 && ip.isIPv4MappedAddress() ? ip.toIPv4Address().toString() : ip.toString();
-}
-
-let crcTable: Uint32Array | undefined;
-
-/** CRC-32C (Castagnoli), as used by the PP2_TYPE_CRC32C TLV (RFC 4960 appendix B). */
-export function crc32c(data: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (const byte of data) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 // ------------------------------------------------------------------------------------ socket reader

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { V2_SIGNATURE, crc32c, normalizeIp, parseCidr, parseProxyHeader, readProxyHeader, type ProxyResult } from '../../src/connect/proxy-protocol.js';
+import { V2_SIGNATURE, normalizeIp, parseCidr, parseProxyHeader, readProxyHeader, type ProxyResult } from '../../src/connect/proxy-protocol.js';
+import { crc32c } from '../../src/connect/crc32c.js';
 import { createTrustedPeerMatcher, isTrustedPeer, readProxyHeaderIfTrusted, type PeerProxyResult } from '../../src/connect/trusted-peers.js';
 
 // ------------------------------------------------------------------------------------------ helpers
