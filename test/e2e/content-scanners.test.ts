@@ -38,7 +38,7 @@ describe('content scanners in the SMTP session (real clamd and rspamd)', { timeo
     await writeUsersFile(users, [{ username: 'alice@example.test', password: 'correct horse', addresses: ['alice@example.test'] }]);
     const extra = `tls:
   certificates: [{ certFile: ${cert.certFile}, keyFile: ${cert.keyFile} }]
-auth:
+login:
   source: file
   file: { path: ${users} }
 content:

@@ -59,7 +59,7 @@ describe('edge defences, two edges sharing one Redis', { timeout: 300_000 }, () 
         smtpExtra: '  limits: { dataTimeoutMs: 1500, dataMinBytesPerSecond: 0 }\n',
         extra: `tls:
   certificates: [{ certFile: ${cert.certFile}, keyFile: ${cert.keyFile} }]
-auth:
+login:
   source: file
   file: { path: ${users} }
   maxFailuresPerConnection: 10

@@ -68,7 +68,7 @@ describe('TLS, AUTH and sender identity (file credentials)', { timeout: 180_000 
     - { certFile: ${a.rsa.certFile}, keyFile: ${a.rsa.keyFile} }
     - { certFile: ${b.certFile}, keyFile: ${b.keyFile} }
   reloadCheckMs: 1000
-auth:
+login:
   source: file
   file: { path: ${users}, pollSeconds: 1 }
   maxFailuresPerConnection: 3
@@ -231,6 +231,7 @@ describe('pass-through credentials and PROXY protocol', { timeout: 120_000 }, ()
       mxProxy: '{ trustedCidrs: [127.0.0.0/8], required: true }',
       extra: `tls:
   certificates: [{ certFile: ${edgeCert.certFile}, keyFile: ${edgeCert.keyFile} }]
+# auth: the old name of login, still read (with a warning at start) so that existing installs keep working.
 auth:
   source: passthrough
   passthrough: { host: 127.0.0.1, port: ${mailboxPort}, tls: starttls, verifyCertificate: true, caFile: ${mailboxCert.certFile}, servername: mailbox.test, cacheSeconds: 60 }
@@ -243,6 +244,11 @@ auth:
     await gw.stop('SIGTERM');
     await new Promise<void>((r) => mailbox.close(() => r()));
     await sink.stop();
+  });
+
+  it('reads the old key auth as login and logs at start that it is deprecated', async () => {
+    const { readFileSync } = await import('node:fs');
+    assert.match(readFileSync(gw.logPath, 'utf8'), /config key auth is deprecated: it is read as login/);
   });
 
   it('accepts credentials the mailbox server accepts, and refuses the others', async () => {

@@ -43,7 +43,7 @@ export interface GatewayOptions {
   relayExtra?: string;
   /** Extra entries under domains: (indented by the caller). */
   domainsExtra?: string;
-  /** Extra top-level YAML (tls:, auth:, ...). */
+  /** Extra top-level YAML (tls:, login:, ...). */
   extra?: string;
   /** Extra environment for the process (OTEL_* and the like). */
   env?: Record<string, string>;

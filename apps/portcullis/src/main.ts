@@ -51,8 +51,10 @@ async function main(argv: string[]): Promise<number> {
 
   const path = values.config ?? process.env.PORTCULLIS_CONFIG ?? 'config/portcullis.yaml';
   let config: Config;
+  // Old names of renamed keys: logged once the logger exists.
+  const deprecated: Array<{ key: string; replacement: string }> = [];
   try {
-    config = applyPortOverrides(loadConfigFile(path), values);
+    config = applyPortOverrides(loadConfigFile(path, (key, replacement) => deprecated.push({ key, replacement })), values);
     if (config.bus.kind === 'memory' && names.length !== SERVICES.length) {
       throw new ConfigError(`config file ${path} is invalid:\n  bus.kind: "memory" only works with every service in one process (portcullis run all)`);
     }
@@ -63,11 +65,12 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  return run(config, names);
+  return run(config, names, deprecated);
 }
 
-async function run(config: Config, names: ServiceName[]): Promise<number> {
+async function run(config: Config, names: ServiceName[], deprecated: ReadonlyArray<{ key: string; replacement: string }> = []): Promise<number> {
   const logger = createLogger({ level: config.log.level, service: names.length === SERVICES.length ? 'portcullis' : names.join('+') });
+  for (const d of deprecated) logger.warn(d, `config key ${d.key} is deprecated: it is read as ${d.replacement}; rename it`);
   logProcessWarnings(logger);
   installTracing(names.length === SERVICES.length ? 'portcullis' : `portcullis-${names.join('+')}`);
   const registry = createRegistry();

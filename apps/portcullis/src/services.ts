@@ -52,7 +52,8 @@ export async function startService(name: ServiceName, deps: Deps): Promise<Runni
   const ok = () => null;
   switch (name) {
     case 'edge': {
-      const edge = await startEdge({ ...deps, dns: dnsOf(deps) });
+      // The reputation allow list exempts clients from the edge's connect DNSBLs too.
+      const edge = await startEdge({ ...deps, dns: dnsOf(deps), dnsblExempt: deps.config.reputation.allow.ips });
       return { name, stop: () => edge.stop(), unhealthy: () => edge.unhealthy() };
     }
     case 'auth': {

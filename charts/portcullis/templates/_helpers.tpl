@@ -59,3 +59,18 @@ app.kubernetes.io/component: {{ .svc }}
 {{- define "portcullis.adminSecretName" -}}
 {{- if .Values.admin.existingSecret }}{{ .Values.admin.existingSecret }}{{ else }}{{ include "portcullis.fullname" . }}-admin{{ end -}}
 {{- end -}}
+
+{{/*
+The login values (SMTP AUTH on submission) as YAML. `auth` is their old name: given alone it is
+read as login; given together with a login that is not the default, the install fails naming both.
+*/}}
+{{- define "portcullis.login" -}}
+{{- $login := deepCopy .Values.login -}}
+{{- with .Values.auth -}}
+{{- if ne (toYaml $.Values.login) (toYaml (dict "source" "none" "usersSecret" (dict "name" "" "key" "users.yaml") "users" "" "passthrough" (dict))) -}}
+{{- fail "values: auth (the old name of login) and login are both given: keep only login" -}}
+{{- end -}}
+{{- $login = mergeOverwrite $login (deepCopy .) -}}
+{{- end -}}
+{{- toYaml $login -}}
+{{- end -}}

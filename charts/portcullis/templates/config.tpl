@@ -24,9 +24,10 @@ default needs no chart change).
 {{- if or $v.redis.passwordSecret.name $v.redis.password -}}
 {{- $_ := set $redis "passwordFile" "/etc/portcullis/secrets/redis/password" -}}
 {{- end -}}
-{{- $auth := dict "source" $v.auth.source -}}
-{{- if eq $v.auth.source "file" }}{{ $_ := set $auth "file" (dict "path" "/etc/portcullis/users/users.yaml") }}{{ end -}}
-{{- if eq $v.auth.source "passthrough" }}{{ $_ := set $auth "passthrough" $v.auth.passthrough }}{{ end -}}
+{{- $values := include "portcullis.login" . | fromYaml -}}
+{{- $login := dict "source" $values.source -}}
+{{- if eq $values.source "file" }}{{ $_ := set $login "file" (dict "path" "/etc/portcullis/users/users.yaml") }}{{ end -}}
+{{- if eq $values.source "passthrough" }}{{ $_ := set $login "passthrough" $values.passthrough }}{{ end -}}
 {{- $tls := dict -}}
 {{- if include "portcullis.hasTls" . -}}
 {{- $tls = dict "certificates" (list (dict "certFile" "/etc/portcullis/tls/tls.crt" "keyFile" "/etc/portcullis/tls/tls.key")) -}}
@@ -36,7 +37,7 @@ default needs no chart change).
   "domains" $v.domains
   "smtp" $smtp
   "tls" $tls
-  "auth" $auth
+  "login" $login
   "http" (include "portcullis.httpConfig" . | fromYaml)
   "bus" (dict "kind" "kafka" "kafka" $kafka)
   "state" (dict "kind" "redis" "redis" $redis)

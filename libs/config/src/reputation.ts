@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DomainName, IpOrCidr } from './common.js';
 
 /**
- * DNSBL/DNSWL at connect, URIBL on content, allow and block lists, sender history.
+ * URIBL on content (the DNSBL/DNSWL at connect is the edge's: connect.dnsbl in schema.ts), allow and block lists, sender history.
  * docs/reputation.md lists the supported lists with copyable examples.
  */
 
@@ -21,7 +21,7 @@ const ListBit = z.strictObject({
   meaning: z.string().min(1).max(80),
 });
 
-const List = z
+export const List = z
   .strictObject({
     zone: DomainName,
     /** Score added when listed; negative for allow lists (DNSWL). */
@@ -34,22 +34,12 @@ const List = z
   })
   .refine((l) => l.codes.length === 0 || l.bits.length === 0, { message: 'a list has codes or bits, not both', path: ['bits'] });
 
-const Lookups = {
+export const Lookups = {
   /** Bound on one look-up; past it that list is "unknown". */
   timeoutMs: z.number().int().min(50).max(30000).default(1500),
   /** Bound on all look-ups of one connection or message together. */
   deadlineMs: z.number().int().min(50).max(60000).default(3000),
 };
-
-const Connect = z.strictObject({
-  lists: z.array(List).default([]),
-  /** Sum of weights at which the client is refused before the greeting (554 5.7.1, list named). */
-  refuseAt: z.number().default(10),
-  /** Sum at which the greeting is delayed by tarpitMs (a spam cannon gives up, a real MTA waits). */
-  tarpitAt: z.number().default(5),
-  tarpitMs: z.number().int().min(0).max(60000).default(5000),
-  ...Lookups,
-});
 
 const Content = z.strictObject({
   lists: z.array(List).default([]),
@@ -94,7 +84,6 @@ const History = z.strictObject({
 });
 
 const Reputation = z.strictObject({
-  connect: Connect.prefault({}),
   content: Content.prefault({}),
   allow: Entries.prefault({}),
   block: Entries.prefault({}),

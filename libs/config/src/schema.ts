@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Port, Listen, DomainName, Downstream, Cidr, IpOrCidr } from './common.js';
 import { dnsSections } from './dns.js';
 import { authenticationSections } from './authentication.js';
-import { reputationSections } from './reputation.js';
+import { reputationSections, List, Lookups } from './reputation.js';
 import { contentSections } from './content.js';
 import { relaySections } from './relay.js';
 import { kubernetesSections } from './kubernetes.js';
@@ -89,7 +89,7 @@ const Listener = (port: number, enabled: boolean) =>
       /** HAProxy PROXY protocol in front of this listener. */
       proxy: Proxy.optional(),
     })
-    .default({ enabled, listen: { host: '0.0.0.0', port } });
+    .prefault({});
 
 /**
  * Command-phase timeouts (RFC 5321 4.5.3.2), from the start of each wait for a command line; bytes
@@ -136,7 +136,7 @@ const Smtp = z.strictObject({
   /** On the MX listener, refuse MAIL without STARTTLS from these sender domains or client networks. */
   requireTls: z
     .strictObject({ senderDomains: z.array(DomainName).default([]), networks: z.array(Cidr).default([]) })
-    .default({ senderDomains: [], networks: [] }),
+    .prefault({}),
   /** Largest message accepted, in octets (SIZE, RFC 1870). */
   maxMessageBytes: z.number().int().min(1024).max(200 * 1024 * 1024).default(25 * 1024 * 1024),
   maxRecipients: z.number().int().min(1).max(10000).default(100),
@@ -189,7 +189,8 @@ const Tls = z.strictObject({
   reloadCheckMs: z.number().int().min(1000).default(30000),
 });
 
-const Auth = z
+/** SMTP AUTH on the submission ports (the edge's login; "authentication" is the SPF/DKIM/DMARC stage). */
+const Login = z
   .strictObject({
     /** Where credentials are checked: a users file with scrypt hashes, or the mailbox server itself. */
     source: z.enum(['none', 'file', 'passthrough']).default('none'),
@@ -215,8 +216,27 @@ const Auth = z
     /** AUTH failures allowed in one connection before it is closed (421). */
     maxFailuresPerConnection: z.number().int().min(1).max(20).default(3),
   })
-  .refine((a) => a.source !== 'file' || a.file, { message: 'auth.file is required when auth.source is file', path: ['file'] })
-  .refine((a) => a.source !== 'passthrough' || a.passthrough, { message: 'auth.passthrough is required when auth.source is passthrough', path: ['passthrough'] });
+  .refine((a) => a.source !== 'file' || a.file, { message: 'login.file is required when login.source is file', path: ['file'] })
+  .refine((a) => a.source !== 'passthrough' || a.passthrough, { message: 'login.passthrough is required when login.source is passthrough', path: ['passthrough'] });
+
+/**
+ * What the edge does as a client connects, before the greeting. dnsbl: DNSBL/DNSWL look-ups of
+ * the client address (docs/reputation.md lists the supported lists); the summed weight refuses,
+ * delays the greeting, or is carried in the record for the later stages.
+ */
+const Connect = z.strictObject({
+  dnsbl: z
+    .strictObject({
+      lists: z.array(List).default([]),
+      /** Sum of weights at which the client is refused before the greeting (554 5.7.1, list named). */
+      refuseAt: z.number().default(10),
+      /** Sum at which the greeting is delayed by tarpitMs (a spam cannon gives up, a real MTA waits). */
+      tarpitAt: z.number().default(5),
+      tarpitMs: z.number().int().min(0).max(60000).default(5000),
+      ...Lookups,
+    })
+    .prefault({}),
+});
 
 const Rates = {
   /** 0 turns a limit off. */
@@ -242,7 +262,7 @@ const Flow = z.strictObject({
   leaseSeconds: z.number().int().min(5).max(3600).default(60),
 });
 
-/** AUTH brute-force lockout, shared by every replica. */
+/** Login (SMTP AUTH) brute-force lockout, shared by every replica. */
 const Lockout = z.strictObject({
   maxFailures: z.number().int().min(1).default(5),
   maxFailuresPerUser: z.number().int().min(1).default(20),
@@ -275,9 +295,10 @@ export const ConfigSchema = z.strictObject({
   /** Name of this gateway in the greeting and in Received headers. */
   hostname: z.string().min(1).default('localhost'),
   domains: z.array(Domain).min(1),
-  smtp: Smtp.default(Smtp.parse({})),
-  tls: Tls.default(Tls.parse({})),
-  auth: Auth.default(Auth.parse({})),
+  smtp: Smtp.prefault({}),
+  tls: Tls.prefault({}),
+  login: Login.prefault({}),
+  connect: Connect.prefault({}),
   flow: Flow.prefault({}),
   lockout: Lockout.prefault({}),
   ...httpSections,
@@ -292,7 +313,7 @@ export const ConfigSchema = z.strictObject({
   state: z
     .strictObject({ kind: z.enum(['memory', 'redis']), redis: Redis.optional() })
     .refine((s) => s.kind !== 'redis' || s.redis, { message: 'state.redis is required when state.kind is redis', path: ['redis'] })
-    .default({ kind: 'memory' }),
+    .prefault({ kind: 'memory' }),
   stages: Stages.prefault({}),
   ...dnsSections,
   ...authenticationSections,
@@ -302,7 +323,7 @@ export const ConfigSchema = z.strictObject({
   ...kubernetesSections,
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
-    .default({ level: 'info' }),
+    .prefault({}),
 });
 
 /** Rules that span sections: a submission port needs TLS and a credential source. */
@@ -321,8 +342,8 @@ export const CheckedConfigSchema = ConfigSchema.superRefine((c, ctx) => {
   }
   for (const kind of ['submission', 'submissions'] as const) {
     if (!c.smtp[kind].enabled) continue;
-    if (c.auth.source === 'none') {
-      ctx.addIssue({ code: 'custom', path: ['auth', 'source'], message: `smtp.${kind} is enabled, so auth.source must be file or passthrough` });
+    if (c.login.source === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['login', 'source'], message: `smtp.${kind} is enabled, so login.source must be file or passthrough` });
     }
     if (c.tls.certificates.length === 0 && !c.tls.selfSigned) {
       ctx.addIssue({ code: 'custom', path: ['tls', 'certificates'], message: `smtp.${kind} is enabled, so a certificate is needed (or tls.selfSigned: true)` });

@@ -9,7 +9,7 @@ const minimal = { domains: [{ name: 'example.test' }] };
 
 test('reputation defaults: no list asked, history on, empty local lists', () => {
   const r = parseConfig(minimal, 'test').reputation;
-  assert.deepEqual(r.connect.lists, []);
+  assert.deepEqual(parseConfig(minimal, 'test').connect.dnsbl.lists, []);
   assert.deepEqual(r.content.lists, []);
   assert.equal(r.history.enabled, true);
   assert.deepEqual(r.block, { ips: [], senders: [], senderDomains: [], recipients: [] });
@@ -24,7 +24,7 @@ test('every YAML example in docs/reputation.md parses', () => {
     const r = parseConfig({ ...minimal, ...(parseYaml(block) as object) }, 'docs/reputation.md').reputation;
     assert.ok(r);
   }
-  const zen = parseConfig({ ...minimal, ...(parseYaml(blocks[0]!) as object) }, 'docs').reputation.connect.lists[0]!;
+  const zen = parseConfig({ ...minimal, ...(parseYaml(blocks[0]!) as object) }, 'docs').connect.dnsbl.lists[0]!;
   assert.equal(zen.zone, 'zen.spamhaus.org');
   assert.deepEqual(zen.errorCodes, ['127.255.255.0/24']);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verdict } from '@portcullis/contract';
-import { replyForVerdict, smtpError, formatReply, Replies } from '../src/replies.js';
+import { replyForVerdict, refusalForVerdict, smtpError, formatReply, connect, data, rcpt } from '../src/index.js';
 
 const ID = '01J0000000ABCDEFGHJKMNPQRS';
 
@@ -34,7 +34,7 @@ test('tempfail gives 451 4.7.1 unless the verdict says otherwise', () => {
 });
 
 test('smtpError carries the response code and starts its message with the enhanced code', () => {
-  const err = smtpError(Replies.relayDenied('user@other.test'));
+  const err = smtpError(rcpt.relayDenied.reply('user@other.test'));
   assert.ok(err instanceof Error);
   assert.equal(err.responseCode, 550);
   assert.equal(err.enhanced, '5.7.1');
@@ -42,21 +42,21 @@ test('smtpError carries the response code and starts its message with the enhanc
 });
 
 test('formatReply writes code, enhanced code and text', () => {
-  assert.equal(formatReply(Replies.tooBig(1024)), '552 5.3.4 Message exceeds the size limit of 1024 octets');
-  assert.equal(formatReply(Replies.queued(ID)), `250 2.0.0 Ok: queued as ${ID}`);
+  assert.equal(formatReply(data.tooBig.reply(1024)), '552 5.3.4 Message exceeds the size limit of 1024 octets');
+  assert.equal(formatReply(data.queued.reply(ID)), `250 2.0.0 Ok: queued as ${ID}`);
 });
 
 test('every fixed reply has a class-consistent enhanced code', () => {
   const all = [
-    Replies.queued(ID),
-    Replies.storeFailed(ID),
-    Replies.stateUnavailable(),
-    Replies.tooBig(1),
-    Replies.bareLineEnding(),
-    Replies.relayDenied('a@b'),
-    Replies.badRecipientSyntax('a@b'),
-    Replies.tooManyRecipients(1),
-    Replies.shuttingDown(),
+    data.queued.reply(ID),
+    data.storeFailed.reply(ID),
+    data.localProblem.reply(),
+    data.tooBig.reply(1),
+    data.bareLineEnding.reply(),
+    rcpt.relayDenied.reply('a@b'),
+    rcpt.badSyntax.reply('a@b'),
+    rcpt.tooMany.reply(1),
+    connect.shuttingDown.reply(),
   ];
   for (const r of all) {
     assert.match(r.enhanced, /^[245]\.\d{1,3}\.\d{1,3}$/);
@@ -74,4 +74,15 @@ test('the basic code follows the enhanced code: storage and size are 552/452, th
   // A demand that names a code of the other class never produces a contradictory reply.
   assert.equal(replyForVerdict(verdict('reject', 'x', 'y', { enhancedCode: '4.7.0' }), ID).code, 451);
   assert.equal(replyForVerdict(verdict('tempfail', 'x', 'y', { enhancedCode: '5.7.1' }), ID).code, 550);
+});
+
+test('refusalForVerdict: null for an accepted message; otherwise the verdict reply, reason the deciding check', () => {
+  assert.equal(refusalForVerdict(verdict('deliver', 'ok', 'content'), ID), null);
+  assert.equal(refusalForVerdict(verdict('quarantine', 'spam', 'content'), ID), null);
+  const r = refusalForVerdict(verdict('reject', 'virus found', 'content.clamav', { enhancedCode: '5.7.0' }), ID);
+  assert.deepEqual(r, { id: 'verdict.reject', reply: { code: 550, enhanced: '5.7.0', text: `Rejected: virus found (${ID})` }, reason: 'content.clamav', disconnect: false });
+  const t = refusalForVerdict(verdict('tempfail', 'dns', 'auth.spf'), ID);
+  assert.equal(t?.id, 'verdict.tempfail');
+  assert.equal(t?.reason, 'auth.spf');
+  assert.equal(t && formatReply(t.reply), `451 4.7.1 Try again later: dns (${ID})`);
 });

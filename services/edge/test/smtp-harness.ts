@@ -8,16 +8,17 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import { smtpError, type SmtpReply } from '@portcullis/smtp-replies';
-import { installReplyWriter } from '../src/reply-writer.js';
-import { installPipeliningFix } from '../src/pipelining-fix.js';
-import { collectMessage } from '../src/data.js';
-import { ByteBudget } from '../src/byte-budget.js';
-import { SessionLimits, type LimitVerdict, type Refusal, type SessionLimitOptions } from '../src/session-limits.js';
-import { attachSessionLimits } from '../src/session-guard.js';
-import { CommandTimeouts, type CommandPhase, type CommandTimeoutOptions } from '../src/command-timeouts.js';
-import { SlotReclaim, type ReclaimEvent, type ReclaimOptions } from '../src/slot-reclaim.js';
-import { watchHeaderLimits, type HeaderLimitOptions, DEFAULT_HEADER_LIMITS } from '../src/header-limits.js';
+import { data, refusalError, smtpError, type SmtpReply } from '@portcullis/smtp-replies';
+import { installSmtpServerPatches } from '../src/smtp-server-patches/index.js';
+import { collectMessage } from '../src/data/collect.js';
+import { ByteBudget } from '../src/data/byte-budget.js';
+import { SessionLimits, type SessionLimitOptions } from '../src/session/session-limits.js';
+import { type LimitVerdict, type LimitRefusal } from '../src/session/limit-refusals.js';
+import { attachSessionLimits } from '../src/smtp-server-patches/session-hooks.js';
+import { CommandTimeouts, type CommandPhase } from '../src/session/command-timeouts.js';
+import type { CommandTimeoutOptions } from '../src/session/command-timeout-options.js';
+import { SlotReclaim, type ReclaimEvent, type ReclaimOptions } from '../src/session/slot-reclaim.js';
+import { watchHeaderLimits, type HeaderLimitOptions, DEFAULT_HEADER_LIMITS } from '../src/data/header-limits.js';
 
 export const OURS = 'ours.example';
 
@@ -205,7 +206,7 @@ export interface Harness {
   /** MAIL FROM addresses that reached onMailFrom. */
   mailFroms: string[];
   outcomes: DataOutcome[];
-  refusals: Array<{ sessionId: string; verdict: Refusal }>;
+  refusals: Array<{ sessionId: string; verdict: LimitRefusal }>;
   timeouts: CommandTimeouts;
   /** Sessions cut by a command-phase timeout, in order. */
   timedOut: Array<{ sessionId: string; phase: CommandPhase }>;
@@ -216,17 +217,16 @@ export interface Harness {
 
 /**
  * The recommended wiring. What the edge would paste:
- *   - server options: size + rejectOversized (SIZE at MAIL and the fixed limit at end of DATA
- *     are then smtp-server's own 552 5.3.4), hideENHANCEDSTATUSCODES: false;
- *   - installReplyWriter() (our enhanced codes in error replies) and installPipeliningFix();
+ *   - server options: size + rejectOversized, hideENHANCEDSTATUSCODES: false (the size refusals at
+ *     MAIL and at the end of DATA are then our own: smtp-server-patches/size-reply.ts);
+ *   - installSmtpServerPatches() (reply writer, pipelining fix, size reply, SNI passthrough), as the edge installs them;
  *   - attachSessionLimits(server, limits) after creating the server;
  *   - onMailFrom: limits.mail(session.id, address) first;
  *   - onData: watchHeaderLimits(stream) before collectMessage, collect up to
  *     limits.messageByteLimit(mailFrom), then the checks in the order below.
  */
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  installReplyWriter();
-  installPipeliningFix();
+  installSmtpServerPatches();
   const mailFroms: string[] = [];
   const outcomes: DataOutcome[] = [];
   const refusals: Harness['refusals'] = [];
@@ -256,25 +256,25 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const collected = await collectMessage(stream, limits.messageByteLimit(mailFrom), bareLineEndings, budget, held);
       // 1. A limit cut the session (DATA, session or command-phase time): the client already has its 421.
       const cut = limits.cutBy(session.id) ?? timeouts.cutBy(session.id);
-      if (cut) return outcome(cut, null, cut.limit);
+      if (cut) return outcome(cut.reply, null, cut.reason);
       // 2. Size: over the fixed limit or over the declared SIZE (RFC 1870).
       const size = limits.checkMessageSize(session.id, stream.byteLength, mailFrom);
-      if (!size.ok) return outcome(size, null, size.limit);
+      if (!size.ok) return outcome(size.refusal.reply, null, size.refusal.reason);
       // 3. Header section and line length.
       const shape: LimitVerdict = headers.end();
-      if (!shape.ok) return outcome(shape, null, shape.limit);
+      if (!shape.ok) return outcome(shape.refusal.reply, null, shape.refusal.reason);
       // 4. The rest as the edge does today (bare line endings, memory, stream errors).
       if (!collected.ok) {
         const reply: SmtpReply =
           collected.reason === 'bare-line-ending'
-            ? { code: 550, enhanced: '5.6.0', text: 'Message contains a bare CR or LF or a NUL' }
+            ? data.bareLineEnding.reply()
             : collected.reason === 'too-big'
-              ? { code: 552, enhanced: '5.3.4', text: 'Message too big' }
-              : { code: 451, enhanced: '4.3.0', text: `Temporary local problem (${collected.reason})` };
+              ? data.tooBig.reply(limits.options.maxMessageBytes)
+              : data.localProblem.reply();
         return outcome(reply, null, collected.reason);
       }
       if (opts.replyDelayMs) await sleep(opts.replyDelayMs);
-      return outcome({ code: 250, enhanced: '2.0.0', text: 'Ok: queued' }, collected.message);
+      return outcome(data.queued.reply(session.id), collected.message);
     } finally {
       budget.give(held.bytes);
     }
@@ -303,7 +303,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     logger: false,
     onMailFrom(address, session, cb) {
       const verdict = limits.mail(session.id, address);
-      if (!verdict.ok) return cb(smtpError(verdict));
+      if (!verdict.ok) return cb(refusalError(verdict.refusal));
       mailFroms.push(address.address);
       if (opts.mailDelayMs) setTimeout(() => cb(), opts.mailDelayMs);
       else cb();

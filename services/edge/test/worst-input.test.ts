@@ -7,9 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fill, hostileMessages, hostileTexts, MiB, slowest } from '@portcullis/hostile-input';
-import { HeaderLimitScanner } from '../src/header-limits.js';
-import { checkSender, normalizeAllowedEntry, parseAddress, parseMailboxList, readFromHeader } from '../src/sender-identity.js';
-import { checkRecipient } from '../src/rcpt.js';
+import { HeaderLimitScanner } from '../src/data/header-limits.js';
+import { checkSender, normalizeAllowedEntry, parseAddress, readFromHeader } from '../src/mail/sender-identity.js';
+import { parseMailboxList } from '../src/mail/address-parser.js';
+import { checkRecipient } from '../src/rcpt/recipient-checks.js';
 
 const SIZE = 2 * MiB;
 
