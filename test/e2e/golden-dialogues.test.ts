@@ -5,6 +5,8 @@
  * written out here, never computed from the catalogue: this file is what the wire must say.
  * Replies that no client can provoke are listed with the reason, and the last tests check that
  * every catalogue entry is one or the other and that the checks it names exist in the edge.
+ * One file, longer than our usual files, on purpose: the coverage check must see every dialogue,
+ * and a reader looking for the dialogue of a reply finds it by its id here.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

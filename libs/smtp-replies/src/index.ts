@@ -3,3 +3,4 @@ export { because, refusalError, smtpError, type Refusal, type SmtpError } from '
 export * from './catalogue/index.js';
 export { replyForVerdict, refusalForVerdict } from './verdict.js';
 export { Replies } from './replies.js';
+export { renderReplyTable, withFreshTable, TABLE_BEGIN, TABLE_END } from './table.js';
