@@ -282,7 +282,7 @@ reputation:
     golden('data.queued', 'a message that passes', async () => {
       const client = await mxSession();
       const reply = await transaction(client, 'bounce@pass.spf.test', 'postmaster@example.test', message('<alice@pass.spf.test>'));
-      assert.equal(reply, `250 2.0.0 Ok: queued as ${idIn(reply)}`);
+      assert.equal(reply, `250 2.6.0 Ok: queued as ${idIn(reply)}`);
       client.close();
     });
 
