@@ -9,7 +9,7 @@ test('deliver and quarantine verdicts both give 250 with the message id', () => 
   for (const action of ['deliver', 'quarantine'] as const) {
     const r = replyForVerdict(verdict(action, 'looks like spam', 'test'), ID);
     assert.equal(r.code, 250);
-    assert.equal(r.enhanced, '2.0.0');
+    assert.equal(r.enhanced, '2.6.0');
     assert.ok(r.text.includes(ID));
     assert.ok(!r.text.includes('spam'), 'a quarantine must not tell the sender why');
   }
@@ -43,7 +43,7 @@ test('smtpError carries the response code and starts its message with the enhanc
 
 test('formatReply writes code, enhanced code and text', () => {
   assert.equal(formatReply(data.tooBig.reply(1024)), '552 5.3.4 Message exceeds the size limit of 1024 octets');
-  assert.equal(formatReply(data.queued.reply(ID)), `250 2.0.0 Ok: queued as ${ID}`);
+  assert.equal(formatReply(data.queued.reply(ID)), `250 2.6.0 Ok: queued as ${ID}`);
 });
 
 test('every fixed reply has a class-consistent enhanced code', () => {

@@ -42,7 +42,7 @@ export function onData(deps: DataDeps) {
         const { refusal } = answer;
         const code = refusal ? refusal.reply.code : data.queued.code;
         ctx.metrics.replies.inc({ code: String(code), outcome: answer.outcome, verdict: answer.verdict });
-        // smtp-server puts 2.6.0 on the 250 (as before this catalogue; data.queued says 2.0.0: the lead decides).
+        // smtp-server puts data.queued's 2.6.0 on the 250 itself: we hand it the text only.
         if (!refusal) return cb(null, data.queued.reply(answer.messageId ?? '').text);
         // Refused before a verdict (nothing stored): only the trace remembers it.
         if (answer.verdict === 'none') ctx.recordRefusal('DATA', session, refusal.reply, undefined, answer.outcome);
