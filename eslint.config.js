@@ -39,10 +39,7 @@ export default [
 
       // A promise is awaited, returned, or handed to `void` on purpose (with its rejection handled).
       // node:test's test/it/describe at the top of a file: the runner awaits them and reports their failures.
-      '@typescript-eslint/no-floating-promises': [
-        'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
-      ],
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] }],
       // No promise where a condition or a void callback is expected (an async listener's rejection is lost).
       '@typescript-eslint/no-misused-promises': 'error',
       // `any` does not flow on unchecked.
