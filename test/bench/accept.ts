@@ -91,7 +91,7 @@ async function main() {
     acceptedPerSecond: Math.round(latencies.length / elapsed),
     deliveredPerSecond: Math.round(latencies.length / deliveredAt),
     acceptLatencyMs: { p50: +percentile(latencies, 50).toFixed(1), p99: +percentile(latencies, 99).toFixed(1), max: +latencies[latencies.length - 1]!.toFixed(1) },
-    rssMiB: Object.fromEntries(await Promise.all(procs.map(async (p) => [p.name, await rss(p)]))),
+    rssMiB: Object.fromEntries(await Promise.all(procs.map(async (p) => [p.name, await rss(p)] as const))),
   };
   console.log(JSON.stringify(result, null, 2));
   await Promise.all(procs.map((p) => p.stop('SIGTERM')));

@@ -20,6 +20,7 @@ import { GatewayProcess, freePort } from '../support/gateway.js';
 import { makeMessage, sendRaw } from '../support/smtp.js';
 import { waitFor } from '../support/wait.js';
 import { CLI } from '../support/paths.js';
+import { adminApi, type QuarantineList, type QuarantineView } from '../support/admin-api.js';
 
 const run = promisify(execFile);
 const COUNT = Number(process.env.PORTCULLIS_QUARANTINE_COUNT ?? 12);
@@ -64,14 +65,7 @@ describe('embedded mode: quarantined mail is spooled to files, not held in memor
   let smtpPort: number;
   let tokenFile: string;
   let spool: string;
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${adminPort}/admin/${path}`, {
-      method,
-      headers: { authorization: 'Bearer spool-token', ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const admin = adminApi(() => adminPort, 'spool-token');
 
   before(async () => {
     await sink.start();
@@ -122,7 +116,7 @@ describe('embedded mode: quarantined mail is spooled to files, not held in memor
         assert.equal(r.code, 250, r.response);
         ids.push(r.messageId!);
       }
-      await waitFor(`${COUNT} in the quarantine index`, async () => (await admin('GET', 'quarantine?limit=1000')).body.messages.length >= COUNT || undefined, 300_000, 500);
+      await waitFor(`${COUNT} in the quarantine index`, async () => (await admin<QuarantineList>('GET', 'quarantine?limit=1000')).body.messages.length >= COUNT || undefined, 300_000, 500);
     } finally {
       clearInterval(watching);
     }
@@ -164,11 +158,11 @@ describe('embedded mode: quarantined mail is spooled to files, not held in memor
     await gw.stop();
     await gw.start();
     const listed = await waitFor('the quarantine indexed again', async () => {
-      const l = (await admin('GET', 'quarantine?limit=1000')).body.messages;
+      const l = (await admin<QuarantineList>('GET', 'quarantine?limit=1000')).body.messages;
       return l.length >= COUNT ? l : undefined;
     }, 120_000, 500);
-    assert.deepEqual(new Set(listed.map((m: { id: string }) => m.id)), new Set(ids));
-    const view = await admin('GET', `quarantine/${ids[0]}`);
+    assert.deepEqual(new Set(listed.map((m) => m.id)), new Set(ids));
+    const view = await admin<QuarantineView>('GET', `quarantine/${ids[0]}`);
     assert.equal(view.status, 200);
     assert.equal(view.body.entry.subject, 'spooled 0');
   });

@@ -11,6 +11,7 @@ import { MailboxSink } from '../support/sink.js';
 import { GatewayProcess, freePort } from '../support/gateway.js';
 import { makeMessage, sendRaw } from '../support/smtp.js';
 import { waitFor } from '../support/wait.js';
+import { adminApi, type TraceTimeline } from '../support/admin-api.js';
 
 describe('embedded mode: message trace and quarantine API', { timeout: 120_000 }, () => {
   const sink = new MailboxSink({ script: (s) => (s.phase === 'rcpt' && s.address?.startsWith('nobody') ? { code: 550, text: '5.1.1 No such user' } : undefined) });
@@ -18,10 +19,8 @@ describe('embedded mode: message trace and quarantine API', { timeout: 120_000 }
   let http: number;
   let admin: number;
   let smtpPort: number;
-  const get = async (path: string) => {
-    const res = await fetch(`http://127.0.0.1:${admin}/admin/${path}`, { headers: { authorization: 'Bearer embedded-token' } });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const api = adminApi(() => admin, 'embedded-token');
+  const get = <T = unknown>(path: string) => api<T>('GET', path);
 
   before(async () => {
     await sink.start();
@@ -43,11 +42,11 @@ describe('embedded mode: message trace and quarantine API', { timeout: 120_000 }
     const r = await sendRaw(smtpPort, makeMessage('embedded trace'), { from: 'sender@sender.test', to: ['postmaster@example.test', 'nobody@example.test'] });
     assert.equal(r.code, 250);
     const t = await waitFor('timeline', async () => {
-      const x = await get(`trace/${r.messageId}`);
-      return x.status === 200 && x.body.events.some((e: { event: string }) => e.event === 'bounce') ? x.body : null;
+      const x = await get<TraceTimeline>(`trace/${r.messageId}`);
+      return x.status === 200 && x.body.events.some((e) => e.event === 'bounce') ? x.body : null;
     }, 30_000, 100);
     assert.equal(t.summary.outcome, 'partly delivered, bounced');
-    assert.ok(t.events.some((e: { event: string; recipient?: string }) => e.event === 'delivered' && e.recipient === 'postmaster@example.test'));
+    assert.ok(t.events.some((e) => e.event === 'delivered' && e.recipient === 'postmaster@example.test'));
     assert.deepEqual((await get('quarantine')).body, { messages: [] });
     const digests = await fetch(`http://127.0.0.1:${admin}/admin/quarantine/digests`, { method: 'POST', headers: { authorization: 'Bearer embedded-token', 'content-type': 'application/json' }, body: '{}' });
     assert.deepEqual(await digests.json(), { sent: 0 }, 'no domain opted in');

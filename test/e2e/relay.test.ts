@@ -21,6 +21,7 @@ import { makeMessage, sendRaw, type SendResult } from '../support/smtp.js';
 import { sendRawData } from '../support/raw-smtp.js';
 import { CLI, KAFKA_BROKERS } from '../support/paths.js';
 import { waitFor } from '../support/wait.js';
+import { adminApi, type QuarantineAudit, type QuarantineList, type QuarantineView, type TraceSearch, type TraceTimeline } from '../support/admin-api.js';
 
 const TOKEN = 'relay-test-admin-token';
 const run = promisify(execFile);
@@ -48,17 +49,10 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
   let forever: SendResult;
   const tag = Date.now().toString(36);
 
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${relayAdmin}/admin/${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const admin = adminApi(() => relayAdmin, TOKEN);
   const timeline = (id: string, until: (events: { event: string }[]) => boolean) =>
     waitFor(`trace of ${id}`, async () => {
-      const t = await admin('GET', `trace/${id}`);
+      const t = await admin<TraceTimeline>('GET', `trace/${id}`);
       return t.status === 200 && until(t.body.events) ? t.body : null;
     }, 60_000, 200);
   const send = async (to: string[], subject: string, from = 'sender@sender.test', body?: Buffer) => {
@@ -110,14 +104,14 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     assert.ok(tries[2]!.at - tries[1]!.at >= 1900, `second retry after ${tries[2]!.at - tries[1]!.at} ms, schedule says 2 s`);
     assert.ok(tries[1]!.at - tries[0]!.at < 4000 && tries[2]!.at - tries[1]!.at < 5000, 'and not much later either');
     const t = await timeline(r.messageId!, (ev) => ev.some((e) => e.event === 'delivered'));
-    const names = t.events.map((e: { event: string }) => e.event);
+    const names = t.events.map((e) => e.event);
     for (const step of ['accepted', 'verdict', 'temporary failure', 'retry scheduled', 'delivered']) assert.ok(names.includes(step), `${step} in ${names}`);
-    assert.equal(names.filter((n: string) => n === 'temporary failure').length, 2);
+    assert.equal(names.filter((n) => n === 'temporary failure').length, 2);
     assert.equal(t.summary.outcome, 'delivered');
     // Found by every key the operator may have.
     for (const q of [`messageId=${encodeURIComponent(`<tempfail${tag}@sender.test>`)}`, `rcpt=${rcpt}`, 'from=sender@sender.test&limit=1000', 'ip=127.0.0.1&limit=1000', `since=${new Date(Date.now() - 60_000).toISOString()}&limit=1000`]) {
-      const found = await admin('GET', `trace?${q}`);
-      assert.ok(found.body.messages.some((m: { id: string }) => m.id === r.messageId), `search ${q}`);
+      const found = await admin<TraceSearch>('GET', `trace?${q}`);
+      assert.ok(found.body.messages.some((m) => m.id === r.messageId), `search ${q}`);
     }
   });
 
@@ -138,15 +132,15 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
   it('never bounces to the null sender; a recipient refused in session is traced and bounced to nobody', async () => {
     const r = await send([`unknown-null-${tag}@example.test`], `null sender ${tag}`, '');
     const t = await timeline(r.messageId!, (ev) => ev.some((e) => e.event === 'no bounce'));
-    assert.ok(t.events.some((e: { event: string }) => e.event === 'permanent failure'));
+    assert.ok(t.events.some((e) => e.event === 'permanent failure'));
     const refused = await sendRaw(smtpPort, makeMessage(`not ours ${tag}`), { from: 'sender@sender.test', to: [`someone-${tag}@not-ours.test`] });
     assert.equal(refused.code, 550);
-    const found = await waitFor('the refusal in the trace', async () => (await admin('GET', `trace?rcpt=someone-${tag}@not-ours.test`)).body.messages[0], 10_000);
+    const found = await waitFor('the refusal in the trace', async () => (await admin<TraceSearch>('GET', `trace?rcpt=someone-${tag}@not-ours.test`)).body.messages[0], 10_000);
     assert.match(found.outcome, /^refused at RCPT: 550 5\./);
     assert.equal(dsnsFor(`null sender ${tag}`).length + dsnsFor(`someone-${tag}@not-ours.test`).length, 0);
     const bare = await sendRawData(smtpPort, 'Subject: bare\r\n\r\nline one\nline two\r\n.\r\n', `bare-${tag}@example.test`);
     assert.match(bare, /^550 5\.6\.0 /);
-    const atData = await waitFor('the DATA refusal in the trace', async () => (await admin('GET', `trace?rcpt=bare-${tag}@example.test`)).body.messages[0], 10_000);
+    const atData = await waitFor('the DATA refusal in the trace', async () => (await admin<TraceSearch>('GET', `trace?rcpt=bare-${tag}@example.test`)).body.messages[0], 10_000);
     assert.match(atData.outcome, /^refused at DATA: 550 5\.6\.0/);
   });
 
@@ -184,7 +178,7 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     await waitFor('circuit open', async () => /portcullis_relay_circuit_opened_total\{destination="127\.0\.0\.1:\d+"\} [1-9]/.test(await relay.metrics()), 30_000);
     const held = await send([`c4-${tag}@circuit.test`], `circuit 4 ${tag}`);
     const t = await timeline(held.messageId!, (ev) => ev.some((e) => e.event === 'held (circuit open)'));
-    assert.ok(!t.events.some((e: { event: string }) => e.event === 'temporary failure'), 'held, not tried');
+    assert.ok(!t.events.some((e) => e.event === 'temporary failure'), 'held, not tried');
     const down = new MailboxSink();
     await down.start(circuitPort);
     try {
@@ -219,19 +213,19 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     });
     await producer.disconnect();
     const listed = await waitFor('both in the quarantine', async () => {
-      const l = await admin('GET', `quarantine?rcpt=q-${tag}@example.test`);
+      const l = await admin<QuarantineList>('GET', `quarantine?rcpt=q-${tag}@example.test`);
       return l.body.messages.length === 2 ? l.body.messages : null;
     }, 60_000, 300);
-    assert.equal(listed[0].reason, 'spam score 12.5 over 10');
-    assert.equal((await admin('GET', `quarantine?subject=held 1 ${tag}`)).body.messages[0].id, ids[1]);
-    assert.equal((await admin('GET', `quarantine?reason=score 12.5&from=bad@spam.test&rcpt=q-${tag}@example.test`)).body.messages.length, 2);
+    assert.equal(listed[0]!.reason, 'spam score 12.5 over 10');
+    assert.equal((await admin<QuarantineList>('GET', `quarantine?subject=held 1 ${tag}`)).body.messages[0]!.id, ids[1]);
+    assert.equal((await admin<QuarantineList>('GET', `quarantine?reason=score 12.5&from=bad@spam.test&rcpt=q-${tag}@example.test`)).body.messages.length, 2);
     const viewStart = performance.now();
-    const view = await admin('GET', `quarantine/${ids[0]}`);
+    const view = await admin<QuarantineView>('GET', `quarantine/${ids[0]}`);
     console.log(`# quarantine view (index lookup + Kafka fetch by offset): ${Math.round(performance.now() - viewStart)} ms`);
     assert.equal(view.status, 200);
     assert.match(view.body.message.text, /Buy/);
     assert.doesNotMatch(JSON.stringify(view.body.message), /<script|alert\(1\)/);
-    assert.ok(view.body.message.headers.some((h: { name: string; value: string }) => h.name === 'Subject' && h.value === `held 0 ${tag}`));
+    assert.ok(view.body.message.headers.some((h) => h.name === 'Subject' && h.value === `held 0 ${tag}`));
 
     // The CLI finds the admin listener and the token file in the relay's config (http.admin).
     const tokenArgs = ['--config', relay.configPath];
@@ -241,9 +235,9 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     assert.match(released.stdout, /"status": "released"/);
     const got = await waitFor('the released message delivered', () => mailbox.to(`q-${tag}@example.test`)[0], 30_000);
     assert.match(got.raw.toString(), new RegExp(`Subject: held 0 ${tag}`));
-    assert.equal((await admin('GET', `quarantine/${ids[0]}`)).body.entry.releasedBy, 'alice');
-    const audit = (await admin('GET', 'quarantine/audit')).body.audit;
-    assert.ok(audit.some((a: { id: string; action: string; by: string }) => a.id === ids[0] && a.action === 'release' && a.by === 'alice'));
+    assert.equal((await admin<QuarantineView>('GET', `quarantine/${ids[0]}`)).body.entry.releasedBy, 'alice');
+    const audit = (await admin<QuarantineAudit>('GET', 'quarantine/audit')).body.audit;
+    assert.ok(audit.some((a) => a.id === ids[0] && a.action === 'release' && a.by === 'alice'));
     assert.equal((await admin('DELETE', `quarantine/${ids[1]}`, { by: 'bob' })).status, 200);
     assert.equal((await admin('GET', `quarantine/${ids[1]}`)).status, 404);
     const trace = await run(process.execPath, [CLI, 'trace', ids[0]!, ...tokenArgs], { encoding: 'utf8' });
@@ -259,6 +253,6 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     assert.equal(dsnsFor(`Subject: forever ${tag}`).filter((m) => m.raw.includes('Action: delayed')).length, 1, 'one delay notice');
     assert.equal(mailbox.find(forever.messageId!).length, 0);
     const t = await timeline(forever.messageId!, (ev) => ev.some((e) => e.event === 'expired'));
-    assert.ok(t.events.some((e: { event: string }) => e.event === 'bounce'));
+    assert.ok(t.events.some((e) => e.event === 'bounce'));
   });
 });

@@ -35,7 +35,7 @@ function handshake(port: number, options: ConnectionOptions): Promise<Handshake>
       s.destroy();
       resolve(r);
     });
-    s.once('error', (err) => resolve({ ok: false, error: err.message }));
+    s.once('error', (err: Error) => resolve({ ok: false, error: err.message }));
   });
 }
 

@@ -40,7 +40,7 @@ test('a timeline is kept in time order, capped, and found by every index', async
 test('a failing store never throws to the caller: the failure is counted', async () => {
   const registry = createRegistry();
   const broken = new Proxy(new MemoryState({ maxEntries: 10 }), {
-    get: (target, prop) => (prop === 'set' || prop === 'listPush' ? async () => { throw new Error('down'); } : Reflect.get(target, prop)),
+    get: (target, prop) => (prop === 'set' || prop === 'listPush' ? async () => { throw new Error('down'); } : Reflect.get(target, prop) as unknown),
   }) as SharedState;
   const writer = new MessageTraceWriter({ state: broken, logger, registry, options });
   writer.summary(summary('M1'), { index: true });

@@ -132,7 +132,7 @@ export class MemoryState implements SharedState {
     let members = this.liveLeases(key);
     if (!members) {
       while (this.leases.size >= this.opts.maxEntries) this.leases.delete(this.leases.keys().next().value as string);
-      this.leases.set(key, (members = new Map()));
+      this.leases.set(key, (members = new Map<string, number>()));
     }
     return members;
   }

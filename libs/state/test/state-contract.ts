@@ -20,7 +20,7 @@ export function sharedStateContract(name: string, make: () => Promise<ContractSu
 }
 
 function contract(name: string, make: () => Promise<ContractSubject>): void {
-  const t = (title: string, fn: (s: ContractSubject) => Promise<void>) =>
+  const t = (title: string, fn: (s: ContractSubject) => Promise<void>): void => {
     test(`${name}: ${title}`, async () => {
       const s = await make();
       try {
@@ -29,6 +29,7 @@ function contract(name: string, make: () => Promise<ContractSubject>): void {
         await s.close();
       }
     });
+  };
 
   t('incr counts from 1 and sets the TTL once per window', async ({ state }) => {
     assert.equal(await state.incr('c', 10), 1);
