@@ -37,7 +37,7 @@ for (const [kind, makeStore] of Object.entries(stores)) {
   describe(`flow control on ${kind} state`, { concurrency: true, skip: kind === 'redis' ? redisSkip : false }, () => {
     /** Runs fn with FlowControl instances on one store; everything is closed afterwards. */
     const withFlow = (title: string, fn: (make: (o: FlowOptions) => Promise<FlowControl>) => Promise<void>) =>
-      test(title, async () => {
+      void test(title, async () => {
         const store = makeStore();
         const flows: FlowControl[] = [];
         try {

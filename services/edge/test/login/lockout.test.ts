@@ -47,7 +47,7 @@ const redisSkip = await sharedRedisSkip();
 for (const [kind, makeStore] of Object.entries(stores)) {
   describe(`AUTH lockout on ${kind} state`, { concurrency: true, skip: kind === 'redis' ? redisSkip : false }, () => {
     const withLockout = (title: string, fn: (make: (o: LockoutOptions, exempt?: string[]) => Promise<LoginLockout>) => Promise<void>) =>
-      test(title, async () => {
+      void test(title, async () => {
         const store = makeStore();
         try {
           await fn(async (o, exempt) => new LoginLockout({ state: await store.state(), options: o, ...(exempt ? { exempt } : {}) }));

@@ -428,7 +428,7 @@ test("socket: smtp-server's own limits, as measured (unrecognised commands, comm
       const c = await RawClient.connect(h.port);
       c.write('XYZZY\r\n'.repeat(12));
       const replies = await c.rest();
-      assert.deepEqual(replies.map((r) => r.code), [...Array(9).fill(500), 421]);
+      assert.deepEqual(replies.map((r) => r.code), [...Array<number>(9).fill(500), 421]);
       c.destroy();
       // A command line over maxCommandLength (16 KiB by default): 421 with smtp-server's 4.4.2 (a timeout code).
       const d = await RawClient.connect(h.port);

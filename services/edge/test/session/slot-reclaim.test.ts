@@ -81,7 +81,7 @@ test('reclaiming starts above atFraction and keeps the open sessions at it; off,
     for (let i = 0; i < 12; i++) clients.push(await RawClient.connect(h.port));
     await eventually(() => clients.filter((c) => c.ended).length === 7);
     assert.equal(h.reclaimed.length, 7, 'each connection past 5 of 10 reclaimed one');
-    assert.deepEqual(clients.map((c) => c.ended), [...Array(7).fill(true), ...Array(5).fill(false)], 'the longest waiting went first');
+    assert.deepEqual(clients.map((c) => c.ended), [...Array<boolean>(7).fill(true), ...Array<boolean>(5).fill(false)], 'the longest waiting went first');
     for (const c of clients) c.destroy();
   });
   await withHarness({ maxClients: 3, reclaim: { enabled: false }, commandTimeouts: slow }, async (h) => {
