@@ -44,14 +44,29 @@ async function main() {
   const smtpPort = await freePort();
   const procs: GatewayProcess[] = [];
   if (mode === 'embedded') {
-    const gw = new GatewayProcess('bench-embedded', { services: ['all'], smtpPort, httpPort: await freePort(), downstreamPort: sink.port, distributed: false, extra: BENCH_FLOW, ...(env ? { env } : {}) });
+    const gw = new GatewayProcess('bench-embedded', {
+      services: ['all'],
+      smtpPort,
+      httpPort: await freePort(),
+      downstreamPort: sink.port,
+      distributed: false,
+      extra: BENCH_FLOW,
+      ...(env ? { env } : {}),
+    });
     await gw.start();
     procs.push(gw);
   } else {
     procs.push(...(await startDistributed({ smtpPort, downstreamPort: sink.port, extra: BENCH_FLOW, ...(env ? { env } : {}) })).values());
   }
 
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, pool: true, maxConnections: concurrency, maxMessages: 100 /* smtp.limits.maxMessages */, ignoreTLS: true });
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: smtpPort,
+    pool: true,
+    maxConnections: concurrency,
+    maxMessages: 100 /* smtp.limits.maxMessages */,
+    ignoreTLS: true,
+  });
   const warmup = Math.min(200, Math.floor(total / 10));
   const latencies: number[] = [];
   let next = 0;

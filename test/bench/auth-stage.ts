@@ -37,7 +37,10 @@ async function main() {
     metrics: authMetrics(registry),
   };
   const envelope = { client: { ip: '192.0.2.10', port: 40000 }, helo: 'mx.spf.test', mailFrom: 'bounce@dmarc-reject.test' };
-  for (const [label, bytes, n] of [['4 KiB', 4096, rounds], ['1 MiB', 1024 * 1024, Math.max(20, Math.floor(rounds / 5))]] as const) {
+  for (const [label, bytes, n] of [
+    ['4 KiB', 4096, rounds],
+    ['1 MiB', 1024 * 1024, Math.max(20, Math.floor(rounds / 5))],
+  ] as const) {
     const raw = await signedOfSize(bytes);
     const record = { meta: sampleMeta({ size: raw.length, envelope }), raw };
     const warm = await authenticateRecord(record, deps); // fills the DNS cache

@@ -30,7 +30,9 @@ function message(n: number, bytes: number): Buffer {
   }
   const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(Math.floor((bytes * 3) / 4) - 2048)]);
   const b64 = pdf.toString('base64').replace(/.{1,76}/g, '$&\r\n');
-  return Buffer.from(`${head}Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n${html}--b\r\nContent-Type: application/pdf; name="report.pdf"\r\nContent-Disposition: attachment; filename="report.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}--b--\r\n`);
+  return Buffer.from(
+    `${head}Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n${html}--b\r\nContent-Type: application/pdf; name="report.pdf"\r\nContent-Disposition: attachment; filename="report.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}--b--\r\n`,
+  );
 }
 
 async function measure(label: string, bytes: number, count: number) {

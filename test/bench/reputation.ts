@@ -55,7 +55,14 @@ async function main() {
   const prefix = `bench-reputation-${randomUUID()}:`;
   const state = new RedisState({ url: REDIS_URL, keyPrefix: prefix });
   // The message is parsed in a worker thread, as in the stage.
-  const pool = new WorkerPool({ name: 'reputation', module: LINKS_TASK, size: 1, maxQueued: 16, registry: createRegistry(), logger: createLogger({ level: 'silent', service: 'bench' }) });
+  const pool = new WorkerPool({
+    name: 'reputation',
+    module: LINKS_TASK,
+    size: 1,
+    maxQueued: 16,
+    registry: createRegistry(),
+    logger: createLogger({ level: 'silent', service: 'bench' }),
+  });
   const links = workerLinkReader(pool);
   const contentWork = async (r: ReturnType<typeof testResolver>) => {
     const deps: CheckDeps = { links, dns: r.dns, config: reputation, ours: new Set(['example.test']), local: new LocalLists(reputation), history: null };

@@ -27,7 +27,10 @@ export function busContract(makeBus: () => Promise<Bus>, caps: { notBeforeHoldsP
       await bus.ensureTopics([{ ...spec(topic), fetchable: true }]);
       const positions: InRecord[] = [];
       const sub = await bus.consume({ group: fresh('g'), topic, concurrency: 1, handle: async (r) => void positions.push(r) });
-      await bus.publish(topic, ['first', 'second', 'third'].map((v) => ({ key: 'k', value: Buffer.from(v), headers: { v } })));
+      await bus.publish(
+        topic,
+        ['first', 'second', 'third'].map((v) => ({ key: 'k', value: Buffer.from(v), headers: { v } })),
+      );
       await waitFor('positions', () => positions.length >= 3, 30_000);
       await sub.stop();
       const second = positions[1]!;
@@ -44,19 +47,31 @@ export function busContract(makeBus: () => Promise<Bus>, caps: { notBeforeHoldsP
       const topic = fresh('range');
       await bus.ensureTopics([{ ...spec(topic), fetchable: true }]);
       // Nobody consumes it (like the dead-letter topic): the records are kept all the same.
-      await bus.publish(topic, ['r0', 'r1', 'r2', 'r3', 'r4'].map((v) => ({ key: 'k', value: Buffer.from(`${v}-value`), headers: { v } })));
+      await bus.publish(
+        topic,
+        ['r0', 'r1', 'r2', 'r3', 'r4'].map((v) => ({ key: 'k', value: Buffer.from(`${v}-value`), headers: { v } })),
+      );
       const [bounds] = await bus.offsets(topic);
       assert.ok(bounds, 'the partition is listed');
       assert.equal(BigInt(bounds.high) - BigInt(bounds.low), 5n);
       const second = String(BigInt(bounds.low) + 1n);
       const got = await bus.read(topic, { partition: bounds.partition, from: second, limit: 3 });
-      assert.deepEqual(got.map((r) => r.headers.v), ['r1', 'r2', 'r3']);
-      assert.deepEqual(got.map((r) => r.offset), [1n, 2n, 3n].map((d) => String(BigInt(bounds.low) + d)));
+      assert.deepEqual(
+        got.map((r) => r.headers.v),
+        ['r1', 'r2', 'r3'],
+      );
+      assert.deepEqual(
+        got.map((r) => r.offset),
+        [1n, 2n, 3n].map((d) => String(BigInt(bounds.low) + d)),
+      );
       assert.equal(got[0]!.value.toString(), 'r1-value');
       assert.equal(got[0]!.size, 'r1-value'.length);
       assert.ok(Math.abs(Date.parse(got[0]!.timestamp) - Date.now()) < 600_000, `a time of writing: ${got[0]!.timestamp}`);
       const heads = await bus.read(topic, { partition: bounds.partition, from: bounds.low, limit: 100, headersOnly: true });
-      assert.deepEqual(heads.map((r) => [r.headers.v, r.value.length, r.size]), [0, 1, 2, 3, 4].map((i) => [`r${i}`, 0, 'r0-value'.length]));
+      assert.deepEqual(
+        heads.map((r) => [r.headers.v, r.value.length, r.size]),
+        [0, 1, 2, 3, 4].map((i) => [`r${i}`, 0, 'r0-value'.length]),
+      );
       assert.deepEqual(await bus.read(topic, { partition: bounds.partition, from: bounds.high, limit: 10 }), []);
     });
   });
@@ -71,7 +86,10 @@ export function busContract(makeBus: () => Promise<Bus>, caps: { notBeforeHoldsP
       await bus.publish(topic, records);
       await waitFor('all records', () => got.length >= 20, 30_000);
       await sub.stop();
-      assert.deepEqual(got.map((r) => r.value.toString()), records.map((r) => r.value.toString()));
+      assert.deepEqual(
+        got.map((r) => r.value.toString()),
+        records.map((r) => r.value.toString()),
+      );
       assert.equal(got[3]!.headers.n, '3');
       assert.equal(got[3]!.key, 'same-key');
     });
@@ -92,7 +110,10 @@ export function busContract(makeBus: () => Promise<Bus>, caps: { notBeforeHoldsP
       seen.push(v);
     };
     const sub = await bus.consume({ group: fresh('g'), topic, concurrency, handle });
-    await bus.publish(topic, values.map((v) => ({ key: 'k', value: Buffer.from(v) })));
+    await bus.publish(
+      topic,
+      values.map((v) => ({ key: 'k', value: Buffer.from(v) })),
+    );
     await waitFor('all handled', () => seen.length === values.length, 30_000);
     await sub.stop();
     return { seen, failures };
@@ -141,10 +162,16 @@ export function busContract(makeBus: () => Promise<Bus>, caps: { notBeforeHoldsP
       await bus.ensureTopics([spec(topic)]);
       const first: string[] = [];
       const sub1 = await bus.consume({ group, topic, concurrency: 1, handle: async (r) => void first.push(r.value.toString()) });
-      await bus.publish(topic, ['1', '2', '3'].map((v) => ({ key: 'k', value: Buffer.from(v) })));
+      await bus.publish(
+        topic,
+        ['1', '2', '3'].map((v) => ({ key: 'k', value: Buffer.from(v) })),
+      );
       await waitFor('first three', () => first.length === 3, 30_000);
       await sub1.stop();
-      await bus.publish(topic, ['4', '5'].map((v) => ({ key: 'k', value: Buffer.from(v) })));
+      await bus.publish(
+        topic,
+        ['4', '5'].map((v) => ({ key: 'k', value: Buffer.from(v) })),
+      );
       const second: string[] = [];
       const sub2 = await bus.consume({ group, topic, concurrency: 1, handle: async (r) => void second.push(r.value.toString()) });
       await waitFor('the last two', () => second.length >= 2, 30_000);
@@ -181,7 +208,10 @@ export function busContract(makeBus: () => Promise<Bus>, caps: { notBeforeHoldsP
       const h = holding('stuck', seen);
       const sub = await bus.consume({ group: fresh('g'), topic, concurrency: 4, handle: h.handle });
       const after = Array.from({ length: 20 }, (_, i) => `after-${i}`);
-      await bus.publish(topic, ['before', 'stuck', ...after].map((v) => ({ key: 'k', value: Buffer.from(v) })));
+      await bus.publish(
+        topic,
+        ['before', 'stuck', ...after].map((v) => ({ key: 'k', value: Buffer.from(v) })),
+      );
       await waitFor('the records after the stuck one', () => seen.length === 21, 30_000);
       assert.equal(h.held(), 1, 'the stuck record is still in its handler');
       h.release();
@@ -198,7 +228,10 @@ export function busContract(makeBus: () => Promise<Bus>, caps: { notBeforeHoldsP
       const first: string[] = [];
       const h = holding('stuck', first);
       const sub1 = await bus.consume({ group, topic, concurrency: 4, handle: h.handle });
-      await bus.publish(topic, ['a', 'b', 'stuck', 'c', 'd'].map((v) => ({ key: 'k', value: Buffer.from(v) })));
+      await bus.publish(
+        topic,
+        ['a', 'b', 'stuck', 'c', 'd'].map((v) => ({ key: 'k', value: Buffer.from(v) })),
+      );
       await waitFor('the others', () => first.length === 4, 30_000);
       // Stopping waits for the record in hand; it is given up on (as a budget would) meanwhile.
       const stopped = sub1.stop();
@@ -239,7 +272,10 @@ export function busContract(makeBus: () => Promise<Bus>, caps: { notBeforeHoldsP
       ]);
       await waitFor('all three', () => seen.length === 3, 30_000);
       await sub.stop();
-      assert.deepEqual(seen.map((s) => s.v), ['first', 'second', 'plain']);
+      assert.deepEqual(
+        seen.map((s) => s.v),
+        ['first', 'second', 'plain'],
+      );
       assert.ok(seen[0]!.at >= due, `handled ${due - seen[0]!.at} ms early`);
     });
   });

@@ -48,7 +48,10 @@ describe('Kafka consumer: a rebalance while a record is in hand', { timeout: 180
         handled.push(v);
       };
       const subA = await busA.consume({ group, topic, concurrency: 4, handle });
-      await busA.publish(topic, ['a', 'stuck', 'b', 'c'].map((v) => ({ key: 'k', value: Buffer.from(v) })));
+      await busA.publish(
+        topic,
+        ['a', 'stuck', 'b', 'c'].map((v) => ({ key: 'k', value: Buffer.from(v) })),
+      );
       await waitFor('the others, on A', () => handled.length === 3 && holds.length === 1, 30_000);
       await waitFor('A commits up to the stuck record', async () => (await committed(group, topic)) === stuckOffset, 30_000, 500);
       // B joins: a new generation; whoever owns the partition now reads it again from the stuck record.

@@ -52,8 +52,21 @@ describe('the admin and metrics surface of a running gateway', { timeout: 180_00
       httpPort: ports.offHttp,
       distributed: false,
     });
-    writeFileSync(off.configPath, readFileSync(off.configPath, 'utf8').replace(/(http:\n  listen: \{[^}]*\}\n)/, `$1  admin: { enabled: false, listen: { host: 127.0.0.1, port: ${ports.offAdmin} }, tokenFile: ${tokenFile} }\n`));
-    on = new GatewayProcess('admin-on', { services: ['all'], smtpPort: ports.onSmtp, httpPort: ports.onHttp, adminPort: ports.onAdmin, adminTokenFile: tokenFile, distributed: false });
+    writeFileSync(
+      off.configPath,
+      readFileSync(off.configPath, 'utf8').replace(
+        /(http:\n  listen: \{[^}]*\}\n)/,
+        `$1  admin: { enabled: false, listen: { host: 127.0.0.1, port: ${ports.offAdmin} }, tokenFile: ${tokenFile} }\n`,
+      ),
+    );
+    on = new GatewayProcess('admin-on', {
+      services: ['all'],
+      smtpPort: ports.onSmtp,
+      httpPort: ports.onHttp,
+      adminPort: ports.onAdmin,
+      adminTokenFile: tokenFile,
+      distributed: false,
+    });
     await Promise.all([off.start(), on.start()]);
   });
 
@@ -63,14 +76,20 @@ describe('the admin and metrics surface of a running gateway', { timeout: 180_00
 
   it('admin off: the process listens on SMTP and the metrics port only, and the metrics port answers 404 to /admin', async () => {
     assert.match(readFileSync(off.configPath, 'utf8'), new RegExp(`admin: \\{ enabled: false, listen: \\{ host: 127\\.0\\.0\\.1, port: ${ports.offAdmin} \\}`));
-    assert.deepEqual(listeningPorts(off.pid!), [ports.offSmtp, ports.offHttp].sort((a, b) => a - b));
+    assert.deepEqual(
+      listeningPorts(off.pid!),
+      [ports.offSmtp, ports.offHttp].sort((a, b) => a - b),
+    );
     await assert.rejects(fetch(`http://127.0.0.1:${ports.offAdmin}/admin/bans`, { headers: { authorization: `Bearer ${token}` } }), /fetch failed/);
     assert.equal((await fetch(`http://127.0.0.1:${ports.offHttp}/admin/bans`, { headers: { authorization: `Bearer ${token}` } })).status, 404);
     assert.equal((await fetch(`http://127.0.0.1:${ports.offHttp}/metrics`)).status, 200);
   });
 
   it('admin on: a third listener, answering with the token; the metrics port still answers 404 to /admin', async () => {
-    assert.deepEqual(listeningPorts(on.pid!), [ports.onSmtp, ports.onHttp, ports.onAdmin].sort((a, b) => a - b));
+    assert.deepEqual(
+      listeningPorts(on.pid!),
+      [ports.onSmtp, ports.onHttp, ports.onAdmin].sort((a, b) => a - b),
+    );
     const auth = { authorization: `Bearer ${token}` };
     const bans = await fetch(`http://127.0.0.1:${ports.onAdmin}/admin/bans`, { headers: auth });
     assert.equal(bans.status, 200);
@@ -91,10 +110,18 @@ describe('the admin and metrics surface of a running gateway', { timeout: 180_00
     const from = readFileSync(on.logPath, 'utf8').length;
     assert.equal((await fetch(`http://127.0.0.1:${ports.onAdmin}/admin/trace?${q}`, { headers: auth })).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${ports.onAdmin}/admin/quarantine?${q}`, { headers: { authorization: 'Bearer wrong-guess' } })).status, 401);
-    const lines = await waitFor('both admin requests logged', () => {
-      const found = readFileSync(on.logPath, 'utf8').slice(from).split('\n').filter((l) => l.includes('"msg":"admin request'));
-      return found.length >= 2 ? found : null;
-    }, 10_000, 100);
+    const lines = await waitFor(
+      'both admin requests logged',
+      () => {
+        const found = readFileSync(on.logPath, 'utf8')
+          .slice(from)
+          .split('\n')
+          .filter((l) => l.includes('"msg":"admin request'));
+        return found.length >= 2 ? found : null;
+      },
+      10_000,
+      100,
+    );
     const served = JSON.parse(lines.find((l) => l.includes('"msg":"admin request"'))!) as Record<string, unknown>;
     assert.equal(served.path, '/admin/trace');
     assert.equal(served.status, 200);

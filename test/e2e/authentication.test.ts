@@ -92,7 +92,10 @@ describe('sender authentication in the SMTP session', { timeout: 120_000 }, () =
     const r = await send(port, raw, 'bounce@pass.spf.test');
     assert.equal(r.code, 250, r.response);
     const got = await waitFor('delivery', () => sink.find(queuedId(r)!)[0]);
-    const head = got.raw.toString().split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ');
+    const head = got.raw
+      .toString()
+      .split('\r\n\r\n')[0]!
+      .replace(/\r\n[ \t]+/g, ' ');
     const ar = head.split('\r\n').filter((l) => l.startsWith('Authentication-Results:'));
     assert.equal(ar.length, 1, head);
     assert.match(ar[0]!, /^Authentication-Results: mx\.test\.portcullis; dkim=pass header\.i=@dmarc-reject\.test .*dmarc=pass/);

@@ -70,7 +70,10 @@ describe('connection slots: 1,000 hostile sessions, an honest sender is served',
     assert.match(await client.send('EHLO dripper.example\r\n'), /^250/);
     const started = Date.now();
     let reply = '';
-    const reading = client.reply(20_000).then((r) => (reply = r), () => undefined);
+    const reading = client.reply(20_000).then(
+      (r) => (reply = r),
+      () => undefined,
+    );
     const text = 'MAIL FROM:<never@ending.example>';
     for (let i = 0; !reply && !client.socket.destroyed && Date.now() - started < 20_000; i++) {
       client.socket.write(text[i % text.length]!);

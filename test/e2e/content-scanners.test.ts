@@ -45,7 +45,16 @@ content:
   antivirus: { enabled: true, address: "${CLAMD}", timeoutMs: 2000, onFailure: tempfail }
   antispam: { enabled: true, url: "${RSPAMD}", timeoutMs: 2000, onFailure: skip }
 `;
-    gw = new GatewayProcess('content', { services: ['all'], smtpPort: port, submissionPort: submission, httpPort: await freePort(), downstreamPort: sink.port, distributed: false, verdictTimeoutMs: 8000, extra });
+    gw = new GatewayProcess('content', {
+      services: ['all'],
+      smtpPort: port,
+      submissionPort: submission,
+      httpPort: await freePort(),
+      downstreamPort: sink.port,
+      distributed: false,
+      verdictTimeoutMs: 8000,
+      extra,
+    });
     await gw.start();
   });
 
@@ -82,7 +91,10 @@ content:
     const send = (raw: Buffer) =>
       nodemailer
         .createTransport({ host: '127.0.0.1', port: submission, requireTLS: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.test', pass: 'correct horse' } })
-        .sendMail({ envelope: { from: 'alice@example.test', to: ['postmaster@example.test'] }, raw: raw.toString('latin1').replace('From: Sender <sender@sender.test>', 'From: Alice <alice@example.test>') });
+        .sendMail({
+          envelope: { from: 'alice@example.test', to: ['postmaster@example.test'] },
+          raw: raw.toString('latin1').replace('From: Sender <sender@sender.test>', 'From: Alice <alice@example.test>'),
+        });
     const infected = await send(eicarMessage(`outgoing eicar ${Date.now()}`));
     const spammy = await send(makeMessage(`outgoing gtube ${Date.now()}`, [GTUBE]));
     const ids = [infected, spammy].map((i) => /queued as ([0-9A-Z]{26})/.exec(i.response)?.[1]);
@@ -90,7 +102,11 @@ content:
     await waitFor('both held', async () => /portcullis_content_verdicts_total\{action="quarantine",direction="outbound"\} 2/.test(await gw.metrics()));
     const clean = await sendRaw(port, makeMessage(`after outgoing ${Date.now()}`));
     await waitFor('the next message delivered', () => sink.find(clean.messageId!)[0]);
-    assert.deepEqual(ids.map((id) => sink.find(id!).length), [0, 0], 'neither held message reached the mailbox server');
+    assert.deepEqual(
+      ids.map((id) => sink.find(id!).length),
+      [0, 0],
+      'neither held message reached the mailbox server',
+    );
   });
 
   it('answers 451 4.3.0 while clamd is stopped, and accepts again once it is back', async () => {

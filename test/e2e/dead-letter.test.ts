@@ -71,7 +71,14 @@ describe('dead-letter topic: list, show and replay over Kafka, with the CLI', { 
     http = await freePort();
     admin = await freePort();
     tokenArgs = ['--url', `http://127.0.0.1:${admin}`, '--token-file', join(dir, 'token')];
-    gw = new GatewayProcess('dead-letter-auth', { services: ['auth'], smtpPort: await freePort(), httpPort: http, adminPort: admin, distributed: true, adminTokenFile: join(dir, 'token') });
+    gw = new GatewayProcess('dead-letter-auth', {
+      services: ['auth'],
+      smtpPort: await freePort(),
+      httpPort: http,
+      adminPort: admin,
+      distributed: true,
+      adminTokenFile: join(dir, 'token'),
+    });
     await gw.start();
   });
 
@@ -85,10 +92,15 @@ describe('dead-letter topic: list, show and replay over Kafka, with the CLI', { 
     const body = `{"v":1,"not":"a mail record"}\nBODY-${id}-MUST-NOT-SHOW`;
     await bus.publish(Topics.accepted, [{ key: id, value: Buffer.from(body), headers: { [Headers.messageId]: id, [Headers.attempts]: '2', 'x-kept': 'yes' } }]);
 
-    const [first] = await waitFor('the record on the dead-letter topic', async () => {
-      const l = await mine(id);
-      return l.length === 1 ? l : undefined;
-    }, 60_000, 500);
+    const [first] = await waitFor(
+      'the record on the dead-letter topic',
+      async () => {
+        const l = await mine(id);
+        return l.length === 1 ? l : undefined;
+      },
+      60_000,
+      500,
+    );
     assert.equal(first!.sourceTopic, Topics.accepted);
     assert.equal(first!.group, 'portcullis-auth');
     assert.equal(first!.attempts, 2);
@@ -114,10 +126,15 @@ describe('dead-letter topic: list, show and replay over Kafka, with the CLI', { 
     assert.match(again.out, /already replayed to .* by alice/);
 
     // It fails to decode again: a new dead-letter record, attempts and headers kept, from its new place.
-    const both = await waitFor('the record back on the dead-letter topic', async () => {
-      const l = await mine(id);
-      return l.length === 2 ? l : undefined;
-    }, 60_000, 500);
+    const both = await waitFor(
+      'the record back on the dead-letter topic',
+      async () => {
+        const l = await mine(id);
+        return l.length === 2 ? l : undefined;
+      },
+      60_000,
+      500,
+    );
     const second = both.find((r) => `${r.partition}/${r.offset}` !== pos)!;
     assert.equal(second.attempts, 2);
     assert.notEqual(second.sourceOffset, first!.sourceOffset);

@@ -47,8 +47,12 @@ describe('pipeline over Kafka, one process per service', { timeout: 600_000 }, (
     const added = got.raw.subarray(0, got.raw.length - original.length);
     assert.ok(got.raw.subarray(added.length).equals(original), 'message body and headers must arrive unchanged');
     assert.match(added.toString(), /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby mx\.test\.portcullis \(Portcullis\) with ESMTP id [0-9A-Z]{26}\r\n/m);
-    const names = added.toString().split('\r\n').filter((l) => /^\S/.test(l)).map((l) => l.slice(0, l.indexOf(':')));
-    assert.deepEqual(names, ['Received-SPF', 'Authentication-Results', 'Received'], 'only trace headers added: the auth stage\'s on top of the edge\'s Received');
+    const names = added
+      .toString()
+      .split('\r\n')
+      .filter((l) => /^\S/.test(l))
+      .map((l) => l.slice(0, l.indexOf(':')));
+    assert.deepEqual(names, ['Received-SPF', 'Authentication-Results', 'Received'], "only trace headers added: the auth stage's on top of the edge's Received");
     // The 250 came from the pipeline's verdict, not from the deadline.
     const metrics = await proc('edge').metrics();
     assert.match(metrics, /portcullis_edge_data_replies_total\{code="250",outcome="accepted",verdict="deliver"\} [1-9]/);
@@ -94,10 +98,15 @@ describe('pipeline over Kafka, one process per service', { timeout: 600_000 }, (
 
     // A sender retries after a 451; the producer needs a few seconds after the broker is back
     // (kafkajs's reconnect back-off), so retry the way a client would, briefly.
-    const after = await waitFor('a 250 once Kafka is back', async () => {
-      const r = await sendRaw(smtpPort, makeMessage(`kafka-back ${Date.now()}`));
-      return r.code === 250 ? r : null;
-    }, 60_000, 1000);
+    const after = await waitFor(
+      'a 250 once Kafka is back',
+      async () => {
+        const r = await sendRaw(smtpPort, makeMessage(`kafka-back ${Date.now()}`));
+        return r.code === 250 ? r : null;
+      },
+      60_000,
+      1000,
+    );
     await deliveredCopy(after, 120_000);
     // Give any late write of the refused message time to travel the pipeline: it must not arrive.
     await sleep(5000);
@@ -122,11 +131,6 @@ describe('pipeline over Kafka, one process per service', { timeout: 600_000 }, (
     await proc('relay').start();
     await senders;
     assert.ok(accepted.length >= total - 4, `most messages should be accepted, got ${accepted.length}`);
-    await waitFor(
-      'every accepted message delivered',
-      () => accepted.every((id) => sink.find(id).length > 0),
-      120_000,
-      500,
-    );
+    await waitFor('every accepted message delivered', () => accepted.every((id) => sink.find(id).length > 0), 120_000, 500);
   });
 });

@@ -40,7 +40,15 @@ content:
 
   before(async () => {
     await sink.start();
-    relay = new GatewayProcess('doctor-relay', { services: ['relay'], smtpPort: await freePort(), httpPort: await freePort(), downstreamPort: sink.port, distributed: true, maildir: join(dir, 'mail'), extra: extra([good]) });
+    relay = new GatewayProcess('doctor-relay', {
+      services: ['relay'],
+      smtpPort: await freePort(),
+      httpPort: await freePort(),
+      downstreamPort: sink.port,
+      distributed: true,
+      maildir: join(dir, 'mail'),
+      extra: extra([good]),
+    });
     await relay.start();
   });
   after(async () => {
@@ -50,7 +58,10 @@ content:
 
   it('skips the cluster with a line saying so and passes every check of a healthy install', async () => {
     const r = await doctor(['--config', relay.configPath, '--readyz', `http://127.0.0.1:${relay.options.httpPort}/readyz`]);
-    assert.match(r.stdout, /^kubernetes checks skipped: not in a cluster \(no service account at \/var\/run\/secrets\/kubernetes\.io\/serviceaccount, no --kubeconfig or \$KUBECONFIG\)$/m);
+    assert.match(
+      r.stdout,
+      /^kubernetes checks skipped: not in a cluster \(no service account at \/var\/run\/secrets\/kubernetes\.io\/serviceaccount, no --kubeconfig or \$KUBECONFIG\)$/m,
+    );
     assert.doesNotMatch(r.stdout + r.stderr, /certificate verify|self[- ]signed certificate in certificate chain|UNABLE_TO_VERIFY|deployments/i);
     for (const line of [
       /^ok {4}redis: answers at redis:\/\/127\.0\.0\.1:\d+/m,
@@ -60,18 +71,27 @@ content:
       /^ok {4}certificate .*good\.crt: key matches, \d+ days left, for DNS:mx\.test\.portcullis/m,
       new RegExp(`^ok {4}readyz http://127\\.0\\.0\\.1:${relay.options.httpPort}/readyz: ready`, 'm'),
       /^ok {4}kafka topics: all \d+ exist/m,
-    ]) assert.match(r.stdout, line);
+    ])
+      assert.match(r.stdout, line);
     // The test zones have no MX/SPF for example.test, so the DNS checks may fail; everything else passes.
     const failures = r.stdout.split('\n').filter((l) => l.startsWith('FAIL') && !/^FAIL\s+example\.test/.test(l));
     assert.deepEqual(failures, [], r.stdout);
   });
 
-  it('names what is wrong: a key that is not the certificate\'s, a mailbox server that is down, Redis and a service that do not answer', async () => {
+  it("names what is wrong: a key that is not the certificate's, a mailbox server that is down, Redis and a service that do not answer", async () => {
     const broken = join(dir, 'broken.yaml');
     const downPort = await freePort();
     writeFileSync(
       broken,
-      configYaml({ services: [], smtpPort: await freePort(), httpPort: await freePort(), downstreamPort: downPort, distributed: true, redis: { url: `redis://127.0.0.1:${await freePort()}`, keyPrefix: 'doctor:' }, extra: extra([{ certFile: good.certFile, keyFile: other.keyFile }]) }),
+      configYaml({
+        services: [],
+        smtpPort: await freePort(),
+        httpPort: await freePort(),
+        downstreamPort: downPort,
+        distributed: true,
+        redis: { url: `redis://127.0.0.1:${await freePort()}`, keyPrefix: 'doctor:' },
+        extra: extra([{ certFile: good.certFile, keyFile: other.keyFile }]),
+      }),
     );
     const deadReadyz = `http://127.0.0.1:${await freePort()}/readyz`;
     const r = await doctor(['--config', broken, '--readyz', deadReadyz]);

@@ -92,11 +92,16 @@ lockout: { maxFailures: 3, banSeconds: 300 }
     assert.match(fourth.greeting, /^421 4\.7\.0 /, 'the fourth connection from this IP, on the other edge, is refused');
     fourth.client.close();
     open[0]!.client.close();
-    await waitFor('a slot freed', async () => {
-      const again = await RawSmtp.open(b.mx);
-      again.client.close();
-      return again.greeting.startsWith('220');
-    }, 10_000, 200);
+    await waitFor(
+      'a slot freed',
+      async () => {
+        const again = await RawSmtp.open(b.mx);
+        again.client.close();
+        return again.greeting.startsWith('220');
+      },
+      10_000,
+      200,
+    );
     for (const o of open.slice(1)) o.client.close();
     await sleep(300);
   });
@@ -131,11 +136,13 @@ lockout: { maxFailures: 3, banSeconds: 300 }
     assert.match(onB.greeting, /^421 4\.7\.0 /, 'the ban is seen by the other edge at connect');
     onB.client.close();
 
-    const api = (path: string, init: RequestInit = {}) =>
-      fetch(`http://127.0.0.1:${a.admin}/admin/${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}` } });
+    const api = (path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${a.admin}/admin/${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal((await fetch(`http://127.0.0.1:${a.admin}/admin/bans`)).status, 401, 'no token, no admin API');
     const bans = (await (await api('bans')).json()) as { bans: { ip: string }[] };
-    assert.ok(bans.bans.some((x) => x.ip === '127.0.0.1'), JSON.stringify(bans));
+    assert.ok(
+      bans.bans.some((x) => x.ip === '127.0.0.1'),
+      JSON.stringify(bans),
+    );
     assert.equal((await api('bans/127.0.0.1', { method: 'DELETE' })).status, 200);
     const after = await RawSmtp.open(b.mx);
     assert.match(after.greeting, /^220 /, 'lifted everywhere');
@@ -178,7 +185,10 @@ lockout: { maxFailures: 3, banSeconds: 300 }
       times.push(Date.now() - t0);
     }
     client.close();
-    assert.ok(times.slice(0, 3).every((t) => t < 500), `quick at first: ${times}`);
+    assert.ok(
+      times.slice(0, 3).every((t) => t < 500),
+      `quick at first: ${times}`,
+    );
     assert.ok(times[3]! >= 900 && times[4]! >= 1900, `then slower: ${times}`);
   });
 
@@ -191,7 +201,10 @@ lockout: { maxFailures: 3, banSeconds: 300 }
     await client.send('DATA\r\n');
     const started = Date.now();
     let reply = '';
-    const reading = client.reply(10_000).then((r) => (reply = r), () => undefined);
+    const reading = client.reply(10_000).then(
+      (r) => (reply = r),
+      () => undefined,
+    );
     for (let i = 0; i < 40 && !reply && !client.socket.destroyed; i++) {
       client.socket.write('x');
       await sleep(200);
@@ -214,12 +227,17 @@ lockout: { maxFailures: 3, banSeconds: 300 }
     } finally {
       await redis.start();
     }
-    await waitFor('AUTH works again', async () => {
-      const { client } = await RawSmtp.openTls(a.subs);
-      await client.send('EHLO client.test\r\n');
-      const r = await client.send(`AUTH PLAIN ${plain('dave@example.test', 'right')}\r\n`);
-      client.close();
-      return r.startsWith('235');
-    }, 30_000, 500);
+    await waitFor(
+      'AUTH works again',
+      async () => {
+        const { client } = await RawSmtp.openTls(a.subs);
+        await client.send('EHLO client.test\r\n');
+        const r = await client.send(`AUTH PLAIN ${plain('dave@example.test', 'right')}\r\n`);
+        client.close();
+        return r.startsWith('235');
+      },
+      30_000,
+      500,
+    );
   });
 });

@@ -49,7 +49,9 @@ function hostileMessage(subject: string): Buffer {
     const boundary = `b${level}x`;
     part = `Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n--${boundary}\r\n${part}--${boundary}--\r\n`;
   }
-  const head = ['From: Sender <sender@sender.test>', 'To: <postmaster@example.test>', `Subject: ${subject}`, `Message-ID: <${Date.now()}@sender.test>`, 'MIME-Version: 1.0'].join('\r\n');
+  const head = ['From: Sender <sender@sender.test>', 'To: <postmaster@example.test>', `Subject: ${subject}`, `Message-ID: <${Date.now()}@sender.test>`, 'MIME-Version: 1.0'].join(
+    '\r\n',
+  );
   return Buffer.from(`${head}\r\n${part}`);
 }
 
@@ -99,7 +101,9 @@ describe('embedded mode: a hostile message does not block the event loop', { tim
       const metrics = await gw.metrics();
       const p99 = metricSum(metrics, 'portcullis_process_nodejs_eventloop_lag_p99_seconds', {}, { required: true }) * 1000;
       const max = metricSum(metrics, 'portcullis_process_nodejs_eventloop_lag_max_seconds', {}, { required: true }) * 1000;
-      console.log(`hostile message ${i} (${raw.length} octets, ${DEPTH} levels): ${r.code} after ${r.ms.toFixed(0)} ms; histogram p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
+      console.log(
+        `hostile message ${i} (${raw.length} octets, ${DEPTH} levels): ${r.code} after ${r.ms.toFixed(0)} ms; histogram p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+      );
       windows.push(p99 - SAMPLING_MS);
     }
     const median = windows.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;

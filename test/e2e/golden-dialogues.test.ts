@@ -35,8 +35,7 @@ const NOT_OVER_SMTP: Record<string, string> = {
     'needs a submission listener without a credential source, which the configuration refuses (auth.source none with smtp.submission enabled); the MX listener never offers AUTH',
   'rcpt.verification-failed':
     'sent only when the flow or verification check throws; both catch their own failures (a failing state store lets the recipient through, a failing downstream is rcpt.cannot-verify)',
-  'data.local-problem':
-    'sent when the DATA stream fails (the client is gone: nobody reads the reply) or when the end of DATA throws unexpectedly; neither is in reach of a client',
+  'data.local-problem': 'sent when the DATA stream fails (the client is gone: nobody reads the reply) or when the end of DATA throws unexpectedly; neither is in reach of a client',
 };
 
 const covered = new Set<string>();
@@ -52,7 +51,14 @@ const ULID = /\b([0-9A-HJKMNP-TV-Z]{26})\b/;
 const idIn = (reply: string): string => ULID.exec(reply)?.[1] ?? '(no message id)';
 
 function message(from: string, opts: { subject?: string; headers?: string[]; body?: string[] } = {}): string {
-  const head = [`From: ${from}`, 'To: <postmaster@example.test>', `Subject: ${opts.subject ?? 'golden'}`, 'Date: Thu, 03 Dec 2026 20:00:00 +0000', `Message-ID: <${randomBytes(8).toString('hex')}@sender.test>`, ...(opts.headers ?? [])];
+  const head = [
+    `From: ${from}`,
+    'To: <postmaster@example.test>',
+    `Subject: ${opts.subject ?? 'golden'}`,
+    'Date: Thu, 03 Dec 2026 20:00:00 +0000',
+    `Message-ID: <${randomBytes(8).toString('hex')}@sender.test>`,
+    ...(opts.headers ?? []),
+  ];
   return `${head.join('\r\n')}\r\n\r\n${(opts.body ?? ['Hello.']).join('\r\n')}\r\n`;
 }
 
@@ -411,13 +417,18 @@ reputation:
 
     /** Opens a session and waits for the gateway to have seen the previous ones close (maxClients 2). */
     async function open(): Promise<RawSmtp> {
-      const { client, greeting } = await waitFor('a free client slot', async () => {
-        const o = await openFrom(mx);
-        if (o.greeting.startsWith('220')) return o;
-        o.client.close();
-        await sleep(200);
-        return null;
-      }, 10_000, 50);
+      const { client, greeting } = await waitFor(
+        'a free client slot',
+        async () => {
+          const o = await openFrom(mx);
+          if (o.greeting.startsWith('220')) return o;
+          o.client.close();
+          await sleep(200);
+          return null;
+        },
+        10_000,
+        50,
+      );
       assert.match(greeting, /^220 /);
       return client;
     }
@@ -675,8 +686,15 @@ describe('the catalogue and its dialogues', () => {
     const ids = catalogue.map((e) => e.id);
     const missing = ids.filter((id) => !covered.has(id) && !(id in NOT_OVER_SMTP));
     assert.deepEqual(missing, [], 'a catalogue entry without a golden dialogue: add one, or list it with the reason');
-    assert.deepEqual([...covered].filter((id) => id in NOT_OVER_SMTP), []);
-    assert.deepEqual([...covered, ...Object.keys(NOT_OVER_SMTP)].filter((id) => !ids.includes(id)), [], 'a dialogue for an id the catalogue does not have');
+    assert.deepEqual(
+      [...covered].filter((id) => id in NOT_OVER_SMTP),
+      [],
+    );
+    assert.deepEqual(
+      [...covered, ...Object.keys(NOT_OVER_SMTP)].filter((id) => !ids.includes(id)),
+      [],
+      'a dialogue for an id the catalogue does not have',
+    );
   });
 
   it("every check an entry names is a function of the edge's (or the catalogue's own) source", () => {

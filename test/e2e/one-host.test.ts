@@ -78,13 +78,21 @@ describe('one host, one config, several processes', { timeout: 240_000 }, () => 
     const smtpPort = await freePort();
     const [fileHttp, fileAdmin] = [await freePort(), await freePort()];
     const config = join(dir, 'shared.yaml');
-    writeFileSync(config, configYaml({ services: [], smtpPort, httpPort: fileHttp, adminPort: fileAdmin, adminTokenFile: tokenFile, distributed: true, maildir: join(dir, 'mail') }));
+    writeFileSync(
+      config,
+      configYaml({ services: [], smtpPort, httpPort: fileHttp, adminPort: fileAdmin, adminTokenFile: tokenFile, distributed: true, maildir: join(dir, 'mail') }),
+    );
     const [relayHttp, relayAdmin, contentHttp, contentAdmin] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const relay = run(['run', 'relay', '--config', config, '--http-port', String(relayHttp), '--admin-port', String(relayAdmin)]);
     const content = run(['run', 'content', '--config', config], { PORTCULLIS_HTTP_PORT: String(contentHttp), PORTCULLIS_ADMIN_PORT: String(contentAdmin) });
     procs.push(relay, content);
     await waitFor('relay ready on its --http-port', async () => (relay.child.exitCode !== null ? assert.fail(`relay exited: ${relay.err()}`) : ready(relayHttp)), 120_000, 250);
-    await waitFor('content ready on PORTCULLIS_HTTP_PORT', async () => (content.child.exitCode !== null ? assert.fail(`content exited: ${content.err()}`) : ready(contentHttp)), 120_000, 250);
+    await waitFor(
+      'content ready on PORTCULLIS_HTTP_PORT',
+      async () => (content.child.exitCode !== null ? assert.fail(`content exited: ${content.err()}`) : ready(contentHttp)),
+      120_000,
+      250,
+    );
     assert.equal(await ready(fileHttp), false, "nobody listens on the file's http.listen port");
     // Each admin API on its own override port: the relay's serves the quarantine, the content's does not.
     const auth = { authorization: 'Bearer one-host-token' };
@@ -105,7 +113,10 @@ describe('one host, one config, several processes', { timeout: 240_000 }, () => 
       const tokenFile = join(dir, 'token');
       const ports = { http: await freePort(), admin: await freePort(), smtp: await freePort() };
       const config = join(dir, `bind-${which}.yaml`);
-      writeFileSync(config, configYaml({ services: [], smtpPort: ports.smtp, httpPort: ports.http, adminPort: ports.admin, adminTokenFile: tokenFile, distributed: false, maildir: join(dir, 'mail') }));
+      writeFileSync(
+        config,
+        configYaml({ services: [], smtpPort: ports.smtp, httpPort: ports.http, adminPort: ports.admin, adminTokenFile: tokenFile, distributed: false, maildir: join(dir, 'mail') }),
+      );
       const taken = which === 'http.listen' ? ports.http : which === 'http.admin.listen' ? ports.admin : ports.smtp;
       const holder = await occupy(taken);
       try {
@@ -167,9 +178,24 @@ describe('Redis reachability at start', { timeout: 120_000 }, () => {
     redis.port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-redis-down-'));
     const config = join(dir, 'c.yaml');
-    writeFileSync(config, configYaml({ services: [], smtpPort: await freePort(), httpPort: await freePort(), distributed: false, redis: { url: `redis://127.0.0.1:${redis.port}`, keyPrefix: 'onehost:' }, maildir: join(dir, 'mail') }));
+    writeFileSync(
+      config,
+      configYaml({
+        services: [],
+        smtpPort: await freePort(),
+        httpPort: await freePort(),
+        distributed: false,
+        redis: { url: `redis://127.0.0.1:${redis.port}`, keyPrefix: 'onehost:' },
+        maildir: join(dir, 'mail'),
+      }),
+    );
     p = run(['run', 'all', '--config', config]);
-    const lines = () => p!.out().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; level: number });
+    const lines = () =>
+      p!
+        .out()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg: string; level: number });
     const down = await waitFor('the unreachable line', () => lines().find((l) => /^Redis unreachable at /.test(l.msg)), 30_000, 100);
     assert.match(down.msg, new RegExp(`^Redis unreachable at redis://127\\.0\\.0\\.1:${redis.port}`));
     assert.ok(down.level >= 50, 'logged as an error');
@@ -201,12 +227,33 @@ describe('deploy/one-host and deploy/systemd: five processes, one config', { tim
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, 'run-sh-token', { mode: 0o600 });
     const config = join(dir, 'portcullis.yaml');
-    writeFileSync(config, configYaml({ services: [], smtpPort, httpPort: await freePort(), adminPort: await freePort(), adminTokenFile: tokenFile, downstreamPort: sink.port, distributed: true, maildir: join(dir, 'mail') }));
-    script = spawn('bash', [join(ROOT, 'deploy', 'one-host', 'run.sh'), config], { cwd: dir, env: { ...process.env, PORTCULLIS_PORT_BASE: String(base), PORTCULLIS_DNS_SERVERS: DNS_SERVER }, stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      config,
+      configYaml({
+        services: [],
+        smtpPort,
+        httpPort: await freePort(),
+        adminPort: await freePort(),
+        adminTokenFile: tokenFile,
+        downstreamPort: sink.port,
+        distributed: true,
+        maildir: join(dir, 'mail'),
+      }),
+    );
+    script = spawn('bash', [join(ROOT, 'deploy', 'one-host', 'run.sh'), config], {
+      cwd: dir,
+      env: { ...process.env, PORTCULLIS_PORT_BASE: String(base), PORTCULLIS_DNS_SERVERS: DNS_SERVER },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     script.stdout!.on('data', (d: Buffer) => (log += d.toString()));
     script.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     for (const [name, port] of Object.entries(http)) {
-      await waitFor(`${name} ready on ${port} (log: ${log.slice(-2000)})`, async () => (script!.exitCode !== null ? assert.fail(`run.sh exited: ${log.slice(-3000)}`) : ready(port)), 150_000, 500);
+      await waitFor(
+        `${name} ready on ${port} (log: ${log.slice(-2000)})`,
+        async () => (script!.exitCode !== null ? assert.fail(`run.sh exited: ${log.slice(-3000)}`) : ready(port)),
+        150_000,
+        500,
+      );
     }
     assert.match(log, /^edge \| \{/m, 'each log line names its service');
     const sent = await sendRaw(smtpPort, makeMessage('one host run.sh'));

@@ -46,12 +46,30 @@ describe('operations: greeting, no smart host, bans, quarantine, wrong service',
     Object.assign(ports, { mx: await freePort(), subs: await freePort(), admin: await freePort(), relayAdmin: await freePort() });
     // Embedded, as `make run` starts it, without relay.outbound: bounces to outside senders land in the Maildir.
     embedded = new GatewayProcess('ops-embedded', {
-      services: ['all'], smtpPort: ports.mx, submissionsPort: ports.subs, httpPort: await freePort(), adminPort: ports.admin, adminTokenFile: tokenFile,
-      downstreamPort: sink.port, distributed: false, maildir, verdictTimeoutMs: 3000, redis: { url: REDIS_URL, keyPrefix: `ops-${tag}:` },
+      services: ['all'],
+      smtpPort: ports.mx,
+      submissionsPort: ports.subs,
+      httpPort: await freePort(),
+      adminPort: ports.admin,
+      adminTokenFile: tokenFile,
+      downstreamPort: sink.port,
+      distributed: false,
+      maildir,
+      verdictTimeoutMs: 3000,
+      redis: { url: REDIS_URL, keyPrefix: `ops-${tag}:` },
       extra: `tls:\n  certificates: [{ certFile: ${cert.certFile}, keyFile: ${cert.keyFile} }]\nauth:\n  source: file\n  file: { path: ${users} }\n  maxFailuresPerConnection: 10\nlockout: { maxFailures: 2, banSeconds: 300 }\n`,
     });
     // The relay on its own over Kafka: its admin API serves the quarantine and the trace, not the bans.
-    relay = new GatewayProcess('ops-relay', { services: ['relay'], smtpPort: await freePort(), httpPort: await freePort(), adminPort: ports.relayAdmin, adminTokenFile: tokenFile, downstreamPort: sink.port, distributed: true, maildir });
+    relay = new GatewayProcess('ops-relay', {
+      services: ['relay'],
+      smtpPort: await freePort(),
+      httpPort: await freePort(),
+      adminPort: ports.relayAdmin,
+      adminTokenFile: tokenFile,
+      downstreamPort: sink.port,
+      distributed: true,
+      maildir,
+    });
     await Promise.all([embedded.start(), relay.start()]);
   });
   after(async () => {
@@ -67,11 +85,24 @@ describe('operations: greeting, no smart host, bans, quarantine, wrong service',
   });
 
   it('without a smart host: warns at start naming relay.outbound, and counts the bounce it writes to the Maildir', async () => {
-    assert.match(readFileSync(embedded.logPath, 'utf8'), /"msg":"relay\.outbound\.smarthost is not set: bounces and other mail for outside addresses are written to the local Maildir/);
+    assert.match(
+      readFileSync(embedded.logPath, 'utf8'),
+      /"msg":"relay\.outbound\.smarthost is not set: bounces and other mail for outside addresses are written to the local Maildir/,
+    );
     const sent = await sendRaw(ports.mx, makeMessage(`gone ${tag}`), { from: 'someone@sender.test', to: [`gone-${tag}@example.test`] });
     assert.equal(sent.code, 250, sent.response);
     const box = join(maildir, 'someone@sender.test', 'new');
-    const dsn = await waitFor('the bounce in the Maildir', () => existsSync(box) && readdirSync(box).map((f) => readFileSync(join(box, f), 'utf8')).find((m) => m.includes(`gone-${tag}@example.test`)) || undefined, 60_000, 200);
+    const dsn = await waitFor(
+      'the bounce in the Maildir',
+      () =>
+        (existsSync(box) &&
+          readdirSync(box)
+            .map((f) => readFileSync(join(box, f), 'utf8'))
+            .find((m) => m.includes(`gone-${tag}@example.test`))) ||
+        undefined,
+      60_000,
+      200,
+    );
     assert.match(dsn, /Action: failed/);
     const metrics = await embedded.metrics();
     assert.match(metrics, /^portcullis_relay_no_smarthost_total\{kind="bounce"\} 1$/m);
@@ -115,17 +146,33 @@ describe('operations: greeting, no smart host, bans, quarantine, wrong service',
     await producer.connect();
     await producer.send({
       topic: Topics.decided,
-      messages: [{
-        key: id,
-        value: encodeMail({
-          meta: {
-            v: 1, id, size: raw.length, results: [],
-            envelope: { listener: 'mx', client: { ip: '203.0.113.9', port: 1234 }, helo: 'spam.test', tls: null, auth: null, mailFrom: 'bad@spam.test', body: '7BIT', smtputf8: false, rcptTo: [`q-${tag}@example.test`], receivedAt: new Date().toISOString() },
-            verdict: verdict('quarantine', 'spam score 12.5 over 10', 'content.verdict'),
-          },
-          raw,
-        }),
-      }],
+      messages: [
+        {
+          key: id,
+          value: encodeMail({
+            meta: {
+              v: 1,
+              id,
+              size: raw.length,
+              results: [],
+              envelope: {
+                listener: 'mx',
+                client: { ip: '203.0.113.9', port: 1234 },
+                helo: 'spam.test',
+                tls: null,
+                auth: null,
+                mailFrom: 'bad@spam.test',
+                body: '7BIT',
+                smtputf8: false,
+                rcptTo: [`q-${tag}@example.test`],
+                receivedAt: new Date().toISOString(),
+              },
+              verdict: verdict('quarantine', 'spam score 12.5 over 10', 'content.verdict'),
+            },
+            raw,
+          }),
+        },
+      ],
     });
     await producer.disconnect();
     const conf = ['--config', relay.configPath];
@@ -150,7 +197,10 @@ describe('operations: greeting, no smart host, bans, quarantine, wrong service',
     assert.equal(second.code, 1);
     assert.match(second.stdout, /"error": "already released by alice at \d{4}-\d\d-\d\dT/);
     const audit = JSON.parse((await cli('quarantine', 'audit', '--json', ...conf)).stdout) as { audit: { id: string; action: string; by: string }[] };
-    assert.deepEqual(audit.audit.filter((a) => a.id === id).map((a) => `${a.action} by ${a.by}`), ['release by alice']);
+    assert.deepEqual(
+      audit.audit.filter((a) => a.id === id).map((a) => `${a.action} by ${a.by}`),
+      ['release by alice'],
+    );
     // Nothing was published again: one copy reaches the mailbox server.
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal(sink.to(`q-${tag}@example.test`).length, 1);

@@ -106,7 +106,10 @@ describe('embedded mode: quarantined mail is spooled to files, not held in memor
 
     let mostHeld = 0;
     const watching = setInterval(() => {
-      void gw.metrics().then((m) => (mostHeld = Math.max(mostHeld, gauge(m, 'portcullis_bus_memory_bytes') || 0)), () => undefined);
+      void gw.metrics().then(
+        (m) => (mostHeld = Math.max(mostHeld, gauge(m, 'portcullis_bus_memory_bytes') || 0)),
+        () => undefined,
+      );
     }, 200);
     const ids: string[] = [];
     const started = performance.now();
@@ -116,7 +119,12 @@ describe('embedded mode: quarantined mail is spooled to files, not held in memor
         assert.equal(r.code, 250, r.response);
         ids.push(r.messageId!);
       }
-      await waitFor(`${COUNT} in the quarantine index`, async () => (await admin<QuarantineList>('GET', 'quarantine?limit=1000')).body.messages.length >= COUNT || undefined, 300_000, 500);
+      await waitFor(
+        `${COUNT} in the quarantine index`,
+        async () => (await admin<QuarantineList>('GET', 'quarantine?limit=1000')).body.messages.length >= COUNT || undefined,
+        300_000,
+        500,
+      );
     } finally {
       clearInterval(watching);
     }
@@ -142,7 +150,9 @@ describe('embedded mode: quarantined mail is spooled to files, not held in memor
     assert.ok(gauge(metrics.replace(/\{topic="portcullis\.mail\.quarantine\.v1"\}/, ''), 'portcullis_bus_spool_bytes') >= COUNT * MIB * MiB);
     const rssAfter = rssMiB(gw.pid!);
     const liveAfter = live(metrics);
-    console.log(`# ${COUNT} quarantined messages of ${MIB} MiB in ${seconds} s: RSS ${rssBefore} MiB before (${liveBefore}), ${rssAfter} MiB after (${liveAfter}); bus memory peak ${Math.round(mostHeld / MiB)} MiB, now 0`);
+    console.log(
+      `# ${COUNT} quarantined messages of ${MIB} MiB in ${seconds} s: RSS ${rssBefore} MiB before (${liveBefore}), ${rssAfter} MiB after (${liveAfter}); bus memory peak ${Math.round(mostHeld / MiB)} MiB, now 0`,
+    );
 
     // Shown (read back from the file) and released (delivered from the file) through the CLI.
     const tokenArgs = ['--url', `http://127.0.0.1:${adminPort}`, '--token-file', tokenFile];
@@ -157,10 +167,15 @@ describe('embedded mode: quarantined mail is spooled to files, not held in memor
     // A restart: embedded mode's memory is gone, the spool is not; the index is rebuilt from it.
     await gw.stop();
     await gw.start();
-    const listed = await waitFor('the quarantine indexed again', async () => {
-      const l = (await admin<QuarantineList>('GET', 'quarantine?limit=1000')).body.messages;
-      return l.length >= COUNT ? l : undefined;
-    }, 120_000, 500);
+    const listed = await waitFor(
+      'the quarantine indexed again',
+      async () => {
+        const l = (await admin<QuarantineList>('GET', 'quarantine?limit=1000')).body.messages;
+        return l.length >= COUNT ? l : undefined;
+      },
+      120_000,
+      500,
+    );
     assert.deepEqual(new Set(listed.map((m) => m.id)), new Set(ids));
     const view = await admin<QuarantineView>('GET', `quarantine/${ids[0]}`);
     assert.equal(view.status, 200);

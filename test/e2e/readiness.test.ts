@@ -55,10 +55,15 @@ describe('readiness and shared dependencies', { timeout: 600_000 }, () => {
   /** Waits for the stage to go not-ready while sampling that the edge stays ready; returns ms until not-ready. */
   const outage = async (what: string): Promise<number> => {
     const t0 = Date.now();
-    await waitFor(`relay not ready without ${what}`, async () => {
-      assert.equal(await readyz(edge), 200, `the edge stays ready without ${what}`);
-      return (await readyz(relay)) === 503;
-    }, 60_000, 200);
+    await waitFor(
+      `relay not ready without ${what}`,
+      async () => {
+        assert.equal(await readyz(edge), 200, `the edge stays ready without ${what}`);
+        return (await readyz(relay)) === 503;
+      },
+      60_000,
+      200,
+    );
     return Date.now() - t0;
   };
 
@@ -120,7 +125,9 @@ describe('readiness and shared dependencies', { timeout: 600_000 }, () => {
 
   it('every log line is JSON, kafkajs and Node warnings included', async () => {
     for (const p of [relay, edge]) {
-      const lines = readFileSync(p.logPath, 'utf8').split('\n').filter((l) => l.trim());
+      const lines = readFileSync(p.logPath, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim());
       const bad = lines.filter((l) => {
         try {
           return typeof JSON.parse(l) !== 'object';
@@ -130,10 +137,19 @@ describe('readiness and shared dependencies', { timeout: 600_000 }, () => {
       });
       assert.deepEqual(bad.slice(0, 5), [], `${p.name}: lines that are not JSON`);
       const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-      assert.ok(parsed.some((l) => l.component === 'kafka'), `${p.name}: kafka lines carry their component`);
+      assert.ok(
+        parsed.some((l) => l.component === 'kafka'),
+        `${p.name}: kafka lines carry their component`,
+      );
       assert.ok(!parsed.some((l) => /partitioner/i.test(String(l.msg))), `${p.name}: no partitioner notice`);
     }
-    const relayLines = readFileSync(relay.logPath, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.ok(relayLines.some((l) => l.component === 'node' && l.warning === 'TestWarning' && l.msg === 'a test warning'), 'the process warning is a JSON line');
+    const relayLines = readFileSync(relay.logPath, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(
+      relayLines.some((l) => l.component === 'node' && l.warning === 'TestWarning' && l.msg === 'a test warning'),
+      'the process warning is a JSON line',
+    );
   });
 });

@@ -77,7 +77,7 @@ function sh(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: num
   return r.stdout;
 }
 
-describe("the README's \"Running it for real\", from a clean clone", { timeout: 900_000 }, () => {
+describe('the README\'s "Running it for real", from a clean clone', { timeout: 900_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-readme-'));
   const clone = join(dir, 'portcullis');
   const prefix = join(dir, 'prefix');
@@ -112,7 +112,16 @@ describe("the README's \"Running it for real\", from a clean clone", { timeout: 
     // One config for all five: Kafka and Redis (the README: "with bus.kind: kafka and state.kind: redis").
     writeFileSync(
       config,
-      configYaml({ services: [], smtpPort, httpPort: await freePort(), adminPort: await freePort(), adminTokenFile: tokenFile, downstreamPort: sink.port, distributed: true, maildir: join(dir, 'mail') }),
+      configYaml({
+        services: [],
+        smtpPort,
+        httpPort: await freePort(),
+        adminPort: await freePort(),
+        adminTokenFile: tokenFile,
+        downstreamPort: sink.port,
+        distributed: true,
+        maildir: join(dir, 'mail'),
+      }),
     );
     assert.match(readFileSync(config, 'utf8'), /kind: kafka[\s\S]*kind: redis/);
 

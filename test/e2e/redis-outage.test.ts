@@ -31,7 +31,20 @@ const COUNT = Number(process.env.PORTCULLIS_OUTAGE_COUNT ?? 300);
 /** A message whose attachment the policy quarantines (an .exe). */
 function quarantined(subject: string): Buffer {
   const head = makeMessage(subject, []).toString().replace('Content-Type: text/plain; charset=us-ascii', 'Content-Type: multipart/mixed; boundary="b1"');
-  const parts = ['--b1', 'Content-Type: text/plain; charset=us-ascii', '', 'See attached.', '--b1', 'Content-Type: application/octet-stream; name="run.exe"', 'Content-Disposition: attachment; filename="run.exe"', 'Content-Transfer-Encoding: base64', '', 'TVqQAAMAAAAEAAAA', '--b1--', ''];
+  const parts = [
+    '--b1',
+    'Content-Type: text/plain; charset=us-ascii',
+    '',
+    'See attached.',
+    '--b1',
+    'Content-Type: application/octet-stream; name="run.exe"',
+    'Content-Disposition: attachment; filename="run.exe"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    'TVqQAAMAAAAEAAAA',
+    '--b1--',
+    '',
+  ];
   return Buffer.from(`${head}${parts.join('\r\n')}`);
 }
 
@@ -102,10 +115,15 @@ describe('relay through a Redis outage', { timeout: 900_000 }, () => {
     const lag = async () => [...(await relay.metrics()).matchAll(/^portcullis_kafka_consumer_lag\{[^}]*group="portcullis-relay"[^}]*\} (\d+)/gm)].map((m) => Number(m[1]));
     // Caught up: every series the relay reports for its main group is 0 (with 3 partitions, the
     // backlog came in batches of several records; the old gauge kept each batch's lag at fetch).
-    const series = await waitFor('lag series at 0', async () => {
-      const s = await lag();
-      return s.length > 0 && s.every((n) => n === 0) ? s : undefined;
-    }, 30_000, 500);
+    const series = await waitFor(
+      'lag series at 0',
+      async () => {
+        const s = await lag();
+        return s.length > 0 && s.every((n) => n === 0) ? s : undefined;
+      },
+      30_000,
+      500,
+    );
     console.log(`# ${ids.length} records piled up; lag afterwards: ${series.join(', ')}`);
   });
 
@@ -143,20 +161,38 @@ describe('relay through a Redis outage', { timeout: 900_000 }, () => {
       const mid = /^Message-ID: (.*)$/im.exec(m.raw.subarray(0, 4096).toString())?.[1]?.trim();
       if (mid && mid.includes(`outage${tag}`)) byMessageId.set(mid, (byMessageId.get(mid) ?? 0) + 1);
     }
-    console.log(`# ${ids.length} messages: ${before} delivered before the kill, ${inFlight} in flight at the kill, ${duringOutage} delivered in the 8 s outage; not ready after ${notReadyAfter} ms, ready again ${readyAfter} ms after Redis; ${twice} duplicated`);
+    console.log(
+      `# ${ids.length} messages: ${before} delivered before the kill, ${inFlight} in flight at the kill, ${duringOutage} delivered in the 8 s outage; not ready after ${notReadyAfter} ms, ready again ${readyAfter} ms after Redis; ${twice} duplicated`,
+    );
     assert.equal(byMessageId.size, COUNT, 'every Message-ID arrived');
-    assert.deepEqual([...byMessageId.values()].filter((n) => n !== 1), [], 'no Message-ID twice');
-    assert.deepEqual(copies.filter((n) => n !== 1), [], `copies per message: ${copies.join(',')}`);
+    assert.deepEqual(
+      [...byMessageId.values()].filter((n) => n !== 1),
+      [],
+      'no Message-ID twice',
+    );
+    assert.deepEqual(
+      copies.filter((n) => n !== 1),
+      [],
+      `copies per message: ${copies.join(',')}`,
+    );
   });
 
   it('rebuilds the quarantine list from its topic after Redis restarted empty', async () => {
     const tag = Date.now().toString(36);
-    const ids = await send(Array.from({ length: 6 }, (_, i) => `held ${tag} ${i}`), quarantined);
+    const ids = await send(
+      Array.from({ length: 6 }, (_, i) => `held ${tag} ${i}`),
+      quarantined,
+    );
     const listed = async () => new Set(((await cli('quarantine', 'list', '--limit', '1000')).messages as { id: string }[]).map((m) => m.id));
-    await waitFor('all six in the quarantine list', async () => {
-      const l = await listed();
-      return ids.every((id) => l.has(id)) || undefined;
-    }, 120_000, 500);
+    await waitFor(
+      'all six in the quarantine list',
+      async () => {
+        const l = await listed();
+        return ids.every((id) => l.has(id)) || undefined;
+      },
+      120_000,
+      500,
+    );
     await redis.stop();
     await redis.start();
     await waitFor('the relay ready again', async () => (await readyz()) === 200, 60_000, 100);

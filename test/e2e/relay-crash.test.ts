@@ -63,8 +63,14 @@ describe('relay killed mid-delivery and restarted', { timeout: 300_000 }, () => 
     await waitFor('all delivered after the restart', () => ids.every((id) => sink.find(id).length > 0), 120_000, 200);
     await new Promise((r) => setTimeout(r, 3000)); // time for a duplicate to show up, if there were one
     const copies = ids.map((id) => sink.find(id).length);
-    assert.deepEqual(copies.filter((n) => n !== 1), [], `copies per message: ${copies.join(',')}`);
-    const skipped = readFileSync(relay.logPath, 'utf8').split('\n').filter((l) => l.includes('already delivered (record read again)')).length;
+    assert.deepEqual(
+      copies.filter((n) => n !== 1),
+      [],
+      `copies per message: ${copies.join(',')}`,
+    );
+    const skipped = readFileSync(relay.logPath, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('already delivered (record read again)')).length;
     console.log(`# ${ids.length} messages, ${before} delivered before the kill, ${inFlight} in flight at the kill, ${skipped} re-read records not delivered twice`);
   });
 });

@@ -29,7 +29,15 @@ describe('embedded mode: message trace and quarantine API', { timeout: 120_000 }
     http = await freePort();
     admin = await freePort();
     smtpPort = await freePort();
-    gw = new GatewayProcess('embedded-admin', { services: ['all'], smtpPort, httpPort: http, adminPort: admin, downstreamPort: sink.port, distributed: false, adminTokenFile: join(dir, 'token') });
+    gw = new GatewayProcess('embedded-admin', {
+      services: ['all'],
+      smtpPort,
+      httpPort: http,
+      adminPort: admin,
+      downstreamPort: sink.port,
+      distributed: false,
+      adminTokenFile: join(dir, 'token'),
+    });
     await gw.start();
   });
 
@@ -41,14 +49,23 @@ describe('embedded mode: message trace and quarantine API', { timeout: 120_000 }
   it('traces a delivery and a bounce; the quarantine answers; a bad token is refused', async () => {
     const r = await sendRaw(smtpPort, makeMessage('embedded trace'), { from: 'sender@sender.test', to: ['postmaster@example.test', 'nobody@example.test'] });
     assert.equal(r.code, 250);
-    const t = await waitFor('timeline', async () => {
-      const x = await get<TraceTimeline>(`trace/${r.messageId}`);
-      return x.status === 200 && x.body.events.some((e) => e.event === 'bounce') ? x.body : null;
-    }, 30_000, 100);
+    const t = await waitFor(
+      'timeline',
+      async () => {
+        const x = await get<TraceTimeline>(`trace/${r.messageId}`);
+        return x.status === 200 && x.body.events.some((e) => e.event === 'bounce') ? x.body : null;
+      },
+      30_000,
+      100,
+    );
     assert.equal(t.summary.outcome, 'partly delivered, bounced');
     assert.ok(t.events.some((e) => e.event === 'delivered' && e.recipient === 'postmaster@example.test'));
     assert.deepEqual((await get('quarantine')).body, { messages: [] });
-    const digests = await fetch(`http://127.0.0.1:${admin}/admin/quarantine/digests`, { method: 'POST', headers: { authorization: 'Bearer embedded-token', 'content-type': 'application/json' }, body: '{}' });
+    const digests = await fetch(`http://127.0.0.1:${admin}/admin/quarantine/digests`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer embedded-token', 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.deepEqual(await digests.json(), { sent: 0 }, 'no domain opted in');
     const bad = await fetch(`http://127.0.0.1:${admin}/admin/trace/${r.messageId}`, { headers: { authorization: 'Bearer wrong' } });
     assert.equal(bad.status, 401);

@@ -51,10 +51,15 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
 
   const admin = adminApi(() => relayAdmin, TOKEN);
   const timeline = (id: string, until: (events: { event: string }[]) => boolean) =>
-    waitFor(`trace of ${id}`, async () => {
-      const t = await admin<TraceTimeline>('GET', `trace/${id}`);
-      return t.status === 200 && until(t.body.events) ? t.body : null;
-    }, 60_000, 200);
+    waitFor(
+      `trace of ${id}`,
+      async () => {
+        const t = await admin<TraceTimeline>('GET', `trace/${id}`);
+        return t.status === 200 && until(t.body.events) ? t.body : null;
+      },
+      60_000,
+      200,
+    );
   const send = async (to: string[], subject: string, from = 'sender@sender.test', body?: Buffer) => {
     const r = await sendRaw(smtpPort, body ?? makeMessage(subject), { from, to });
     assert.equal(r.code, 250, r.response);
@@ -99,7 +104,10 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     const r = await send([rcpt], `tempfail ${tag}`);
     await waitFor('delivery after two 451s', () => mailbox.find(r.messageId!)[0], 60_000);
     const tries = mailbox.rcptLog.filter((x) => x.address === rcpt);
-    assert.deepEqual(tries.map((t) => t.code), [451, 451, 250]);
+    assert.deepEqual(
+      tries.map((t) => t.code),
+      [451, 451, 250],
+    );
     assert.ok(tries[1]!.at - tries[0]!.at >= 900, `first retry after ${tries[1]!.at - tries[0]!.at} ms, schedule says 1 s`);
     assert.ok(tries[2]!.at - tries[1]!.at >= 1900, `second retry after ${tries[2]!.at - tries[1]!.at} ms, schedule says 2 s`);
     assert.ok(tries[1]!.at - tries[0]!.at < 4000 && tries[2]!.at - tries[1]!.at < 5000, 'and not much later either');
@@ -109,9 +117,18 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
     assert.equal(names.filter((n) => n === 'temporary failure').length, 2);
     assert.equal(t.summary.outcome, 'delivered');
     // Found by every key the operator may have.
-    for (const q of [`messageId=${encodeURIComponent(`<tempfail${tag}@sender.test>`)}`, `rcpt=${rcpt}`, 'from=sender@sender.test&limit=1000', 'ip=127.0.0.1&limit=1000', `since=${new Date(Date.now() - 60_000).toISOString()}&limit=1000`]) {
+    for (const q of [
+      `messageId=${encodeURIComponent(`<tempfail${tag}@sender.test>`)}`,
+      `rcpt=${rcpt}`,
+      'from=sender@sender.test&limit=1000',
+      'ip=127.0.0.1&limit=1000',
+      `since=${new Date(Date.now() - 60_000).toISOString()}&limit=1000`,
+    ]) {
       const found = await admin<TraceSearch>('GET', `trace?${q}`);
-      assert.ok(found.body.messages.some((m) => m.id === r.messageId), `search ${q}`);
+      assert.ok(
+        found.body.messages.some((m) => m.id === r.messageId),
+        `search ${q}`,
+      );
     }
   });
 
@@ -153,7 +170,10 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
   });
 
   it('8-bit goes as 8BITMIME where offered, as quoted-printable where not; a UTF-8 address to a server without SMTPUTF8 bounces', async () => {
-    const body = Buffer.from(`From: sender@sender.test\r\nTo: u@legacy.test\r\nSubject: eight ${tag}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\ncafé crème\r\n`, 'utf8');
+    const body = Buffer.from(
+      `From: sender@sender.test\r\nTo: u@legacy.test\r\nSubject: eight ${tag}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\ncafé crème\r\n`,
+      'utf8',
+    );
     const modern = await send([`eight-${tag}@example.test`], '', 'sender@sender.test', body);
     const old = await send([`u-${tag}@legacy.test`], '', 'sender@sender.test', body);
     const m = await waitFor('8-bit copy', () => mailbox.find(modern.messageId!)[0], 30_000);
@@ -192,7 +212,10 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
 
   it('quarantine: listed, searched, viewed as safe text, released (delivered, audited) or deleted, over the API and the CLI', async () => {
     const ids = [newMessageId(), newMessageId()];
-    const raw = (i: number) => Buffer.from(`From: bad@spam.test\r\nTo: q@example.test\r\nSubject: held ${i} ${tag}\r\nMessage-ID: <held${i}${tag}@spam.test>\r\nContent-Type: text/html\r\n\r\n<p>Buy <script>alert(1)</script>now</p>\r\n`);
+    const raw = (i: number) =>
+      Buffer.from(
+        `From: bad@spam.test\r\nTo: q@example.test\r\nSubject: held ${i} ${tag}\r\nMessage-ID: <held${i}${tag}@spam.test>\r\nContent-Type: text/html\r\n\r\n<p>Buy <script>alert(1)</script>now</p>\r\n`,
+      );
     const kafka = new Kafka({ clientId: 'relay-test', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
@@ -203,8 +226,22 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
         key: id,
         value: encodeMail({
           meta: {
-            v: 1, id, size: raw(i).length, results: [],
-            envelope: { listener: 'mx', client: { ip: '203.0.113.9', port: 1234 }, helo: 'spam.test', tls: null, auth: null, mailFrom: 'bad@spam.test', body: '7BIT', smtputf8: false, rcptTo: [`q-${tag}@example.test`], receivedAt: new Date().toISOString() },
+            v: 1,
+            id,
+            size: raw(i).length,
+            results: [],
+            envelope: {
+              listener: 'mx',
+              client: { ip: '203.0.113.9', port: 1234 },
+              helo: 'spam.test',
+              tls: null,
+              auth: null,
+              mailFrom: 'bad@spam.test',
+              body: '7BIT',
+              smtputf8: false,
+              rcptTo: [`q-${tag}@example.test`],
+              receivedAt: new Date().toISOString(),
+            },
             verdict: verdict('quarantine', 'spam score 12.5 over 10', 'content.verdict'),
           },
           raw: raw(i),
@@ -212,10 +249,15 @@ describe('relay: retries, bounces, circuit, 8-bit, quarantine and trace, over Ka
       })),
     });
     await producer.disconnect();
-    const listed = await waitFor('both in the quarantine', async () => {
-      const l = await admin<QuarantineList>('GET', `quarantine?rcpt=q-${tag}@example.test`);
-      return l.body.messages.length === 2 ? l.body.messages : null;
-    }, 60_000, 300);
+    const listed = await waitFor(
+      'both in the quarantine',
+      async () => {
+        const l = await admin<QuarantineList>('GET', `quarantine?rcpt=q-${tag}@example.test`);
+        return l.body.messages.length === 2 ? l.body.messages : null;
+      },
+      60_000,
+      300,
+    );
     assert.equal(listed[0]!.reason, 'spam score 12.5 over 10');
     assert.equal((await admin<QuarantineList>('GET', `quarantine?subject=held 1 ${tag}`)).body.messages[0]!.id, ids[1]);
     assert.equal((await admin<QuarantineList>('GET', `quarantine?reason=score 12.5&from=bad@spam.test&rcpt=q-${tag}@example.test`)).body.messages.length, 2);

@@ -18,7 +18,9 @@ import { waitFor } from '../support/wait.js';
 
 const TEST_DNS = process.env.PORTCULLIS_TEST_DNS || `127.0.0.1:${15353 + Number(process.env.PORTCULLIS_TEST_PORT_OFFSET || 0)}`;
 /** The message whose links hide listed domains lives beside the reputation stage's own tests. */
-const { obfuscatedMessage } = (await import(pathToFileURL(join(ROOT, 'services/reputation/dist/test/obfuscated-message.js')).href)) as { obfuscatedMessage: (from?: string) => Buffer };
+const { obfuscatedMessage } = (await import(pathToFileURL(join(ROOT, 'services/reputation/dist/test/obfuscated-message.js')).href)) as {
+  obfuscatedMessage: (from?: string) => Buffer;
+};
 
 const REPUTATION = `dns:
   servers: ["${TEST_DNS}"]

@@ -28,7 +28,7 @@ interface Timeline {
   events: Array<{ stage: string; event: string; outcome?: string; detail: string }>;
 }
 
-describe('a record already decided to reject skips the later stages\' work', { timeout: 180_000 }, () => {
+describe("a record already decided to reject skips the later stages' work", { timeout: 180_000 }, () => {
   const sink = new MailboxSink();
   let gw: GatewayProcess;
   let port: number;
@@ -91,9 +91,14 @@ content:
     const skipped = timeline.events.filter((e) => e.outcome === 'skip' && /already demands reject/.test(e.detail));
     assert.deepEqual(
       skipped.map((e) => `${e.stage} ${e.event}: ${e.detail}`),
-      ['reputation reputation.checks', 'content content.antivirus', 'content content.antispam', 'content content.rules'].map((c) => `${c}: not run: auth.dmarc already demands reject`),
+      ['reputation reputation.checks', 'content content.antivirus', 'content content.antispam', 'content content.rules'].map(
+        (c) => `${c}: not run: auth.dmarc already demands reject`,
+      ),
     );
-    assert.ok(timeline.events.some((e) => e.event === 'verdict' && e.outcome === 'reject'), JSON.stringify(timeline.events));
+    assert.ok(
+      timeline.events.some((e) => e.event === 'verdict' && e.outcome === 'reject'),
+      JSON.stringify(timeline.events),
+    );
   });
 
   it('the same message signed (DMARC passes) is looked up and scanned by both engines, and delivered', async () => {

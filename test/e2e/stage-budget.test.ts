@@ -39,7 +39,9 @@ function assertServedAround(run: StuckRun, sink: MailboxSink): void {
   assert.equal(before, run.normal.length, 'all other mail was answered while the stuck records were still being tried');
   // A new client is greeted after smtp-server's 100 ms early-talker wait; bound an order of magnitude above it.
   for (const ms of run.greetings) assert.ok(ms < 3000, `greeting took ${ms} ms`);
-  console.log(`greeting while stuck: max ${Math.max(...run.greetings).toFixed(0)} ms; ${before}/${run.normal.length} others answered before the stuck ones; stuck answered after ${run.stuck.map((r) => r.ms.toFixed(0)).join(' / ')} ms`);
+  console.log(
+    `greeting while stuck: max ${Math.max(...run.greetings).toFixed(0)} ms; ${before}/${run.normal.length} others answered before the stuck ones; stuck answered after ${run.stuck.map((r) => r.ms.toFixed(0)).join(' / ')} ms`,
+  );
 }
 
 describe('a check that never returns, embedded mode', { timeout: 300_000 }, () => {
@@ -94,7 +96,10 @@ describe('a check that never returns, embedded mode', { timeout: 300_000 }, () =
     const given = timeline.events.find((e) => e.event === 'given up');
     assert.equal(given?.stage, 'content');
     assert.equal(given?.outcome, 'tempfail');
-    assert.match(given?.detail ?? '', new RegExp(`content stage gave up after ${ATTEMPTS} attempts: over its budget of ${BUDGET_MS} ms; sent to the dead-letter topic \\(attempts ${ATTEMPTS}\\)`));
+    assert.match(
+      given?.detail ?? '',
+      new RegExp(`content stage gave up after ${ATTEMPTS} attempts: over its budget of ${BUDGET_MS} ms; sent to the dead-letter topic \\(attempts ${ATTEMPTS}\\)`),
+    );
   });
 });
 

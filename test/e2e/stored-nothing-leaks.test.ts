@@ -23,7 +23,10 @@ const MISTYPED = 'Tr0ub4dor&3-typed-as-user';
 const HOSTILE_SUBJECT = '\u202Etxt.exe \x1b[31mRED\x9b2J';
 
 function message(subject: string, extraHeaders = '', body = 'hello\r\n'): Buffer {
-  return Buffer.from(`From: <sender@sender.test>\r\nTo: <postmaster@example.test>\r\nSubject: ${subject}\r\nMessage-ID: <${Date.now()}.${Math.random()}@sender.test>\r\n${extraHeaders}\r\n${body}.\r\n`, 'utf8');
+  return Buffer.from(
+    `From: <sender@sender.test>\r\nTo: <postmaster@example.test>\r\nSubject: ${subject}\r\nMessage-ID: <${Date.now()}.${Math.random()}@sender.test>\r\n${extraHeaders}\r\n${body}.\r\n`,
+    'utf8',
+  );
 }
 
 describe('a 250 means stored; nothing leaks', { timeout: 300_000 }, () => {
@@ -165,7 +168,7 @@ describe('a 250 means stored; nothing leaks', { timeout: 300_000 }, () => {
     const text = readFileSync(await stored('postmaster@example.test', id), 'utf8');
     const head = text.slice(0, text.indexOf('\r\n\r\n'));
     assert.doesNotMatch(head, /dkim=pass header\.d=example\.test|\(forged\)|dmarc=pass|arc=pass/);
-    assert.match(head, /^Authentication-Results: other\.example; spf=pass$/m, 'another host\'s results are kept');
+    assert.match(head, /^Authentication-Results: other\.example; spf=pass$/m, "another host's results are kept");
     assert.match(head, /^Authentication-Results: mx\.test\.portcullis;\r\n/m, 'ours is on top');
   });
 
@@ -200,7 +203,12 @@ describe('a 250 means stored; nothing leaks', { timeout: 300_000 }, () => {
       const res = await fetch(`http://127.0.0.1:${admin}/admin/${path}`, { headers: { authorization: 'Bearer storable-token' } });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
-    for (const [area, field] of [['quarantine', 'since'], ['quarantine', 'until'], ['trace', 'since'], ['trace', 'until']] as const) {
+    for (const [area, field] of [
+      ['quarantine', 'since'],
+      ['quarantine', 'until'],
+      ['trace', 'since'],
+      ['trace', 'until'],
+    ] as const) {
       const r = await get(`${area}?${field}=notadate`);
       assert.equal(r.status, 400, `${area} ${field}`);
       assert.match(String(r.body.error), new RegExp(`^${field} is not a time`));
@@ -224,7 +232,13 @@ describe('a 250 means stored; nothing leaks', { timeout: 300_000 }, () => {
       return stdout;
     };
     const hidden = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
-    for (const args of [['quarantine', 'list'], ['quarantine', 'show', id], ['trace', id], ['trace', 'search'], ['quarantine', 'list', '--json']]) {
+    for (const args of [
+      ['quarantine', 'list'],
+      ['quarantine', 'show', id],
+      ['trace', id],
+      ['trace', 'search'],
+      ['quarantine', 'list', '--json'],
+    ]) {
       const out = await cli(...args);
       assert.doesNotMatch(out, hidden, `${args.join(' ')} prints no control or bidi character`);
       if (args[1] !== 'show' && args[0] !== 'trace') assert.ok(out.includes('\\u202Etxt.exe') || out.includes('\\u202etxt.exe'), `${args.join(' ')}: ${out.slice(0, 300)}`);

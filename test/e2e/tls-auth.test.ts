@@ -124,10 +124,15 @@ login:
     const renewed = makeCertificate(mkdtempSync(join(tmpdir(), 'portcullis-renew-')), ['mx-b.test'], 'ec', 'b');
     copyFileSync(renewed.keyFile, b.keyFile);
     copyFileSync(renewed.certFile, b.certFile);
-    await waitFor('the renewed certificate served', async () => {
-      const fp = (await handshake(subs, { servername: 'mx-b.test' })).cert?.fingerprint256;
-      return fp && fp !== before;
-    }, 15_000, 300);
+    await waitFor(
+      'the renewed certificate served',
+      async () => {
+        const fp = (await handshake(subs, { servername: 'mx-b.test' })).cert?.fingerprint256;
+        return fp && fp !== before;
+      },
+      15_000,
+      300,
+    );
     assert.match(await client.send('NOOP\r\n'), /^250/, 'the session opened before the renewal still works');
     client.close();
   });
@@ -169,14 +174,25 @@ login:
 
   it('lets an authenticated user send only as itself, and delivers what it sends with the TLS details recorded', async () => {
     const transport = (from: string) =>
-      nodemailer.createTransport({ host: '127.0.0.1', port: sub, requireTLS: true, tls: { rejectUnauthorized: false, servername: 'mx-a.test' }, auth: { user: 'alice@example.test', pass: 'correct horse' } }).sendMail({
-        envelope: { from, to: ['postmaster@example.test'] },
-        raw: makeMessage(`from ${from}`).toString().replace('From: Sender <sender@sender.test>', 'From: Alice <alice@example.test>'),
-      });
+      nodemailer
+        .createTransport({
+          host: '127.0.0.1',
+          port: sub,
+          requireTLS: true,
+          tls: { rejectUnauthorized: false, servername: 'mx-a.test' },
+          auth: { user: 'alice@example.test', pass: 'correct horse' },
+        })
+        .sendMail({
+          envelope: { from, to: ['postmaster@example.test'] },
+          raw: makeMessage(`from ${from}`).toString().replace('From: Sender <sender@sender.test>', 'From: Alice <alice@example.test>'),
+        });
     await assert.rejects(transport('bob@example.test'), (e: Error & { response?: string }) => /^553 5\.7\.1 /.test(e.response ?? ''));
     const headerSpoof = nodemailer
       .createTransport({ host: '127.0.0.1', port: sub, requireTLS: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.test', pass: 'correct horse' } })
-      .sendMail({ envelope: { from: 'alice@example.test', to: ['postmaster@example.test'] }, raw: makeMessage('header spoof').toString().replace('From: Sender <sender@sender.test>', 'From: CEO <ceo@example.test>') });
+      .sendMail({
+        envelope: { from: 'alice@example.test', to: ['postmaster@example.test'] },
+        raw: makeMessage('header spoof').toString().replace('From: Sender <sender@sender.test>', 'From: CEO <ceo@example.test>'),
+      });
     await assert.rejects(headerSpoof, (e: Error & { response?: string }) => /^553 5\.7\.1 /.test(e.response ?? ''));
     const info = await transport('alice@example.test');
     const id = /queued as ([0-9A-Z]{26})/.exec(info.response)?.[1];

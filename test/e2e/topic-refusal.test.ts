@@ -38,7 +38,11 @@ describe('topic creation that cannot succeed', { timeout: 180_000 }, () => {
     const yaml = configYaml({ services: ['auth'], smtpPort: await freePort(), httpPort: await freePort(), distributed: true });
     writeFileSync(config, yaml.replace('replicationFactor: 1', 'replicationFactor: 3'));
     const t0 = Date.now();
-    const out = await run(process.execPath, [CLI, 'run', 'auth', '--config', config], { cwd: ROOT, timeout: 100_000, env: { ...process.env, PORTCULLIS_DNS_SERVERS: DNS_SERVER } }).then(
+    const out = await run(process.execPath, [CLI, 'run', 'auth', '--config', config], {
+      cwd: ROOT,
+      timeout: 100_000,
+      env: { ...process.env, PORTCULLIS_DNS_SERVERS: DNS_SERVER },
+    }).then(
       () => assert.fail('the process should not have started'),
       (err: { code: number; stdout: string; stderr: string; killed: boolean }) => err,
     );
@@ -49,7 +53,10 @@ describe('topic creation that cannot succeed', { timeout: 180_000 }, () => {
     assert.ok(!lines.some((l) => l.includes('not reachable yet')), 'no wait for a broker that answered');
     const fatal = lines.map((l) => JSON.parse(l) as { level: number; error?: string }).filter((l) => l.level === 60);
     assert.equal(fatal.length, 1, out.stdout);
-    assert.match(fatal[0]!.error!, new RegExp(`^cannot create topic ${topic.replace(/\./g, '\\.')}: INVALID_REPLICATION_FACTOR .*replicationFactor is 3 and the cluster has 1 broker\\(s\\)`));
+    assert.match(
+      fatal[0]!.error!,
+      new RegExp(`^cannot create topic ${topic.replace(/\./g, '\\.')}: INVALID_REPLICATION_FACTOR .*replicationFactor is 3 and the cluster has 1 broker\\(s\\)`),
+    );
     console.log(`# stopped after ${ms} ms: ${fatal[0]!.error}`);
   });
 });

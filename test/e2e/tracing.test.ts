@@ -42,10 +42,15 @@ describe('tracing across the services', { timeout: 300_000 }, () => {
     assert.ok(traceId, 'the trace id is in the Received header');
 
     const chain = ['smtp DATA', 'auth process', 'reputation process', 'content process', 'relay process'];
-    const spans = await waitFor('all five spans', () => {
-      const mine = otlp.spans.filter((s) => s.traceId === traceId);
-      return chain.every((n) => mine.some((s) => s.name === n)) ? mine : null;
-    }, 30_000, 200);
+    const spans = await waitFor(
+      'all five spans',
+      () => {
+        const mine = otlp.spans.filter((s) => s.traceId === traceId);
+        return chain.every((n) => mine.some((s) => s.name === n)) ? mine : null;
+      },
+      30_000,
+      200,
+    );
     const byName = (n: string) => spans.find((s) => s.name === n)!;
     assert.equal(byName('smtp DATA').parentSpanId, '', 'the edge starts the trace');
     for (let i = 1; i < chain.length; i++) {
@@ -75,8 +80,14 @@ describe('tracing across the services', { timeout: 300_000 }, () => {
       const m = parseExposition(await p.metrics());
       assert.ok(m.length > 20, `${name} exports metrics`);
       if (name !== 'edge') {
-        assert.ok(m.some((x) => x.name === 'portcullis_stage_records_total'), `${name} counts records`);
-        assert.ok(m.some((x) => x.name === 'portcullis_kafka_consumer_lag'), `${name} reports consumer lag`);
+        assert.ok(
+          m.some((x) => x.name === 'portcullis_stage_records_total'),
+          `${name} counts records`,
+        );
+        assert.ok(
+          m.some((x) => x.name === 'portcullis_kafka_consumer_lag'),
+          `${name} reports consumer lag`,
+        );
       }
     }
     const relay = parseExposition(await procs.get('relay')!.metrics());
@@ -86,9 +97,7 @@ describe('tracing across the services', { timeout: 300_000 }, () => {
   it('traces a reject at RCPT with its reason', async () => {
     const reply = await sendRawData(smtpPort, 'Subject: x\r\n\r\nbody\r\n.\r\n', 'someone@elsewhere.test');
     assert.match(reply, /^550 5\.7\.1 /);
-    const span = await waitFor('the RCPT span', () =>
-      otlp.spans.find((s) => s.name === 'smtp RCPT' && s.attributes['smtp.reply_code'] === 550),
-    );
+    const span = await waitFor('the RCPT span', () => otlp.spans.find((s) => s.name === 'smtp RCPT' && s.attributes['smtp.reply_code'] === 550));
     assert.match(String(span.attributes['portcullis.reason']), /Relay access denied/);
     assert.equal(span.service, 'portcullis-edge');
   });
@@ -116,7 +125,5 @@ function parseExposition(text: string): Sample[] {
 
 /** Sum of the samples with this name whose labels include the given ones. */
 function sample(samples: Sample[], name: string, labels: Record<string, string>): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((a, s) => a + s.value, 0);
+  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
 }

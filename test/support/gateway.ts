@@ -95,7 +95,10 @@ export class GatewayProcess {
   readonly configPath: string;
   readonly logPath: string;
 
-  constructor(readonly name: string, readonly options: GatewayOptions) {
+  constructor(
+    readonly name: string,
+    readonly options: GatewayOptions,
+  ) {
     const dir = mkdtempSync(join(tmpdir(), `portcullis-${name}-`));
     this.configPath = join(dir, 'portcullis.yaml');
     this.logPath = join(dir, 'out.log');
@@ -113,10 +116,15 @@ export class GatewayProcess {
     child.stdout.pipe(log);
     child.stderr.pipe(log);
     this.child = child;
-    await waitFor(`${this.name} ready (log: ${this.logPath})`, async () => {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.tail()}`);
-      return this.ready();
-    }, 90_000, 200);
+    await waitFor(
+      `${this.name} ready (log: ${this.logPath})`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.tail()}`);
+        return this.ready();
+      },
+      90_000,
+      200,
+    );
   }
 
   async ready(): Promise<boolean> {
@@ -160,7 +168,14 @@ export class GatewayProcess {
 }
 
 /** Every service as its own process over Kafka and Redis, as in the cluster. */
-export async function startDistributed(opts: { smtpPort: number; downstreamPort: number; verdictTimeoutMs?: number; storeTimeoutMs?: number; extra?: string; env?: Record<string, string> }): Promise<Map<string, GatewayProcess>> {
+export async function startDistributed(opts: {
+  smtpPort: number;
+  downstreamPort: number;
+  verdictTimeoutMs?: number;
+  storeTimeoutMs?: number;
+  extra?: string;
+  env?: Record<string, string>;
+}): Promise<Map<string, GatewayProcess>> {
   const procs = new Map<string, GatewayProcess>();
   // Consumers first, the edge last, as the chart's readiness gates would have it.
   for (const name of ['relay', 'content', 'reputation', 'auth', 'edge']) {

@@ -118,7 +118,7 @@ export class MailboxSink {
             const socket = this.socketOf(session);
             if (!socket || socket.destroyed || !(socket as { writable?: boolean }).writable || this.closed.has(session.id)) return cb(new Error('connection gone'));
             const from = session.envelope.mailFrom;
-            const body = from ? (from.args as Record<string, string> | false || {}).BODY : undefined;
+            const body = from ? ((from.args as Record<string, string> | false) || {}).BODY : undefined;
             this.messages.push({ from: from ? from.address : '', to: recipients, raw: Buffer.concat(chunks), at: Date.now(), ...(body ? { body } : {}) });
             this.lastReplyAt = Date.now();
             cb();

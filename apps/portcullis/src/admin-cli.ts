@@ -91,7 +91,8 @@ export async function adminCommand(argv: string[]): Promise<number> {
   else if (area === 'quarantine' && verb === 'digests') res = await call('POST', 'quarantine/digests', {});
   else if (area === 'quarantine' && verb === 'reindex') res = await call('POST', 'quarantine/reindex', {});
   else if (area === 'quarantine' && verb === 'show' && id) res = await call('GET', `quarantine/${encodeURIComponent(id)}`);
-  else if (area === 'quarantine' && verb === 'release' && id) res = await call('POST', `quarantine/${encodeURIComponent(id)}/release`, { by: values.by ?? process.env.USER ?? 'cli' });
+  else if (area === 'quarantine' && verb === 'release' && id)
+    res = await call('POST', `quarantine/${encodeURIComponent(id)}/release`, { by: values.by ?? process.env.USER ?? 'cli' });
   else if (area === 'quarantine' && verb === 'delete' && id) res = await call('DELETE', `quarantine/${encodeURIComponent(id)}`, { by: values.by ?? process.env.USER ?? 'cli' });
   else if (area === 'dead-letter' && verb === 'list') res = await call('GET', `dead-letter?${query}`);
   else if (area === 'dead-letter' && verb === 'show' && id) res = await call('GET', `dead-letter/${position(id)}`);
@@ -122,9 +123,11 @@ const position = (id: string) => id.split('/').map(encodeURIComponent).join('/')
 function render(area: string, verb: string, body: Record<string, unknown>): string {
   type Row = Record<string, unknown>;
   if (area === 'dead-letter') {
-    const line = (r: Row) => `${safe(r.partition)}/${safe(r.offset)}  ${safe(r.time)}  ${safe(r.messageId)}  ${safe(r.size)} octets  attempts ${safe(r.attempts)}  from ${safe(r.sourceTopic)} ${safe(r.sourcePartition)}/${safe(r.sourceOffset)} (group ${safe(r.group)})${r.replayed ? `  replayed by ${safe((r.replayed as Row).by)} at ${safe((r.replayed as Row).at)}` : ''}\n    reason: ${safe(r.reason)}`;
+    const line = (r: Row) =>
+      `${safe(r.partition)}/${safe(r.offset)}  ${safe(r.time)}  ${safe(r.messageId)}  ${safe(r.size)} octets  attempts ${safe(r.attempts)}  from ${safe(r.sourceTopic)} ${safe(r.sourcePartition)}/${safe(r.sourceOffset)} (group ${safe(r.group)})${r.replayed ? `  replayed by ${safe((r.replayed as Row).by)} at ${safe((r.replayed as Row).at)}` : ''}\n    reason: ${safe(r.reason)}`;
     if (Array.isArray(body.records)) return body.records.length ? (body.records as Row[]).map(line).join('\n') : '(none)';
-    if (verb === 'show') return [line({ ...(body.record as Row), replayed: body.replayed }), ...Object.entries(body.headers as Row).map(([k, v]) => `    ${safe(k)}: ${safe(v)}`)].join('\n');
+    if (verb === 'show')
+      return [line({ ...(body.record as Row), replayed: body.replayed }), ...Object.entries(body.headers as Row).map(([k, v]) => `    ${safe(k)}: ${safe(v)}`)].join('\n');
     if (body.replayed) return `replayed to ${safe((body.replayed as Row).to)}: ${line(body.record as Row)}`;
   }
   if (body.reindexed) {
@@ -135,18 +138,39 @@ function render(area: string, verb: string, body: Record<string, unknown>): stri
     const rows = body.messages as Row[];
     if (rows.length === 0) return '(none)';
     return area === 'quarantine'
-      ? rows.map((m) => `${safe(m.id)}  ${safe(m.quarantinedAt)}  ${safe(m.status)}  from <${safe(m.from)}> to ${safe((m.rcpt as string[]).join(', '))}\n    subject: ${safe(m.subject)}\n    reason: ${safe(m.reason)}`).join('\n')
-      : rows.map((m) => `${safe(m.id)}  ${safe(m.receivedAt)}  ${safe(m.outcome)}  from <${safe(m.from)}> to ${safe((m.rcpt as string[]).join(', '))}  client ${safe(m.clientIp)}${m.subject ? `\n    subject: ${safe(m.subject)}` : ''}`).join('\n');
+      ? rows
+          .map(
+            (m) =>
+              `${safe(m.id)}  ${safe(m.quarantinedAt)}  ${safe(m.status)}  from <${safe(m.from)}> to ${safe((m.rcpt as string[]).join(', '))}\n    subject: ${safe(m.subject)}\n    reason: ${safe(m.reason)}`,
+          )
+          .join('\n')
+      : rows
+          .map(
+            (m) =>
+              `${safe(m.id)}  ${safe(m.receivedAt)}  ${safe(m.outcome)}  from <${safe(m.from)}> to ${safe((m.rcpt as string[]).join(', '))}  client ${safe(m.clientIp)}${m.subject ? `\n    subject: ${safe(m.subject)}` : ''}`,
+          )
+          .join('\n');
   }
   if (Array.isArray(body.events)) {
     const s = (body.summary ?? {}) as Row;
     const head = `${safe(s.id)}  ${safe(s.outcome)}  from <${safe(s.from)}> to ${safe(((s.rcpt as string[]) ?? []).join(', '))}  client ${safe(s.clientIp)}  Message-ID ${safe(s.messageId)}`;
-    return [head, ...(body.events as Row[]).map((e) => `  ${safe(e.at)}  ${safe(e.stage)}  ${safe(e.event)}${e.outcome ? ` [${safe(e.outcome)}]` : ''}${e.recipient ? ` <${safe(e.recipient)}>` : ''}  ${safe(e.detail)}`)].join('\n');
+    return [
+      head,
+      ...(body.events as Row[]).map(
+        (e) => `  ${safe(e.at)}  ${safe(e.stage)}  ${safe(e.event)}${e.outcome ? ` [${safe(e.outcome)}]` : ''}${e.recipient ? ` <${safe(e.recipient)}>` : ''}  ${safe(e.detail)}`,
+      ),
+    ].join('\n');
   }
   if (verb === 'show' && body.message) {
     const m = body.message as { headers: { name: string; value: string }[]; text: string; attachments: Row[]; unparsed?: string };
     const unparsed = m.unparsed ? [`(the message could not be parsed: ${safe(m.unparsed)}; shown raw)`] : [];
-    return [...unparsed, ...m.headers.map((h) => `${safe(h.name)}: ${safe(h.value)}`), '', safeText(m.text), ...m.attachments.map((a) => `[attachment ${safe(a.filename)} ${safe(a.contentType)} ${safe(a.size)} octets]`)].join('\n');
+    return [
+      ...unparsed,
+      ...m.headers.map((h) => `${safe(h.name)}: ${safe(h.value)}`),
+      '',
+      safeText(m.text),
+      ...m.attachments.map((a) => `[attachment ${safe(a.filename)} ${safe(a.contentType)} ${safe(a.size)} octets]`),
+    ].join('\n');
   }
   return jsonForDisplay(body);
 }

@@ -54,7 +54,10 @@ async function main(argv: string[]): Promise<number> {
   // Old names of renamed keys: logged once the logger exists.
   const deprecated: Array<{ key: string; replacement: string }> = [];
   try {
-    config = applyPortOverrides(loadConfigFile(path, (key, replacement) => deprecated.push({ key, replacement })), values);
+    config = applyPortOverrides(
+      loadConfigFile(path, (key, replacement) => deprecated.push({ key, replacement })),
+      values,
+    );
     if (config.bus.kind === 'memory' && names.length !== SERVICES.length) {
       throw new ConfigError(`config file ${path} is invalid:\n  bus.kind: "memory" only works with every service in one process (portcullis run all)`);
     }
@@ -164,7 +167,9 @@ async function run(config: Config, names: ServiceName[], deprecated: ReadonlyArr
 async function hashPasswordCommand(): Promise<number> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (!password) {
     console.error('hash-password: give the password on standard input, e.g. printf %s "$PASSWORD" | portcullis hash-password');
     return 2;

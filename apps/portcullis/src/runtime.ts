@@ -33,9 +33,7 @@ export function createBus(config: Config, logger: Logger, registry?: Registry): 
     brokers: k.brokers,
     clientId: k.clientId,
     ssl: k.ssl,
-    ...(k.sasl
-      ? { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: readSecretFile(k.sasl.passwordFile, 'bus.kafka.sasl.passwordFile') } }
-      : {}),
+    ...(k.sasl ? { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: readSecretFile(k.sasl.passwordFile, 'bus.kafka.sasl.passwordFile') } } : {}),
     createTopics: k.createTopics,
     partitions: k.partitions,
     replicationFactor: k.replicationFactor,

@@ -32,7 +32,10 @@ export type Deps = ServiceDeps;
  * extra checks for it (stages.extraChecks) and the message trace, where a record given up on
  * over its budget is written with the reason.
  */
-async function stageDeps(name: 'auth' | 'reputation' | 'content', deps: Deps): Promise<{ extras: { extraChecks: ExtraCheck[]; trace: MessageTraceWriter }; close(): Promise<void> }> {
+async function stageDeps(
+  name: 'auth' | 'reputation' | 'content',
+  deps: Deps,
+): Promise<{ extras: { extraChecks: ExtraCheck[]; trace: MessageTraceWriter }; close(): Promise<void> }> {
   const extra = await loadExtraChecks(name, deps.config.stages.extraChecks, deps.config.stages, deps);
   const trace = new MessageTraceWriter({ state: deps.state, logger: deps.logger, registry: deps.registry, options: deps.config.messageTrace });
   return { extras: { extraChecks: extra.checks, trace }, close: () => extra.close() };

@@ -55,8 +55,14 @@ test('quarantine and trace commands need the admin API on and its token, and say
 test('an admin API with an empty or missing token file stops the start (78), naming the key', () => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-cli-token-'));
   writeFileSync(join(dir, 'empty'), '\n');
-  for (const [file, why] of [[join(dir, 'empty'), /http\.admin\.tokenFile: the token file is empty/], [join(dir, 'absent'), /http\.admin\.tokenFile: cannot read .*absent: ENOENT/]] as const) {
-    const r = run(['run', 'all'], `domains:\n  - name: example.test\nhttp:\n  listen: { host: 127.0.0.1, port: 0 }\n  admin: { enabled: true, listen: { host: 127.0.0.1, port: 0 }, tokenFile: ${file} }\n`);
+  for (const [file, why] of [
+    [join(dir, 'empty'), /http\.admin\.tokenFile: the token file is empty/],
+    [join(dir, 'absent'), /http\.admin\.tokenFile: cannot read .*absent: ENOENT/],
+  ] as const) {
+    const r = run(
+      ['run', 'all'],
+      `domains:\n  - name: example.test\nhttp:\n  listen: { host: 127.0.0.1, port: 0 }\n  admin: { enabled: true, listen: { host: 127.0.0.1, port: 0 }, tokenFile: ${file} }\n`,
+    );
     assert.equal(r.status, 78, r.stderr);
     assert.match(r.stderr, why);
   }

@@ -5,7 +5,10 @@ import { applyPortOverrides } from '../src/port-overrides.js';
 import { redisUrlForLog } from '../src/state-watch.js';
 
 describe('per-process port overrides', () => {
-  const config = parseConfig({ domains: [{ name: 'example.test' }], http: { listen: { host: '127.0.0.1', port: 8025 }, admin: { enabled: true, listen: { host: '127.0.0.1', port: 8026 }, tokenFile: '/dev/null' } } });
+  const config = parseConfig({
+    domains: [{ name: 'example.test' }],
+    http: { listen: { host: '127.0.0.1', port: 8025 }, admin: { enabled: true, listen: { host: '127.0.0.1', port: 8026 }, tokenFile: '/dev/null' } },
+  });
 
   it('the flag wins over the environment, which wins over the file', () => {
     assert.equal(applyPortOverrides(config, {}, {}).http.listen.port, 8025);

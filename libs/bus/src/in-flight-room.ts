@@ -7,7 +7,10 @@ export class InFlightRoom {
   private held = 0;
   private readonly waiters = new Set<() => void>();
 
-  constructor(private readonly records: number, private readonly bytes: number) {}
+  constructor(
+    private readonly records: number,
+    private readonly bytes: number,
+  ) {}
 
   get inFlight(): number {
     return this.count;

@@ -140,30 +140,35 @@ export class KafkaBus implements Bus {
       const missing = topics.filter((t) => !existing.has(t.name));
       if (missing.length === 0) return;
       // Replicas starting together race to create the topics; losing the race is fine.
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({
-          topic: t.name,
-          numPartitions: this.opts.partitions,
-          replicationFactor: this.opts.replicationFactor,
-          configEntries: [
-            { name: 'max.message.bytes', value: String(t.maxRecordBytes) },
-            ...(t.retentionMs ? [{ name: 'retention.ms', value: String(t.retentionMs) }] : []),
-            // Never lose an acknowledged record to an unclean leader election.
-            { name: 'unclean.leader.election.enable', value: 'false' },
-            { name: 'min.insync.replicas', value: String(Math.min(2, this.opts.replicationFactor)) },
-          ],
-        })),
-      }).catch(async (err: Error) => {
-        const now = new Set(await admin.listTopics());
-        if (!missing.every((t) => now.has(t.name))) throw err;
-      });
+      await admin
+        .createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({
+            topic: t.name,
+            numPartitions: this.opts.partitions,
+            replicationFactor: this.opts.replicationFactor,
+            configEntries: [
+              { name: 'max.message.bytes', value: String(t.maxRecordBytes) },
+              ...(t.retentionMs ? [{ name: 'retention.ms', value: String(t.retentionMs) }] : []),
+              // Never lose an acknowledged record to an unclean leader election.
+              { name: 'unclean.leader.election.enable', value: 'false' },
+              { name: 'min.insync.replicas', value: String(Math.min(2, this.opts.replicationFactor)) },
+            ],
+          })),
+        })
+        .catch(async (err: Error) => {
+          const now = new Set(await admin.listTopics());
+          if (!missing.every((t) => now.has(t.name))) throw err;
+        });
     } catch (err) {
       // A refusal that will not change stops the start; anything else is waited out by the caller
       // (and costs no question to a cluster that may not be there).
       const { replicationFactor } = this.opts;
       if (!finalTopicError(err, { replicationFactor, brokers: null })) throw err;
-      const brokers = await admin.describeCluster().then((c) => c.brokers.length, () => null);
+      const brokers = await admin.describeCluster().then(
+        (c) => c.brokers.length,
+        () => null,
+      );
       throw finalTopicError(err, { replicationFactor, brokers })!;
     } finally {
       await admin.disconnect();

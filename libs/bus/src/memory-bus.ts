@@ -84,7 +84,11 @@ class MemoryTopic {
   loaded = 0;
   private opened: Promise<void> | null = null;
 
-  constructor(readonly name: string, readonly capacity: number, readonly maxBytes: number) {}
+  constructor(
+    readonly name: string,
+    readonly capacity: number,
+    readonly maxBytes: number,
+  ) {}
 
   /** Records and octets held for the slowest group (or unclaimed). */
   backlog(): { records: number; bytes: number } {
@@ -209,7 +213,12 @@ export class MemoryBus implements Bus {
       labelNames: ['topic'],
       registers: [registry],
       collect() {
-        for (const t of held()) if (t.spooled) this.set({ topic: t.name }, [...t.index.values()].reduce((sum, s) => sum + s.bytes, 0));
+        for (const t of held())
+          if (t.spooled)
+            this.set(
+              { topic: t.name },
+              [...t.index.values()].reduce((sum, s) => sum + s.bytes, 0),
+            );
       },
     });
   }
@@ -403,13 +412,25 @@ export class MemoryBus implements Bus {
     if (q.partition !== 0 || !topic?.spooled || !/^\d+$/.test(q.from)) return [];
     const from = BigInt(q.from);
     // Concurrent publishes may finish their writes out of order: the index is sorted here.
-    const wanted = [...topic.index.keys()].filter((o) => o >= from).sort((a, b) => (a < b ? -1 : 1)).slice(0, Math.max(0, q.limit));
+    const wanted = [...topic.index.keys()]
+      .filter((o) => o >= from)
+      .sort((a, b) => (a < b ? -1 : 1))
+      .slice(0, Math.max(0, q.limit));
     const out: KeptRecord[] = [];
     for (const offset of wanted) {
       const slot = topic.index.get(offset);
       const rec = slot && (await this.spool.read(topicName, offset, { headersOnly: Boolean(q.headersOnly) }));
       if (!slot || !rec) continue;
-      out.push({ topic: topicName, partition: 0, offset: String(offset), key: rec.key, value: rec.value, headers: rec.headers, size: slot.bytes, timestamp: new Date(rec.at).toISOString() });
+      out.push({
+        topic: topicName,
+        partition: 0,
+        offset: String(offset),
+        key: rec.key,
+        value: rec.value,
+        headers: rec.headers,
+        size: slot.bytes,
+        timestamp: new Date(rec.at).toISOString(),
+      });
     }
     return out;
   }

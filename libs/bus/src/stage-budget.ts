@@ -17,10 +17,7 @@ export interface StageState {
 
 /** What the runner writes to the message trace (MessageTraceWriter fits). */
 export interface StageTrace {
-  summary(
-    s: { id: string; from: string; rcpt: string[]; clientIp: string; receivedAt: string; outcome: string; outcomeAt: string },
-    opts?: { index?: boolean },
-  ): void;
+  summary(s: { id: string; from: string; rcpt: string[]; clientIp: string; receivedAt: string; outcome: string; outcomeAt: string }, opts?: { index?: boolean }): void;
   events(id: string, events: Array<{ at: string; stage: string; event: string; outcome?: string; detail: string }>): void;
 }
 
@@ -64,11 +61,14 @@ export async function recordBudget<T>(stage: string, budgetMs: number, work: (bu
   let waiting = 0;
   let timer: NodeJS.Timeout | undefined;
   const arm = (): void => {
-    timer = setTimeout(() => {
-      const err = new BudgetExceededError(`the ${stage} stage's work on one record`, budgetMs);
-      controller.abort(err);
-      fail(err);
-    }, Math.max(0, budgetMs - used));
+    timer = setTimeout(
+      () => {
+        const err = new BudgetExceededError(`the ${stage} stage's work on one record`, budgetMs);
+        controller.abort(err);
+        fail(err);
+      },
+      Math.max(0, budgetMs - used),
+    );
   };
   const remainingMs = (): number => Math.max(1, budgetMs - used - (waiting > 0 ? 0 : Date.now() - since));
   const pause = (): void => {
@@ -215,15 +215,28 @@ export async function giveUp(o: {
   const now = new Date();
   const replyTo = meta.replyTo;
   const edgeWaiting = replyTo !== undefined && Date.parse(replyTo.deadline) > now.getTime() && o.deps.state !== undefined;
-  o.log.error({ reason: o.failure.reason, attempts: o.attempts, totalAttempts: total, edgeTold: edgeWaiting }, 'record given up: answered tempfail and sent to the dead-letter topic');
+  o.log.error(
+    { reason: o.failure.reason, attempts: o.attempts, totalAttempts: total, edgeTold: edgeWaiting },
+    'record given up: answered tempfail and sent to the dead-letter topic',
+  );
   o.span.addEvent('portcullis.stage.gave_up', { 'portcullis.reason': o.failure.reason, 'portcullis.attempts': total, 'portcullis.detail': reason });
   endSpan(o.span, new Error(reason));
   const at = now.toISOString();
   o.deps.trace?.summary(
-    { id: meta.id, from: meta.envelope.mailFrom, rcpt: meta.envelope.rcptTo, clientIp: meta.envelope.client.ip, receivedAt: meta.envelope.receivedAt, outcome: 'dead-lettered', outcomeAt: at },
+    {
+      id: meta.id,
+      from: meta.envelope.mailFrom,
+      rcpt: meta.envelope.rcptTo,
+      clientIp: meta.envelope.client.ip,
+      receivedAt: meta.envelope.receivedAt,
+      outcome: 'dead-lettered',
+      outcomeAt: at,
+    },
     { index: true },
   );
-  o.deps.trace?.events(meta.id, [{ at, stage: o.stage, event: 'given up', outcome: edgeWaiting ? 'tempfail' : 'dead-letter', detail: `${reason}; sent to the dead-letter topic (attempts ${total})` }]);
+  o.deps.trace?.events(meta.id, [
+    { at, stage: o.stage, event: 'given up', outcome: edgeWaiting ? 'tempfail' : 'dead-letter', detail: `${reason}; sent to the dead-letter topic (attempts ${total})` },
+  ]);
   if (edgeWaiting) {
     const reply: VerdictReply = { v: 1, id: meta.id, verdict: verdict('tempfail', 'the message could not be checked', `${o.stage}.budget`, { enhancedCode: '4.3.0', now }) };
     await o.deps.state!.publish(replyTo.channel, JSON.stringify(reply)).catch((err: Error) => o.log.warn({ error: err.message }, 'could not tell the edge'));

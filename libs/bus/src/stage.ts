@@ -162,7 +162,18 @@ export async function runStage(bus: Bus, def: StageDefinition, deps: StageRunDep
           if (attempts >= limits.maxAttempts) {
             // The last attempt: never a silent pass. Dead-lettered (durable) first, then the edge is told.
             try {
-              await giveUp({ deadLetter: (reason, headers) => deadLetter(bus, rec, def.group, reason, headers), stage: def.name, rec, record, span, failure: err, attempts, budgetMs: limits.budgetMs, deps, log: rlog });
+              await giveUp({
+                deadLetter: (reason, headers) => deadLetter(bus, rec, def.group, reason, headers),
+                stage: def.name,
+                rec,
+                record,
+                span,
+                failure: err,
+                attempts,
+                budgetMs: limits.budgetMs,
+                deps,
+                log: rlog,
+              });
             } catch (failed) {
               // The dead-letter topic could not be written: the record is handed over again (and given up again).
               endSpan(span, failed);

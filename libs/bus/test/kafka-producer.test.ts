@@ -37,7 +37,10 @@ test('concurrent sends are grouped into one sendBatch call, by topic, with acks=
   assert.equal(batch.timeout, 1_000);
   assert.deepEqual(
     batch.topicMessages?.map((t) => [t.topic, t.messages.map((m) => m.key)]),
-    [['t1', ['a', 'c', 'd']], ['t2', ['b']]],
+    [
+      ['t1', ['a', 'c', 'd']],
+      ['t2', ['b']],
+    ],
   );
 });
 

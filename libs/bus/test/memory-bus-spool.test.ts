@@ -121,7 +121,10 @@ test('a write cut short by a crash (a .tmp file) was never acknowledged: it is r
   const second = new MemoryBus({ maxRecordsPerTopic: 10, spoolDir: dir });
   await second.ensureTopics([spec]);
   assert.deepEqual(readdirSync(join(dir, 'kept')), ['00000000000000000000.rec']);
-  assert.deepEqual((await second.read('kept', { partition: 0, from: '0', limit: 10 })).map((r) => r.key), ['a']);
+  assert.deepEqual(
+    (await second.read('kept', { partition: 0, from: '0', limit: 10 })).map((r) => r.key),
+    ['a'],
+  );
   await second.close();
 });
 
@@ -165,7 +168,11 @@ test('records of kept topics are loaded for handlers within one octet bound for 
   const bus = new MemoryBus({ maxRecordsPerTopic: 100, maxBytesPerTopic: MiB, spoolDir: spoolDir() });
   const topics = ['retry.t0', 'retry.t1'];
   await bus.ensureTopics(topics.map((name) => ({ name, maxRecordBytes: MiB, selfFed: true })));
-  for (const t of topics) await bus.publish(t, ['a', 'b', 'c', 'd'].map((k) => big(k, 600 * 1024)));
+  for (const t of topics)
+    await bus.publish(
+      t,
+      ['a', 'b', 'c', 'd'].map((k) => big(k, 600 * 1024)),
+    );
   let inHand = 0;
   let most = 0;
   let handled = 0;
@@ -199,13 +206,21 @@ test('an idle worker keeps no reference to the record it handled last (nor does 
   const subs = await Promise.all(
     ['pipeline', 'kept'].map((topic) => bus.consume({ group: 'g', topic, concurrency: 4, handle: async (r) => void refs.push(new WeakRef(r.value)) })),
   );
-  for (const topic of ['pipeline', 'kept']) await bus.publish(topic, ['a', 'b', 'c', 'd'].map((k) => big(k, 256 * 1024)));
+  for (const topic of ['pipeline', 'kept'])
+    await bus.publish(
+      topic,
+      ['a', 'b', 'c', 'd'].map((k) => big(k, 256 * 1024)),
+    );
   await until(() => refs.length === 8);
   for (let i = 0; i < 5 && refs.some((r) => r.deref()); i++) {
     await delay(10); // a WeakRef target stays alive until the job that made it ends
     gc();
   }
-  assert.deepEqual(refs.map((r) => r.deref() === undefined), refs.map(() => true), 'every handled value was collected');
+  assert.deepEqual(
+    refs.map((r) => r.deref() === undefined),
+    refs.map(() => true),
+    'every handled value was collected',
+  );
   await Promise.all(subs.map((s) => s.stop()));
   await bus.close();
 });

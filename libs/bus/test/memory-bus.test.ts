@@ -22,9 +22,18 @@ test('publish then consume delivers in order, with key, value and headers', asyn
   await bus.publish('t', [rec('c')]);
   await until(() => seen.length === 3);
   await sub.stop();
-  assert.deepEqual(seen.map((r) => r.key), ['a', 'b', 'c']);
-  assert.deepEqual(seen.map((r) => r.offset), ['0', '1', '2']);
-  assert.deepEqual(seen.map((r) => r.headers), [{ h: '1' }, { h: '2' }, {}]);
+  assert.deepEqual(
+    seen.map((r) => r.key),
+    ['a', 'b', 'c'],
+  );
+  assert.deepEqual(
+    seen.map((r) => r.offset),
+    ['0', '1', '2'],
+  );
+  assert.deepEqual(
+    seen.map((r) => r.headers),
+    [{ h: '1' }, { h: '2' }, {}],
+  );
   assert.equal(seen[0]!.value.toString(), 'value-a');
   assert.equal(seen[0]!.topic, 't');
 });

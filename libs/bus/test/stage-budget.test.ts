@@ -65,7 +65,10 @@ test('a check that loops for ever in a worker is terminated; the record is retri
     const stuck = mail('stall here', 'verdicts:edge-1');
     const others = [mail('one'), mail('two'), mail('three')];
     const started = Date.now();
-    await bus.publish(Topics.authChecked, [stuck, ...others].map((r) => ({ key: r.meta.id, value: encodeMail(r) })));
+    await bus.publish(
+      Topics.authChecked,
+      [stuck, ...others].map((r) => ({ key: r.meta.id, value: encodeMail(r) })),
+    );
     const passed = await drain(bus, Topics.reputationChecked, 3);
     assert.deepEqual(passed.map((r) => r.key).sort(), others.map((r) => r.meta.id).sort(), 'the other records went on while one worker was stuck');
     const [dead] = await drain(bus, Topics.deadLetter, 1);
@@ -175,10 +178,16 @@ test('a dependency error is not a budget: retried in place, never dead-lettered'
 
 test('an extra check (stages.extraChecks) runs before the stage and its results join the record', async () => {
   const { bus, deps } = setup({ budgetMs: 5_000, maxAttempts: 1 });
-  const sub = await runStage(bus, stage(async (record) => pass(record)), {
-    ...deps,
-    extraChecks: [async (record) => [{ stage: 'reputation', check: 'site.rule', outcome: 'info', reason: `saw ${record.meta.size} octets`, score: 1, at: new Date().toISOString() }]],
-  });
+  const sub = await runStage(
+    bus,
+    stage(async (record) => pass(record)),
+    {
+      ...deps,
+      extraChecks: [
+        async (record) => [{ stage: 'reputation', check: 'site.rule', outcome: 'info', reason: `saw ${record.meta.size} octets`, score: 1, at: new Date().toISOString() }],
+      ],
+    },
+  );
   try {
     const r = mail('extra');
     await bus.publish(Topics.authChecked, [{ key: r.meta.id, value: encodeMail(r) }]);

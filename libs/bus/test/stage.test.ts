@@ -29,9 +29,7 @@ test('a stage continues the trace of the record it read (W3C traceparent in head
   const sub = await runStage(bus, passThroughStage({ name: 'auth', from: Topics.accepted, to: Topics.authChecked, concurrency: 1 }), deps);
   const record = mail();
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-  await bus.publish(Topics.accepted, [
-    { key: record.meta.id, value: encodeMail(record), headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } },
-  ]);
+  await bus.publish(Topics.accepted, [{ key: record.meta.id, value: encodeMail(record), headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } }]);
   const [out] = await collect(bus, Topics.authChecked, 1);
   await sub.stop();
   assert.ok(out, 'the stage published its output');

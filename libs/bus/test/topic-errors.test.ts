@@ -20,7 +20,10 @@ const context = { replicationFactor: 3, brokers: 1 };
 test('a replication factor above the broker count is final, named by topic, with the counts', () => {
   const err = finalTopicError(new KafkaJSAggregateError('Topic creation errors', [refused(38, 'portcullis.mail.accepted.v1'), refused(38, 'portcullis.mail.decided.v1')]), context);
   assert.ok(err instanceof BusSetupError);
-  assert.equal(err.message, 'cannot create topic portcullis.mail.accepted.v1: INVALID_REPLICATION_FACTOR (Replication-factor is invalid): bus.kafka.replicationFactor is 3 and the cluster has 1 broker(s) (and 1 more topic(s))');
+  assert.equal(
+    err.message,
+    'cannot create topic portcullis.mail.accepted.v1: INVALID_REPLICATION_FACTOR (Replication-factor is invalid): bus.kafka.replicationFactor is 3 and the cluster has 1 broker(s) (and 1 more topic(s))',
+  );
 });
 
 test('authorization refusals and invalid configs are final', () => {

@@ -25,7 +25,10 @@ const Override = z.strictObject({
 const Authentication = z.strictObject({
   enabled: z.boolean().default(true),
   /** RFC 8601 authserv-id of our Authentication-Results headers; the top-level hostname when unset. */
-  authservId: z.string().regex(/^[A-Za-z0-9.-]+$/, 'a host name').optional(),
+  authservId: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/, 'a host name')
+    .optional(),
   /** The whole verification of one message (every look-up and every signature); past it: a temporary error. */
   timeoutMs: z.number().int().min(100).max(120000).default(15000),
   /** SPF temperror, DKIM/DMARC look-ups that failed, the deadline: 451 4.4.3 (tempfail) or go on without (continue). */

@@ -10,11 +10,18 @@ const OnFailure = z.enum(['tempfail', 'skip']);
 /** clamd over INSTREAM. `address` is tcp://host:port or unix:/path/to/clamd.sock. */
 const Antivirus = z.strictObject({
   enabled: z.boolean().default(false),
-  address: z.string().regex(/^(tcp:\/\/[^:]+:\d+|unix:\/.+)$/, 'expected tcp://host:port or unix:/path').default('tcp://127.0.0.1:3310'),
+  address: z
+    .string()
+    .regex(/^(tcp:\/\/[^:]+:\d+|unix:\/.+)$/, 'expected tcp://host:port or unix:/path')
+    .default('tcp://127.0.0.1:3310'),
   /** One scan, connect to verdict. */
   timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
   /** Keep below clamd's StreamMaxLength (default 25M there); larger messages follow onTooLarge. */
-  maxBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
+  maxBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(25 * 1024 * 1024),
   /** Scans in flight at once per content process; further scans wait for a place. */
   poolSize: z.number().int().min(1).max(256).default(8),
   onFailure: OnFailure.default('tempfail'),
@@ -27,7 +34,11 @@ const Antispam = z.strictObject({
   enabled: z.boolean().default(false),
   url: z.url().default('http://127.0.0.1:11333'),
   timeoutMs: z.number().int().min(100).max(300_000).default(15_000),
-  maxBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
+  maxBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(25 * 1024 * 1024),
   concurrency: z.number().int().min(1).max(256).default(8),
   onFailure: OnFailure.default('skip'),
 });
@@ -35,13 +46,56 @@ const Antispam = z.strictObject({
 const Attachments = z.strictObject({
   blockedExtensions: z
     .array(z.string().regex(/^[a-z0-9]+$/))
-    .default(['exe', 'com', 'scr', 'pif', 'bat', 'cmd', 'vbs', 'vbe', 'js', 'jse', 'wsf', 'wsh', 'ps1', 'msi', 'msp', 'hta', 'cpl', 'jar', 'lnk', 'iso', 'img', 'vhd', 'vhdx', 'dll', 'reg', 'scf', 'application', 'gadget', 'appx', 'msix']),
+    .default([
+      'exe',
+      'com',
+      'scr',
+      'pif',
+      'bat',
+      'cmd',
+      'vbs',
+      'vbe',
+      'js',
+      'jse',
+      'wsf',
+      'wsh',
+      'ps1',
+      'msi',
+      'msp',
+      'hta',
+      'cpl',
+      'jar',
+      'lnk',
+      'iso',
+      'img',
+      'vhd',
+      'vhdx',
+      'dll',
+      'reg',
+      'scf',
+      'application',
+      'gadget',
+      'appx',
+      'msix',
+    ]),
   /** Blocked (the real type is what counts): executables, whatever they are called. */
   blockedTypes: z.array(z.string()).default(['application/x-msdownload', 'application/x-elf', 'application/x-mach-binary', 'application/x-msi', 'application/x-ms-shortcut']),
-  maxPartBytes: z.number().int().min(1).default(20 * 1024 * 1024),
-  maxTotalBytes: z.number().int().min(1).default(40 * 1024 * 1024),
+  maxPartBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(20 * 1024 * 1024),
+  maxTotalBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(40 * 1024 * 1024),
   /** Parts larger than this are counted but not opened (zip, OLE): memory stays bounded. */
-  maxInspectBytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+  maxInspectBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024),
   maxArchiveEntries: z.number().int().min(1).default(1000),
   encryptedArchives: z.enum(['reject', 'quarantine', 'score']).default('quarantine'),
   macros: z.enum(['reject', 'quarantine', 'score']).default('quarantine'),

@@ -13,11 +13,23 @@ const Relay = z.strictObject({
    * Delays between delivery attempts; the last one repeats. Each entry has its own retry topic (a
    * tier), so a record never waits behind one that is due later: at most 8 entries.
    */
-  retryDelaysSeconds: z.array(z.number().min(0)).min(1).max(8).default([60, 300, 900, 1800, 3600, 4 * 3600]),
+  retryDelaysSeconds: z
+    .array(z.number().min(0))
+    .min(1)
+    .max(8)
+    .default([60, 300, 900, 1800, 3600, 4 * 3600]),
   /** Mail still undelivered this long after it was received is bounced (RFC 5321 4.5.4.1: 4-5 days). */
-  maxAgeSeconds: z.number().int().min(1).default(5 * 24 * 3600),
+  maxAgeSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .default(5 * 24 * 3600),
   /** A "delayed" DSN to the sender once delivery has been failing this long; 0: never. */
-  delayNoticeAfterSeconds: z.number().int().min(0).default(4 * 3600),
+  delayNoticeAfterSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .default(4 * 3600),
   /** Per destination, shared by every replica (in the state store). */
   circuit: z
     .strictObject({
@@ -37,8 +49,19 @@ const Quarantine = z.strictObject({
   digest: z
     .strictObject({
       /** Domains whose recipients get a digest of what was quarantined for them (opt-in). */
-      domains: z.array(z.string().min(1).transform((d) => d.toLowerCase())).default([]),
-      intervalSeconds: z.number().int().min(60).default(24 * 3600),
+      domains: z
+        .array(
+          z
+            .string()
+            .min(1)
+            .transform((d) => d.toLowerCase()),
+        )
+        .default([]),
+      intervalSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .default(24 * 3600),
     })
     .prefault({}),
 });

@@ -69,7 +69,6 @@ const Redis = z.strictObject({
   keyPrefix: z.string().default('portcullis:'),
 });
 
-
 const Proxy = z.strictObject({
   /** Peers allowed to send a PROXY header (the load balancer's addresses). */
   trustedCidrs: z.array(Cidr).min(1),
@@ -126,54 +125,75 @@ const Reclaim = z
 /** RFC 5321 4.5.3.2.6: the client waits at least 10 minutes for the reply to the final dot. */
 const DATA_TERMINATION_MS = 600_000;
 
-const Smtp = z.strictObject({
-  /** Port 25: mail from the Internet. STARTTLS offered, plain allowed (opportunistic TLS). */
-  mx: Listener(2525, true),
-  /** Port 587 (RFC 6409): STARTTLS, then AUTH; nothing accepted without AUTH. */
-  submission: Listener(2587, false),
-  /** Port 465 (RFC 8314): implicit TLS, then AUTH. */
-  submissions: Listener(2465, false),
-  /** On the MX listener, refuse MAIL without STARTTLS from these sender domains or client networks. */
-  requireTls: z
-    .strictObject({ senderDomains: z.array(DomainName).default([]), networks: z.array(Cidr).default([]) })
-    .prefault({}),
-  /** Largest message accepted, in octets (SIZE, RFC 1870). */
-  maxMessageBytes: z.number().int().min(1024).max(200 * 1024 * 1024).default(25 * 1024 * 1024),
-  maxRecipients: z.number().int().min(1).max(10000).default(100),
-  maxClients: z.number().int().min(1).max(100000).default(500),
-  /** Message bytes all sessions of one edge may hold in memory together; past it 452 4.3.1. */
-  maxBufferedBytes: z.number().int().min(1024).default(512 * 1024 * 1024),
-  socketTimeoutMs: z.number().int().min(1000).default(60000),
-  /** Bound on the durable write at end of DATA; past it the client gets 451 4.3.0. */
-  storeTimeoutMs: z.number().int().min(100).max(120000).default(10000),
-  /** How long the client is kept waiting for the pipeline's verdict before 250. */
-  verdictTimeoutMs: z.number().int().min(0).max(600000).default(20000),
-  /** What a bare CR or LF in DATA gets: rejected (550 5.6.0) or rewritten to CRLF. */
-  bareLineEndings: z.enum(['reject', 'normalize']).default('reject'),
-  /** Per-connection limits; docs/limits.md lists each with the reply it produces. */
-  limits: z
-    .strictObject({
-      maxCommands: z.number().int().min(0).default(20000),
-      maxErrors: z.number().int().min(0).default(20),
-      maxMessages: z.number().int().min(0).default(100),
-      sessionTimeoutMs: z.number().int().min(0).default(30 * 60_000),
-      dataTimeoutMs: z.number().int().min(0).default(5 * 60_000),
-      dataMinBytesPerSecond: z.number().int().min(0).default(4096),
-      enforceDeclaredSize: z.boolean().default(true),
-      maxHeaderBytes: z.number().int().min(1024).default(256 * 1024),
-      maxLineLength: z.number().int().min(78).default(998),
-      /** After this many errors in a session, each refusal waits tarpitDelayMs more (up to tarpitMaxMs). */
-      tarpitAfterErrors: z.number().int().min(0).default(3),
-      tarpitDelayMs: z.number().int().min(0).default(1000),
-      tarpitMaxMs: z.number().int().min(0).max(60000).default(10000),
-    })
-    .prefault({}),
-  commandTimeouts: CommandTimeouts,
-  reclaim: Reclaim,
-}).refine((s) => s.storeTimeoutMs + s.verdictTimeoutMs < DATA_TERMINATION_MS, {
-  message: `storeTimeoutMs + verdictTimeoutMs must stay under ${DATA_TERMINATION_MS} ms: a client waits at least 10 minutes for the reply to the final dot (RFC 5321 4.5.3.2.6), then gives up and sends the message again`,
-  path: ['verdictTimeoutMs'],
-});
+const Smtp = z
+  .strictObject({
+    /** Port 25: mail from the Internet. STARTTLS offered, plain allowed (opportunistic TLS). */
+    mx: Listener(2525, true),
+    /** Port 587 (RFC 6409): STARTTLS, then AUTH; nothing accepted without AUTH. */
+    submission: Listener(2587, false),
+    /** Port 465 (RFC 8314): implicit TLS, then AUTH. */
+    submissions: Listener(2465, false),
+    /** On the MX listener, refuse MAIL without STARTTLS from these sender domains or client networks. */
+    requireTls: z.strictObject({ senderDomains: z.array(DomainName).default([]), networks: z.array(Cidr).default([]) }).prefault({}),
+    /** Largest message accepted, in octets (SIZE, RFC 1870). */
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(200 * 1024 * 1024)
+      .default(25 * 1024 * 1024),
+    maxRecipients: z.number().int().min(1).max(10000).default(100),
+    maxClients: z.number().int().min(1).max(100000).default(500),
+    /** Message bytes all sessions of one edge may hold in memory together; past it 452 4.3.1. */
+    maxBufferedBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(512 * 1024 * 1024),
+    socketTimeoutMs: z.number().int().min(1000).default(60000),
+    /** Bound on the durable write at end of DATA; past it the client gets 451 4.3.0. */
+    storeTimeoutMs: z.number().int().min(100).max(120000).default(10000),
+    /** How long the client is kept waiting for the pipeline's verdict before 250. */
+    verdictTimeoutMs: z.number().int().min(0).max(600000).default(20000),
+    /** What a bare CR or LF in DATA gets: rejected (550 5.6.0) or rewritten to CRLF. */
+    bareLineEndings: z.enum(['reject', 'normalize']).default('reject'),
+    /** Per-connection limits; docs/limits.md lists each with the reply it produces. */
+    limits: z
+      .strictObject({
+        maxCommands: z.number().int().min(0).default(20000),
+        maxErrors: z.number().int().min(0).default(20),
+        maxMessages: z.number().int().min(0).default(100),
+        sessionTimeoutMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(30 * 60_000),
+        dataTimeoutMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(5 * 60_000),
+        dataMinBytesPerSecond: z.number().int().min(0).default(4096),
+        enforceDeclaredSize: z.boolean().default(true),
+        maxHeaderBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(256 * 1024),
+        maxLineLength: z.number().int().min(78).default(998),
+        /** After this many errors in a session, each refusal waits tarpitDelayMs more (up to tarpitMaxMs). */
+        tarpitAfterErrors: z.number().int().min(0).default(3),
+        tarpitDelayMs: z.number().int().min(0).default(1000),
+        tarpitMaxMs: z.number().int().min(0).max(60000).default(10000),
+      })
+      .prefault({}),
+    commandTimeouts: CommandTimeouts,
+    reclaim: Reclaim,
+  })
+  .refine((s) => s.storeTimeoutMs + s.verdictTimeoutMs < DATA_TERMINATION_MS, {
+    message: `storeTimeoutMs + verdictTimeoutMs must stay under ${DATA_TERMINATION_MS} ms: a client waits at least 10 minutes for the reply to the final dot (RFC 5321 4.5.3.2.6), then gives up and sends the message again`,
+    path: ['verdictTimeoutMs'],
+  });
 
 const Tls = z.strictObject({
   /**
@@ -252,9 +272,7 @@ const Flow = z.strictObject({
   allow: z.array(IpOrCidr).default([]),
   /** Refused at connect (554 5.7.1). */
   deny: z.array(IpOrCidr).default([]),
-  perIp: z
-    .strictObject(Rates)
-    .default({ connections: 20, connectionsPerMinute: 60, messagesPerMinute: 120, recipientsPerMinute: 600 }),
+  perIp: z.strictObject(Rates).default({ connections: 20, connectionsPerMinute: 60, messagesPerMinute: 120, recipientsPerMinute: 600 }),
   perNetwork: z
     .strictObject({ ...Rates, ipv4PrefixLength: z.number().int().min(8).max(32), ipv6PrefixLength: z.number().int().min(16).max(128) })
     .default({ connections: 60, connectionsPerMinute: 300, messagesPerMinute: 600, recipientsPerMinute: 3000, ipv4PrefixLength: 24, ipv6PrefixLength: 64 }),
@@ -283,7 +301,11 @@ const MemoryBus = z.strictObject({
    * alone), and octets of kept topics' records loaded from the spool for handlers at once (all
    * kept topics together).
    */
-  maxBytesPerTopic: z.number().int().min(1024 * 1024).default(64 * 1024 * 1024),
+  maxBytesPerTopic: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(64 * 1024 * 1024),
   /**
    * Where kept topics (quarantine, retry tiers, failed, dead-letter) keep their records, one file
    * each (0600, directories 0700), so that they are not in memory and survive a restart.
@@ -321,9 +343,7 @@ export const ConfigSchema = z.strictObject({
   ...contentSections,
   ...relaySections,
   ...kubernetesSections,
-  log: z
-    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
-    .prefault({}),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
 });
 
 /** Rules that span sections: a submission port needs TLS and a credential source. */

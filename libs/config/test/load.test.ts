@@ -72,7 +72,10 @@ test("the repository's annotated example config parses", () => {
   const path = fileURLToPath(new URL('../../../../config/portcullis.yaml', import.meta.url));
   const c = loadConfigFile(path);
   assert.equal(c.hostname, 'mx.example.test');
-  assert.deepEqual(c.domains.map((d) => d.name), ['example.test']);
+  assert.deepEqual(
+    c.domains.map((d) => d.name),
+    ['example.test'],
+  );
   assert.equal(c.smtp.maxMessageBytes, 26_214_400);
   assert.equal(c.bus.kind, 'memory');
   assert.equal(c.state.kind, 'memory');
@@ -82,7 +85,12 @@ test('smtp.commandTimeouts and smtp.reclaim: defaults, RFC 5321 ceilings and the
   const c = parseConfig(minimal());
   assert.deepEqual(c.smtp.commandTimeouts, { greetingMs: 60_000, mailMs: 60_000, rcptMs: 300_000, dataInitiationMs: 120_000, dataBlockMs: 180_000, stressedPreMailMs: 10_000 });
   assert.deepEqual(c.smtp.reclaim, { enabled: true, atFraction: 0.9, stressAtFraction: 0.8 });
-  const ceilings = configError(() => parseConfig({ ...minimal(), smtp: { commandTimeouts: { mailMs: 300_001, dataInitiationMs: 120_001, dataBlockMs: 180_001 }, reclaim: { atFraction: 1.5, stresAtFraction: 0.5 } } }));
+  const ceilings = configError(() =>
+    parseConfig({
+      ...minimal(),
+      smtp: { commandTimeouts: { mailMs: 300_001, dataInitiationMs: 120_001, dataBlockMs: 180_001 }, reclaim: { atFraction: 1.5, stresAtFraction: 0.5 } },
+    }),
+  );
   for (const key of ['commandTimeouts.mailMs', 'commandTimeouts.dataInitiationMs', 'commandTimeouts.dataBlockMs', 'reclaim.atFraction']) {
     assert.match(ceilings.message, new RegExp(`smtp\\.${key.replace('.', '\\.')}`), key);
   }

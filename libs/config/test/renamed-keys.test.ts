@@ -55,11 +55,14 @@ test('reputation.connect beside connect.dnsbl is a config error naming both keys
 });
 
 test('an old key keeps its validation, reported under the new name', () => {
-  assert.throws(() => parseConfig({ ...minimal, auth: { source: 'file' } }, 'test', () => undefined), (err) => {
-    assert.ok(err instanceof ConfigError);
-    assert.match(err.message, /login\.file: login\.file is required when login\.source is file/);
-    return true;
-  });
+  assert.throws(
+    () => parseConfig({ ...minimal, auth: { source: 'file' } }, 'test', () => undefined),
+    (err) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /login\.file: login\.file is required when login\.source is file/);
+      return true;
+    },
+  );
 });
 
 test('the document given is not changed', () => {

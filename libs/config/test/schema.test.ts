@@ -58,8 +58,14 @@ test('state.kind redis without state.redis is an error naming state.redis', () =
 });
 
 test('at least one domain is required', () => {
-  assert.throws(() => parseConfig({}), (e: unknown) => e instanceof ConfigError && /\bdomains\b/.test(e.message));
-  assert.throws(() => parseConfig({ domains: [] }), (e: unknown) => e instanceof ConfigError && /\bdomains\b/.test(e.message));
+  assert.throws(
+    () => parseConfig({}),
+    (e: unknown) => e instanceof ConfigError && /\bdomains\b/.test(e.message),
+  );
+  assert.throws(
+    () => parseConfig({ domains: [] }),
+    (e: unknown) => e instanceof ConfigError && /\bdomains\b/.test(e.message),
+  );
 });
 
 test('stages: the budget and worker defaults, and a budget shorter than an engine timeout names stages.budgetMs', () => {

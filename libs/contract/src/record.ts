@@ -49,7 +49,10 @@ export const CheckResult = z.object({
    */
   action: z.enum(['reject', 'quarantine', 'tempfail']).optional(),
   /** RFC 3463 code for that demand, e.g. 5.7.1 for a policy reject, 4.4.3 for a DNS failure. */
-  enhancedCode: z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/).optional(),
+  enhancedCode: z
+    .string()
+    .regex(/^[245]\.\d{1,3}\.\d{1,3}$/)
+    .optional(),
   at: z.iso.datetime(),
 });
 export type CheckResult = z.infer<typeof CheckResult>;
@@ -62,7 +65,10 @@ export const Verdict = z.object({
   /** Human-readable reason, safe to show to the sender. */
   reason: z.string(),
   /** RFC 3463 enhanced status code to use when the action is reject or tempfail. */
-  enhancedCode: z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/).optional(),
+  enhancedCode: z
+    .string()
+    .regex(/^[245]\.\d{1,3}\.\d{1,3}$/)
+    .optional(),
   score: z.number().default(0),
   decidedBy: z.string(),
   at: z.iso.datetime(),

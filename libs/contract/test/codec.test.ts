@@ -40,18 +40,27 @@ test('empty message body round-trips', () => {
 });
 
 test('decode of an empty or null value throws RecordError', () => {
-  assert.throws(() => decodeMail(Topics.accepted, Buffer.alloc(0)), (e: unknown) => e instanceof RecordError && /empty/.test(e.message));
+  assert.throws(
+    () => decodeMail(Topics.accepted, Buffer.alloc(0)),
+    (e: unknown) => e instanceof RecordError && /empty/.test(e.message),
+  );
   assert.throws(() => decodeMail(Topics.accepted, null), RecordError);
 });
 
 test('decode without the LF separator throws RecordError', () => {
   const value = Buffer.from(JSON.stringify(meta(0)));
-  assert.throws(() => decodeMail(Topics.accepted, value), (e: unknown) => e instanceof RecordError && /separator/.test(e.message));
+  assert.throws(
+    () => decodeMail(Topics.accepted, value),
+    (e: unknown) => e instanceof RecordError && /separator/.test(e.message),
+  );
 });
 
 test('decode of metadata that is not JSON throws RecordError', () => {
   const value = Buffer.from('{not json\nbody');
-  assert.throws(() => decodeMail(Topics.accepted, value), (e: unknown) => e instanceof RecordError && /not JSON/.test(e.message));
+  assert.throws(
+    () => decodeMail(Topics.accepted, value),
+    (e: unknown) => e instanceof RecordError && /not JSON/.test(e.message),
+  );
 });
 
 test('decode of metadata failing the schema throws RecordError naming the path', () => {

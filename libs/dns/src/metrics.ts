@@ -18,8 +18,18 @@ export function dnsMetrics(registry: Registry): DnsMetrics {
   if (m) return m;
   m = {
     lookups: new Counter({ name: 'portcullis_dns_lookups_total', help: 'DNS look-ups by record type and outcome', labelNames: ['type', 'outcome'], registers: [registry] }),
-    queries: new Counter({ name: 'portcullis_dns_queries_total', help: 'DNS queries sent to a server, by record type and transport', labelNames: ['type', 'transport'], registers: [registry] }),
-    cacheHits: new Counter({ name: 'portcullis_dns_cache_hits_total', help: 'DNS look-ups answered from a cache, by record type and tier', labelNames: ['type', 'tier'], registers: [registry] }),
+    queries: new Counter({
+      name: 'portcullis_dns_queries_total',
+      help: 'DNS queries sent to a server, by record type and transport',
+      labelNames: ['type', 'transport'],
+      registers: [registry],
+    }),
+    cacheHits: new Counter({
+      name: 'portcullis_dns_cache_hits_total',
+      help: 'DNS look-ups answered from a cache, by record type and tier',
+      labelNames: ['type', 'tier'],
+      registers: [registry],
+    }),
     timeouts: new Counter({ name: 'portcullis_dns_timeouts_total', help: 'DNS queries that got no answer in time, by record type', labelNames: ['type'], registers: [registry] }),
     duration: new Histogram({
       name: 'portcullis_dns_lookup_duration_seconds',

@@ -86,9 +86,7 @@ export class WireResolver implements DnsResolver {
         return { ...target, ttl: Math.min(target.ttl, got.ttl) } as DnsAnswer;
       }
       const answer: DnsAnswer =
-        got.kind === 'ok'
-          ? { status: 'ok', records: got.records, ttl: got.ttl }
-          : { status: got.kind, records: [], ttl: got.ttl ?? this.opts.negativeTtlSeconds };
+        got.kind === 'ok' ? { status: 'ok', records: got.records, ttl: got.ttl } : { status: got.kind, records: [], ttl: got.ttl ?? this.opts.negativeTtlSeconds };
       return await this.opts.cache.set(name, type, answer);
     } finally {
       stop();

@@ -6,7 +6,10 @@ import type { DnsServer } from './servers.js';
 
 /** Why one exchange with one server produced no response. */
 export class ExchangeError extends Error {
-  constructor(readonly kind: 'timeout' | 'aborted' | 'network' | 'formerr', detail: string) {
+  constructor(
+    readonly kind: 'timeout' | 'aborted' | 'network' | 'formerr',
+    detail: string,
+  ) {
     super(detail);
   }
 }

@@ -43,10 +43,13 @@ test('A, AAAA, MX, PTR answers with their TTL', { skip }, async () => {
   assert.equal(a.ttl, 300);
   assert.deepEqual((await r.query('a.dns.test', 'AAAA')).records, ['2001:db8::1']);
   const mx = await r.query('mx.dns.test', 'MX');
-  assert.deepEqual([...mx.records].sort((x, y) => x.priority - y.priority), [
-    { priority: 10, exchange: 'mx1.dns.test' },
-    { priority: 20, exchange: 'mx2.dns.test' },
-  ]);
+  assert.deepEqual(
+    [...mx.records].sort((x, y) => x.priority - y.priority),
+    [
+      { priority: 10, exchange: 'mx1.dns.test' },
+      { priority: 20, exchange: 'mx2.dns.test' },
+    ],
+  );
   assert.deepEqual((await r.query('1.2.0.192.in-addr.dns.test', 'PTR')).records, ['a.dns.test']);
   assert.equal((await r.query('short.dns.test', 'A')).ttl, 60);
 });

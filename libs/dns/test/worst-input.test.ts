@@ -37,10 +37,14 @@ test('names that cannot be asked are answered NXDOMAIN without a query; a 63-oct
     yield { name: '300-octet label', text: `${fill('a', 300)}.dbl.test` };
     yield { name: '200-octet label (a compression pointer as a length)', text: `${fill('a', 200)}.dbl.test` };
   };
-  const worst = await slowest(names(), async ({ text }) => {
-    const answer = await r.query(text, 'A');
-    assert.equal(answer.status, 'nxdomain');
-  }, 2000);
+  const worst = await slowest(
+    names(),
+    async ({ text }) => {
+      const answer = await r.query(text, 'A');
+      assert.equal(answer.status, 'nxdomain');
+    },
+    2000,
+  );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
   const sent = (await registry.getMetricsAsJSON()).find((m) => m.name.endsWith('queries_total'))?.values.reduce((n, v) => n + Number(v.value), 0) ?? 0;
   assert.equal(sent, 0, 'nothing was asked on the wire');

@@ -44,7 +44,12 @@ export async function checkDomains(deps: LookupDeps, domains: readonly string[],
  * reputation.ip-link: the addresses links point to (http://192.0.2.7/) against IP lists, up to
  * max of them. Only listings and unknowns are recorded.
  */
-export async function checkLinkAddresses(deps: LookupDeps, ips: readonly string[], policy: LookupOptions & { lists: ListPolicy[]; max: number }, now = new Date()): Promise<DomainVerdict> {
+export async function checkLinkAddresses(
+  deps: LookupDeps,
+  ips: readonly string[],
+  policy: LookupOptions & { lists: ListPolicy[]; max: number },
+  now = new Date(),
+): Promise<DomainVerdict> {
   const unique = [...new Set(ips.map((ip) => ip.replace(/^\[|\]$/g, '')))];
   const queries: ListQuery[] = [];
   for (const ip of unique.slice(0, policy.max)) {

@@ -35,9 +35,20 @@ export const TEST_LISTS = {
   }),
   dnswl: list('dnswl.portcullis.test', -8, { codes: [{ answer: '127.0.0.0/16', meaning: 'dnswl' }] }),
   /** multi.uribl.com style bitmask. */
-  uribl: list('uribl.portcullis.test', 5, { bits: [{ bit: 2, meaning: 'black' }, { bit: 4, weight: 1, meaning: 'grey' }, { bit: 8, weight: 3, meaning: 'red' }] }),
+  uribl: list('uribl.portcullis.test', 5, {
+    bits: [
+      { bit: 2, meaning: 'black' },
+      { bit: 4, weight: 1, meaning: 'grey' },
+      { bit: 8, weight: 3, meaning: 'red' },
+    ],
+  }),
   /** dbl.spamhaus.org style codes. */
-  dbl: list('dbl.portcullis.test', 6, { codes: [{ answer: '127.0.1.2', meaning: 'spam' }, { answer: '127.0.1.4/31', meaning: 'phish/malware' }] }),
+  dbl: list('dbl.portcullis.test', 6, {
+    codes: [
+      { answer: '127.0.1.2', meaning: 'spam' },
+      { answer: '127.0.1.4/31', meaning: 'phish/malware' },
+    ],
+  }),
   /** A list that never answers (the test server drops every query under timeout.test). */
   silent: list('bl.timeout.test', 10),
 };

@@ -13,7 +13,15 @@ const zen: ListPolicy = {
     { answer: '127.0.0.10/31', weight: 2, meaning: 'PBL' },
   ],
 };
-const uribl: ListPolicy = { ...plain, zone: 'multi.uribl.example', codes: [], bits: [{ bit: 2, meaning: 'black', weight: 6 }, { bit: 4, meaning: 'grey', weight: 1 }] };
+const uribl: ListPolicy = {
+  ...plain,
+  zone: 'multi.uribl.example',
+  codes: [],
+  bits: [
+    { bit: 2, meaning: 'black', weight: 6 },
+    { bit: 4, meaning: 'grey', weight: 1 },
+  ],
+};
 
 test('no answer: not listed', () => {
   assert.deepEqual(interpretAnswers(zen, []), { status: 'not-listed' });

@@ -29,7 +29,10 @@ test('not listed: pass, every list recorded as none', { skip }, async () => {
   const v = await check('192.0.2.99');
   assert.equal(v.decision, 'pass');
   assert.equal(v.score, 0);
-  assert.deepEqual(v.results.map((r) => r.outcome), ['none', 'none']);
+  assert.deepEqual(
+    v.results.map((r) => r.outcome),
+    ['none', 'none'],
+  );
 });
 
 test('a light code (PBL weight 6) delays instead of refusing', { skip }, async () => {

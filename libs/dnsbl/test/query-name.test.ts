@@ -11,10 +11,7 @@ test('an IPv4-mapped IPv6 address is asked as IPv4', () => {
 });
 
 test('IPv6 is 32 reversed nibbles (RFC 5782 2.4)', () => {
-  assert.equal(
-    ipQueryName('2001:db8:1:2::3', 'bl.example'),
-    '3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.bl.example',
-  );
+  assert.equal(ipQueryName('2001:db8:1:2::3', 'bl.example'), '3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.bl.example');
   assert.equal(ipQueryName('::1', 'z')!.split('.').length, 33);
 });
 

@@ -16,22 +16,33 @@ const skip = await testDnsSkip();
 const SIZE = 2 * MiB;
 
 test('query-name: 2 MiB of each worst text as an address and as a domain', async (t) => {
-  const worst = await slowest(hostileTexts(SIZE), ({ text }) => {
-    assert.equal(ipQueryName(text, 'dnsbl.test'), null);
-    domainQueryName(text, 'dbl.test');
-  }, 2000);
+  const worst = await slowest(
+    hostileTexts(SIZE),
+    ({ text }) => {
+      assert.equal(ipQueryName(text, 'dnsbl.test'), null);
+      domainQueryName(text, 'dbl.test');
+    },
+    2000,
+  );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
 });
 
 test('domains: hostile domains and link addresses asked of the lists', { skip }, async (t) => {
   const { dns, registry } = testResolver();
   const policy = { lists: [TEST_LISTS.dbl], maxDomains: 5, timeoutMs: 800, deadlineMs: 1500 };
-  const worst = await slowest(hostileTexts(SIZE), async ({ text }) => {
-    const v = await checkDomains({ dns }, [text, `${fill('a', 300)}.example`], policy);
-    assert.equal(v.score, 0);
-    assert.ok(v.lists.every((l) => l.verdict.status === 'not-listed'), 'a name that cannot exist is not listed');
-    await checkLinkAddresses({ dns }, [text, `[${text}]`], { ...policy, max: 5 });
-  }, 2000);
+  const worst = await slowest(
+    hostileTexts(SIZE),
+    async ({ text }) => {
+      const v = await checkDomains({ dns }, [text, `${fill('a', 300)}.example`], policy);
+      assert.equal(v.score, 0);
+      assert.ok(
+        v.lists.every((l) => l.verdict.status === 'not-listed'),
+        'a name that cannot exist is not listed',
+      );
+      await checkLinkAddresses({ dns }, [text, `[${text}]`], { ...policy, max: 5 });
+    },
+    2000,
+  );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
   assert.equal(await queriesSent(registry), 0, 'no malformed question went out');
   const listed = await checkDomains({ dns }, ['spamsender.example'], policy);

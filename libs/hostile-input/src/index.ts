@@ -42,7 +42,14 @@ export function* hostileTexts(length: number): Generator<HostileInput> {
     yield { name: `${name(`a${d}`)} repeated`, text: fill(`a${d}`, length) };
   }
   const half = Math.floor(length / 2);
-  for (const [open, close] of [['(', ')'], ['<', '>'], ['[', ']'], ['{', '}'], ['<div>', '</div>'], ['<a href="x">', '</a>']] as const) {
+  for (const [open, close] of [
+    ['(', ')'],
+    ['<', '>'],
+    ['[', ']'],
+    ['{', '}'],
+    ['<div>', '</div>'],
+    ['<a href="x">', '</a>'],
+  ] as const) {
     yield { name: `nested ${open}${close}`, text: fill(open, half) + fill(close, half) };
   }
   const units: Record<string, string> = {
@@ -53,11 +60,67 @@ export function* hostileTexts(length: number): Generator<HostileInput> {
   };
   for (const [what, open] of Object.entries(units)) yield { name: what, text: framed(open, 'a ', '', length) };
   const runs = [
-    '<a ', '<a href="', '<a href=', '<a href="http://', '<!--', '<![CDATA[', '<?', '</', '<img src=', '<p>',
-    '&#', '&#x', '&amp;', '&', '=?', '=?utf-8?q?', '=?utf-8?b?', '=?x?q?=', '==', '=3D', '=\r\n',
-    '\r\n', '\r\n ', '\r\n\t', '\n ', '\r', ' \t', '\u00a0', '\u2028', '\u200b', '\u202e', 'é', '\ud83d\ude00',
-    'http://', 'https://a.', 'www.', 'www.a.', 'a.', 'a.b.', '1.', 'a-', 'xn--', 'a@', 'a.b@', '@a.', '<a@b>', '<a@b.test>, ', 'a@b.test,', 'mailto:',
-    '%', '%2', '%25', '\\"', '\\', 'a:', ': ', ';', 'a=b;', 'boundary=', '--', '0',
+    '<a ',
+    '<a href="',
+    '<a href=',
+    '<a href="http://',
+    '<!--',
+    '<![CDATA[',
+    '<?',
+    '</',
+    '<img src=',
+    '<p>',
+    '&#',
+    '&#x',
+    '&amp;',
+    '&',
+    '=?',
+    '=?utf-8?q?',
+    '=?utf-8?b?',
+    '=?x?q?=',
+    '==',
+    '=3D',
+    '=\r\n',
+    '\r\n',
+    '\r\n ',
+    '\r\n\t',
+    '\n ',
+    '\r',
+    ' \t',
+    '\u00a0',
+    '\u2028',
+    '\u200b',
+    '\u202e',
+    'é',
+    '\ud83d\ude00',
+    'http://',
+    'https://a.',
+    'www.',
+    'www.a.',
+    'a.',
+    'a.b.',
+    '1.',
+    'a-',
+    'xn--',
+    'a@',
+    'a.b@',
+    '@a.',
+    '<a@b>',
+    '<a@b.test>, ',
+    'a@b.test,',
+    'mailto:',
+    '%',
+    '%2',
+    '%25',
+    '\\"',
+    '\\',
+    'a:',
+    ': ',
+    ';',
+    'a=b;',
+    'boundary=',
+    '--',
+    '0',
   ];
   for (const unit of runs) yield { name: `${name(unit)} repeated`, text: fill(unit, length) };
   const framedRuns: Array<[string, string, string]> = [

@@ -14,24 +14,11 @@ function events(html: string): string[] {
 }
 
 test('tags with lower-case names and decoded attributes; the first of a repeated attribute wins', () => {
-  assert.deepEqual(events('<A HREF="&#x68;ttp://a.test/?x=1&amp;y=2" href="http://b.test">x&lt;y</a>'), [
-    '<a {"href":"http://a.test/?x=1&y=2"}>',
-    'x',
-    '<',
-    'y',
-    '</a>',
-    'end',
-  ]);
+  assert.deepEqual(events('<A HREF="&#x68;ttp://a.test/?x=1&amp;y=2" href="http://b.test">x&lt;y</a>'), ['<a {"href":"http://a.test/?x=1&y=2"}>', 'x', '<', 'y', '</a>', 'end']);
 });
 
 test('script and style are raw text: a tag inside them is not a tag', () => {
-  assert.deepEqual(events('<script>var s = "<a href=http://no.test>";</script><b>'), [
-    '<script {}>',
-    'var s = "<a href=http://no.test>";',
-    '</script>',
-    '<b {}>',
-    'end',
-  ]);
+  assert.deepEqual(events('<script>var s = "<a href=http://no.test>";</script><b>'), ['<script {}>', 'var s = "<a href=http://no.test>";', '</script>', '<b {}>', 'end']);
 });
 
 test('comments, unquoted and unclosed attributes, and nothing implied', () => {

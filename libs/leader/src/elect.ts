@@ -96,9 +96,7 @@ export function electLeader(opts: ElectOptions): Leadership & { tick(): Promise<
       // Release: an empty holder lets another replica take over without waiting for expiry.
       const current = await opts.store.get().catch(() => null);
       if (current?.holder === opts.identity) {
-        await opts.store
-          .replace({ ...current, holder: null, leaseDurationSeconds: 1, renewTime: new Date(now()) })
-          .catch((err: Error) => opts.onError?.(err));
+        await opts.store.replace({ ...current, holder: null, leaseDurationSeconds: 1, renewTime: new Date(now()) }).catch((err: Error) => opts.onError?.(err));
       }
     },
   };

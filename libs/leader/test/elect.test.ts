@@ -16,9 +16,12 @@ function kc(): KubeConfig {
 }
 
 async function namespace(name: string): Promise<string> {
-  await kc().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } }).catch((err: { code?: number }) => {
-    if (err.code !== 409) throw err;
-  });
+  await kc()
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name } } })
+    .catch((err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+    });
   return name;
 }
 
@@ -90,9 +93,15 @@ test('an API server that stops answering makes the leader step down before its l
   let failing = false;
   let record: Awaited<ReturnType<ReturnType<typeof kubeLeaseStore>['get']>> = null;
   const flakyStore = {
-    get: async () => { if (failing) throw new Error('connect ECONNREFUSED'); return record; },
+    get: async () => {
+      if (failing) throw new Error('connect ECONNREFUSED');
+      return record;
+    },
     create: async (r: NonNullable<typeof record>) => (record = { ...r, resourceVersion: '1' }),
-    replace: async (r: NonNullable<typeof record>) => { if (failing) throw new Error('connect ECONNREFUSED'); return (record = { ...r, resourceVersion: String(Number(r.resourceVersion) + 1) }); },
+    replace: async (r: NonNullable<typeof record>) => {
+      if (failing) throw new Error('connect ECONNREFUSED');
+      return (record = { ...r, resourceVersion: String(Number(r.resourceVersion) + 1) });
+    },
   };
   let clock = 0;
   const errors: string[] = [];

@@ -25,7 +25,8 @@ export class MessageTraceWriter {
 
   constructor(private readonly deps: { state: SharedState; logger: Logger; registry: Registry; options: TraceOptions }) {
     const name = 'portcullis_message_trace_write_failures_total';
-    this.failures = (deps.registry.getSingleMetric(name) as Counter<'reason'> | undefined) ??
+    this.failures =
+      (deps.registry.getSingleMetric(name) as Counter<'reason'> | undefined) ??
       new Counter({ name, help: 'Message trace writes that failed or were dropped (mail is unaffected)', labelNames: ['reason'], registers: [deps.registry] });
     this.ttl = Math.ceil(deps.options.retentionDays * 24 * 3600);
   }
@@ -54,7 +55,12 @@ export class MessageTraceWriter {
         const me = randomBytes(6).toString('hex');
         if ((await this.deps.state.claim(`trace:once:${id}:${opts.once}`, me, this.ttl)) !== me) return;
       }
-      await this.deps.state.listPush(TraceKeys.events(id), events.map((e) => JSON.stringify(e)), this.deps.options.maxEventsPerMessage, this.ttl);
+      await this.deps.state.listPush(
+        TraceKeys.events(id),
+        events.map((e) => JSON.stringify(e)),
+        this.deps.options.maxEventsPerMessage,
+        this.ttl,
+      );
     });
   }
 

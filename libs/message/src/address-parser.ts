@@ -224,7 +224,7 @@ function tokenize(value: string): Token[] | undefined {
         if (c === '\\') i++;
         else if (c === '(') depth++;
         else if (c === ')' && --depth === 0) break;
-        else if (c !== undefined && (c.charCodeAt(0) < 0x20 && c !== '\t')) return undefined;
+        else if (c !== undefined && c.charCodeAt(0) < 0x20 && c !== '\t') return undefined;
       }
       if (depth !== 0) return undefined;
       i++;
@@ -237,7 +237,7 @@ function tokenize(value: string): Token[] | undefined {
         const c = value[j];
         if (c === '\\') j++;
         else if (c === '"') break;
-        else if (c !== undefined && (c.charCodeAt(0) < 0x20 && c !== '\t')) return undefined;
+        else if (c !== undefined && c.charCodeAt(0) < 0x20 && c !== '\t') return undefined;
       }
       if (j >= n) return undefined;
       tokens.push({ kind: 'quoted', text: value.slice(i, j + 1), space });

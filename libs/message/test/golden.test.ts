@@ -17,7 +17,9 @@ interface Golden {
   differsFromMailparser?: Record<string, string>;
 }
 
-const files = readdirSync(DIR).filter((f) => f.endsWith('.eml')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.eml'))
+  .sort();
 
 test('the golden folder has the kinds of message it promises', () => {
   for (const kind of ['alternative', 'nested', 'broken-boundary', 'bad-base64', 'wrong-charset', 'eight-bit-undeclared', 'utf8-headers', 'huge-headers', 'no-body', 'bare-lf']) {
@@ -39,8 +41,16 @@ for (const file of files) {
       assert.deepEqual(ours[field as keyof GoldenView], value, `${field}: mailparser reads it so`);
     }
     // The strict From parser and mailparser name the same addresses, unless the JSON says why not.
-    if (!('fromHeader' in differs)) assert.deepEqual(ours.fromHeader.addresses, (theirs.from ?? []).map((m) => m.address));
-    else assert.notDeepEqual(ours.fromHeader.addresses, (theirs.from ?? []).map((m) => m.address));
+    if (!('fromHeader' in differs))
+      assert.deepEqual(
+        ours.fromHeader.addresses,
+        (theirs.from ?? []).map((m) => m.address),
+      );
+    else
+      assert.notDeepEqual(
+        ours.fromHeader.addresses,
+        (theirs.from ?? []).map((m) => m.address),
+      );
   });
 }
 

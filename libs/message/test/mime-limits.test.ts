@@ -11,19 +11,28 @@ function nested(depth: number): Buffer {
 
 function withAttachments(n: number, octets: number): Buffer {
   const data = Buffer.alloc(octets, 0x41).toString('base64').replace(/.{76}/g, '$&\r\n');
-  const parts = Array.from({ length: n }, (_, i) => `--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="${i}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${data}\r\n`);
+  const parts = Array.from(
+    { length: n },
+    (_, i) => `--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="${i}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${data}\r\n`,
+  );
   return Buffer.from(`From: a@x.test\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n${parts.join('')}--b--\r\n`);
 }
 
 test('a part nested deeper than maxDepth fails the parse; at the limit it is read', async () => {
   const ok = await parseMime(nested(4), { maxDepth: 4, inspectBytes: 10 });
-  assert.deepEqual(ok.parts.map((p) => [p.filename, p.size]), [['x.bin', 3]]);
+  assert.deepEqual(
+    ok.parts.map((p) => [p.filename, p.size]),
+    [['x.bin', 3]],
+  );
   await assert.rejects(parseMime(nested(5), { maxDepth: 4 }), (e: unknown) => e instanceof MimeLimitError && e.limit === 'depth');
 });
 
 test('attachments decoding to more than maxDecodedBytes fail the parse', async () => {
   const ok = await parseMime(withAttachments(3, 1000), { maxDecodedBytes: 3000 });
-  assert.deepEqual(ok.parts.map((p) => p.size), [1000, 1000, 1000]);
+  assert.deepEqual(
+    ok.parts.map((p) => p.size),
+    [1000, 1000, 1000],
+  );
   await assert.rejects(parseMime(withAttachments(3, 1000), { maxDecodedBytes: 2999 }), (e: unknown) => e instanceof MimeLimitError && e.limit === 'decoded-bytes');
 });
 

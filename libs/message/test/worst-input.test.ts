@@ -34,7 +34,10 @@ test('url-targets: a link of 2 MiB of closing characters, quotes, escapes or lab
   };
   const worst = await slowest(links(), ({ text }) => linkTargets(text), 10_000);
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
-  assert.deepEqual(linkTargets(framed('(http://a.test/', ')', '', SIZE)).map((x) => x.kind === 'domain' && x.domain), ['a.test']);
+  assert.deepEqual(
+    linkTargets(framed('(http://a.test/', ')', '', SIZE)).map((x) => x.kind === 'domain' && x.domain),
+    ['a.test'],
+  );
 });
 
 test('text-links (linkify-it): 1 MiB of separators, dots, punycode labels, addresses', async (t) => {
@@ -57,11 +60,7 @@ test('html-links: 2 MiB of nesting, unclosed tags, attributes and entities', asy
 
 test('mime/parse (mailparser, bounded): hostile messages of 2 MiB', async (t) => {
   const refused: string[] = [];
-  const worst = await slowest(
-    hostileMessages(SIZE),
-    ({ name, raw }) => parseMime(raw, { inspectBytes: 64 * 1024 }).catch(() => void refused.push(name)),
-    20_000,
-  );
+  const worst = await slowest(hostileMessages(SIZE), ({ name, raw }) => parseMime(raw, { inspectBytes: 64 * 1024 }).catch(() => void refused.push(name)), 20_000);
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms; refused by mailparser: ${refused.length} of them`);
 });
 
@@ -72,18 +71,26 @@ test('split and header fields: 2 MiB of line breaks, blanks and folds', async (t
     yield { name: 'folded lines', text: `From: a${fill('\r\n b', SIZE)}` };
     yield { name: 'blanks before the colon', text: `From${fill(' ', SIZE)}: a@b.test` };
   };
-  const worst = await slowest(texts(), ({ text }) => {
-    const raw = Buffer.from(text, 'latin1');
-    fieldValues(raw.subarray(0, splitMessage(raw).headerEnd), 'from');
-  }, 4000);
+  const worst = await slowest(
+    texts(),
+    ({ text }) => {
+      const raw = Buffer.from(text, 'latin1');
+      fieldValues(raw.subarray(0, splitMessage(raw).headerEnd), 'from');
+    },
+    4000,
+  );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
 });
 
 test('address-parser: addresses of 2 MiB, and mailbox lists', async (t) => {
-  const worst = await slowest(hostileTexts(SIZE), ({ text }) => {
-    parseAddress(text);
-    parseMailboxList(`"${text}" <a@example.test>`);
-  }, 10_000);
+  const worst = await slowest(
+    hostileTexts(SIZE),
+    ({ text }) => {
+      parseAddress(text);
+      parseMailboxList(`"${text}" <a@example.test>`);
+    },
+    10_000,
+  );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
 });
 

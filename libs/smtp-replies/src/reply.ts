@@ -45,11 +45,12 @@ export type AnyReplyEntry = Omit<ReplyEntry, 'reply' | 'refuse' | 'text' | 'exam
   refuse(...args: never): Refusal;
 };
 
-export type ReplySpec<A extends readonly unknown[]> = ReplySpecBase & (
-  | { text: string; example?: never }
-  /** A text that names things takes them as arguments; `example` is a set of them for docs and tests. */
-  | { text: (...args: A) => string; example: NoInfer<A> }
-);
+export type ReplySpec<A extends readonly unknown[]> = ReplySpecBase &
+  (
+    | { text: string; example?: never }
+    /** A text that names things takes them as arguments; `example` is a set of them for docs and tests. */
+    | { text: (...args: A) => string; example: NoInfer<A> }
+  );
 
 interface ReplySpecBase {
   id: `${Stage}.${string}`;

@@ -8,7 +8,7 @@ export const TABLE_END = '<!-- replies:end -->';
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 function row(e: AnyReplyEntry): string {
-  const writer = e.writer === 'smtp-server' ? ' (smtp-server\'s text)' : '';
+  const writer = e.writer === 'smtp-server' ? " (smtp-server's text)" : '';
   const closes = e.disconnect ? ', closes' : '';
   return `| \`${e.id}\` | ${e.code} ${e.enhanced}${closes} | \`${cell(exampleText(e))}\`${writer} | ${e.checks.map((c) => `\`${c}\``).join(', ')} |`;
 }

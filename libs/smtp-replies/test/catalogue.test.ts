@@ -1,20 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  because,
-  catalogue,
-  connect,
-  data,
-  exampleText,
-  formatReply,
-  groups,
-  login,
-  rcpt,
-  refusalError,
-  replyEntry,
-  session,
-  type AnyReplyEntry,
-} from '../src/index.js';
+import { because, catalogue, connect, data, exampleText, formatReply, groups, login, rcpt, refusalError, replyEntry, session, type AnyReplyEntry } from '../src/index.js';
 
 test('ids are unique, kebab-case, and start with the group they sit in', () => {
   const seen = new Set<string>();

@@ -58,7 +58,8 @@ export class MemoryState implements SharedState {
     const held = this.live(key);
     const n = (held === null ? 0 : Number.parseInt(held, 10) || 0) + 1;
     const e = held === null ? undefined : this.entries.get(key);
-    if (e && !opts.refreshTtl) e.value = String(n); // keeps its window (and its place in the eviction order)
+    if (e && !opts.refreshTtl)
+      e.value = String(n); // keeps its window (and its place in the eviction order)
     else this.put(key, String(n), ttlSeconds);
     return n;
   }

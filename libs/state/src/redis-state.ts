@@ -129,7 +129,12 @@ export class RedisState implements SharedState {
   async listPush(key: string, value: string | readonly string[], maxLength: number, ttlSeconds: number): Promise<void> {
     const values = typeof value === 'string' ? [value] : [...value];
     if (values.length === 0) return;
-    const results = await this.client.multi().lpush(key, ...values).ltrim(key, 0, Math.max(0, maxLength - 1)).expire(key, Math.max(1, Math.ceil(ttlSeconds))).exec();
+    const results = await this.client
+      .multi()
+      .lpush(key, ...values)
+      .ltrim(key, 0, Math.max(0, maxLength - 1))
+      .expire(key, Math.max(1, Math.ceil(ttlSeconds)))
+      .exec();
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];
   }

@@ -10,7 +10,16 @@ export interface StageWorkerLimits {
 
 /** A stage's parsing pool, sized by the stages section of the config. */
 export function stagePool(name: string, module: URL, limits: StageWorkerLimits, deps: { registry: Registry; logger: Logger }, workerData?: unknown): WorkerPool {
-  return new WorkerPool({ name, module, size: limits.workers, maxQueued: limits.workerQueue, maxHeapMb: limits.workerMaxHeapMb, registry: deps.registry, logger: deps.logger, workerData });
+  return new WorkerPool({
+    name,
+    module,
+    size: limits.workers,
+    maxQueued: limits.workerQueue,
+    maxHeapMb: limits.workerMaxHeapMb,
+    registry: deps.registry,
+    logger: deps.logger,
+    workerData,
+  });
 }
 
 /** The task module that runs stages.extraChecks in a worker. */

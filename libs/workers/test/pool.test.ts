@@ -44,7 +44,10 @@ test('while one worker spins, the others serve and the main thread is never bloc
     for (let i = 0; i < 20; i++) answers.push(await p.run<number>('add', { a: i, b: 1 }, { budgetMs: 10_000 }));
     await assert.rejects(stuck, BudgetExceededError);
     clearInterval(ticker);
-    assert.deepEqual(answers, Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(
+      answers,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     assert.ok(ticks > 20, `the main thread's timers ran (${ticks} ticks in 1.5 s)`);
   } finally {
     await p.close();

@@ -83,7 +83,14 @@ function dmarcFinding(a: AuthenticateResult): DmarcFinding {
   const fromDomains = [...new Set(a.dkim.headerFrom.map((f) => domainOf(f)))];
   const fromFields = a.dkim.fromFields ?? a.dkim.headerFrom.length;
   if (!d || fromFields !== 1 || fromDomains.length !== 1) {
-    const why = fromFields === 0 ? 'no From header' : fromFields > 1 ? `${fromFields} From headers` : fromDomains.length > 1 ? `several From domains (${fromDomains.join(', ')})` : (a.dmarcSkipReason ?? 'no author domain');
+    const why =
+      fromFields === 0
+        ? 'no From header'
+        : fromFields > 1
+          ? `${fromFields} From headers`
+          : fromDomains.length > 1
+            ? `several From domains (${fromDomains.join(', ')})`
+            : (a.dmarcSkipReason ?? 'no author domain');
     return { result: 'invalid-from', fromDomain: fromDomains.join(','), policy: undefined, policyDomain: '', pct: 100, reason: `${why}: no single author domain (RFC 7489 6.6.1)` };
   }
   const result = word(d.status.result);

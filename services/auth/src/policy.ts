@@ -16,8 +16,7 @@ export interface PolicyContext {
   random: () => number;
 }
 
-const outcomeOf = (w: AuthWord | 'invalid-from'): Outcome =>
-  w === 'temperror' || w === 'permerror' ? 'error' : w === 'invalid-from' ? 'fail' : w;
+const outcomeOf = (w: AuthWord | 'invalid-from'): Outcome => (w === 'temperror' || w === 'permerror' ? 'error' : w === 'invalid-from' ? 'fail' : w);
 
 /** Text that becomes part of an SMTP reply: printable ASCII only. */
 const safe = (s: string) => s.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
@@ -25,9 +24,7 @@ const safe = (s: string) => s.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
 /** The most specific override for a domain (the domain itself or a parent). */
 export function overrideFor(domain: string, overrides: readonly Override[]): Override | undefined {
   const d = domain.toLowerCase();
-  return overrides
-    .filter((o) => d === o.domain || d.endsWith(`.${o.domain}`))
-    .sort((a, b) => b.domain.length - a.domain.length)[0];
+  return overrides.filter((o) => d === o.domain || d.endsWith(`.${o.domain}`)).sort((a, b) => b.domain.length - a.domain.length)[0];
 }
 
 /** A trusted forwarder's valid ARC chain: it vouches for the authentication it saw. */

@@ -88,7 +88,11 @@ test('ARC sealing of what we pass on, with a key from a file', { skip }, async (
 });
 
 test('authenticated submission: no inbound checks, recorded as skipped, auth= in the header', { skip }, async () => {
-  const { record, by } = await h.check(message({ from: ['alice@dmarc-reject.test'] }), { auth: { user: 'alice', mechanism: 'PLAIN' }, client: { ip: '198.51.100.77', port: 1 }, mailFrom: 'alice@dmarc-reject.test' });
+  const { record, by } = await h.check(message({ from: ['alice@dmarc-reject.test'] }), {
+    auth: { user: 'alice', mechanism: 'PLAIN' },
+    client: { ip: '198.51.100.77', port: 1 },
+    mailFrom: 'alice@dmarc-reject.test',
+  });
   for (const c of ['auth.spf', 'auth.dkim', 'auth.dmarc', 'auth.arc', 'auth.bimi']) {
     assert.equal(by[c]!.outcome, 'skip', c);
     assert.equal(by[c]!.action, undefined, c);
@@ -138,6 +142,9 @@ test('a forged Authentication-Results is dropped whatever spelling or CFWS hides
   const s = stripForgedResults(raw, 'mx.example.test');
   assert.equal(s.removed, forged.length - 1, 'all but the other host');
   assert.equal(s.raw.toString(), `authentication-results  :  mx.xn--bcher-kva.test; dkim=pass\r\n${kept}Subject: x\r\n\r\nbody\r\n`);
-  const idn = stripForgedResults(Buffer.from('Authentication-Results: mx.xn--bcher-kva.test; dkim=pass\r\nAuthentication-Results: MX.BÜCHER.TEST.; spf=pass\r\n\r\n'), 'mx.bücher.test');
+  const idn = stripForgedResults(
+    Buffer.from('Authentication-Results: mx.xn--bcher-kva.test; dkim=pass\r\nAuthentication-Results: MX.BÜCHER.TEST.; spf=pass\r\n\r\n'),
+    'mx.bücher.test',
+  );
   assert.equal(idn.removed, 2, 'A-label and U-label spellings of an IDN id');
 });

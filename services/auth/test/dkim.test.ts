@@ -22,7 +22,10 @@ test('a modified body or a modified signed header fails', { skip }, async () => 
   const signed = (await sign(original(), 'dkim.test')).toString();
   const body = Buffer.from(signed.replace('the figures are attached', 'the figures are wrong'));
   const header = Buffer.from(signed.replace('Subject: Quarterly figures', 'Subject: Urgent: wire transfer'));
-  for (const [what, raw] of [['body', body], ['header', header]] as const) {
+  for (const [what, raw] of [
+    ['body', body],
+    ['header', header],
+  ] as const) {
     const r = (await h.check(raw)).by['auth.dkim']!;
     assert.equal(r.outcome, 'fail', what);
     assert.equal(r.score, 1);

@@ -46,6 +46,11 @@ export function authHarness(authentication: Record<string, unknown> = {}, opts: 
 
 /** The Authentication-Results headers of a message, unfolded. */
 export function authResultsHeaders(raw: Buffer): string[] {
-  const fields = headerFields(headerSection(raw)).map((f) => f.toString('latin1').replace(/\r?\n$/, '').replace(/\r?\n[ \t]+/g, ' '));
+  const fields = headerFields(headerSection(raw)).map((f) =>
+    f
+      .toString('latin1')
+      .replace(/\r?\n$/, '')
+      .replace(/\r?\n[ \t]+/g, ' '),
+  );
   return fields.filter((l) => /^authentication-results:/i.test(l));
 }

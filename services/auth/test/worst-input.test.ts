@@ -23,10 +23,14 @@ test('headers: Authentication-Results of 2 MiB, folded, commented, many of them'
     yield { name: 'nested comments', raw: Buffer.from(`Authentication-Results: ${fill('(', SIZE / 2)}${fill(')', SIZE / 2)} ${OURS}; none\r\n\r\n`) };
     yield { name: 'folds', raw: Buffer.from(`Authentication-Results: ${fill('\r\n (a)', SIZE)} ${OURS}; none\r\n\r\n`) };
   };
-  const worst = await slowest(inputs(), ({ raw }) => {
-    stripForgedResults(raw, OURS);
-    authservIdOf(raw.toString('latin1'));
-  }, 15_000);
+  const worst = await slowest(
+    inputs(),
+    ({ raw }) => {
+      stripForgedResults(raw, OURS);
+      authservIdOf(raw.toString('latin1'));
+    },
+    15_000,
+  );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
   assert.equal(stripForgedResults(Buffer.from(`${fill(`Authentication-Results: ${OURS}; spf=pass\r\n`, 400_000)}\r\n`), OURS).removed > 0, true);
 });

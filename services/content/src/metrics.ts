@@ -17,8 +17,18 @@ export const contentMetrics = perRegistry((registry): ContentMetrics => ({
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   }),
-  verdicts: new Counter({ name: 'portcullis_content_verdicts_total', help: 'Verdicts by action and direction (inbound, outbound)', labelNames: ['action', 'direction'], registers: [registry] }),
-  findings: new Counter({ name: 'portcullis_content_findings_total', help: 'Content check results other than pass and none', labelNames: ['check', 'outcome'], registers: [registry] }),
+  verdicts: new Counter({
+    name: 'portcullis_content_verdicts_total',
+    help: 'Verdicts by action and direction (inbound, outbound)',
+    labelNames: ['action', 'direction'],
+    registers: [registry],
+  }),
+  findings: new Counter({
+    name: 'portcullis_content_findings_total',
+    help: 'Content check results other than pass and none',
+    labelNames: ['check', 'outcome'],
+    registers: [registry],
+  }),
   skipped: new Counter({
     name: 'portcullis_content_skipped_total',
     help: 'Records not scanned (antivirus, antispam, rules) because an earlier result already demanded a reject, by that check',

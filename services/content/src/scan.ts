@@ -52,7 +52,10 @@ export function createScanner(config: Config, opts: ScannerOptions = {}): Scanne
   const c = config.content;
   const clamd = c.antivirus.enabled ? new ClamdClient(c.antivirus) : undefined;
   const rspamd = c.antispam.enabled ? new RspamdClient(c.antispam) : undefined;
-  const engines: Array<[string, ContentCheck]> = [['antivirus', antivirusCheck(clamd)], ['antispam', antispamCheck(rspamd)]];
+  const engines: Array<[string, ContentCheck]> = [
+    ['antivirus', antivirusCheck(clamd)],
+    ['antispam', antispamCheck(rspamd)],
+  ];
   const localDomains = config.domains.map((d) => d.name.toLowerCase());
   const own = opts.pool ? null : contentPool(config, { registry: createRegistry(), logger: createLogger({ level: 'silent', service: 'content' }) });
   const pool = (opts.pool ?? own)!;

@@ -43,11 +43,13 @@ export function decideMessage(meta: MailMeta, now: Date = new Date(), options: D
   }
   const why = (limit: string, value: number): string => bounded(`score ${score} reached the ${limit} threshold ${value}${contributors(meta.results)}`);
   if (outbound) {
-    if (score >= policy.outbound.hold) return { verdict: verdict('quarantine', `held (outgoing): ${why('hold', policy.outbound.hold)}`, 'content.verdict', { score, now }), marking: {} };
+    if (score >= policy.outbound.hold)
+      return { verdict: verdict('quarantine', `held (outgoing): ${why('hold', policy.outbound.hold)}`, 'content.verdict', { score, now }), marking: {} };
     return { verdict: verdict('deliver', summary(meta.results, score), 'content.verdict', { score, now }), marking: {} };
   }
   const t = messageThresholds(policy, meta.envelope.rcptTo);
-  if (score >= t.reject) return { verdict: verdict('reject', `message looks like spam: ${why('reject', t.reject)}`, 'content.verdict', { score, now, enhancedCode: '5.7.1' }), marking: {} };
+  if (score >= t.reject)
+    return { verdict: verdict('reject', `message looks like spam: ${why('reject', t.reject)}`, 'content.verdict', { score, now, enhancedCode: '5.7.1' }), marking: {} };
   if (score >= t.quarantine) return { verdict: verdict('quarantine', `suspected spam: ${why('quarantine', t.quarantine)}`, 'content.verdict', { score, now }), marking: {} };
   const marking: Marking = {};
   const external = options.external ? externalTagFor(policy, meta.envelope.rcptTo) : undefined;
@@ -70,7 +72,10 @@ function summary(results: CheckResult[], score: number): string {
 
 /** The three results that added most to the score, in the operator's words. */
 function contributors(results: CheckResult[]): string {
-  const top = results.filter((r) => r.score > 0).sort((a, b) => b.score - a.score).slice(0, 3);
+  const top = results
+    .filter((r) => r.score > 0)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 3);
   return top.length ? ` (${top.map((r) => `${r.check} +${round(r.score)}: ${r.reason}`).join('; ')})` : '';
 }
 

@@ -57,17 +57,28 @@ describe('ClamAV through clamd (real daemon, local EICAR signature)', () => {
   });
 
   it('holds infected outgoing mail of an authenticated user instead of sending or rejecting it', async () => {
-    const d = await decided({ files: [{ filename: 'eicar.txt', contentType: 'text/plain', content: EICAR }] }, { auth: { user: 'bob', mechanism: 'PLAIN' }, listener: 'submission' });
+    const d = await decided(
+      { files: [{ filename: 'eicar.txt', contentType: 'text/plain', content: EICAR }] },
+      { auth: { user: 'bob', mechanism: 'PLAIN' }, listener: 'submission' },
+    );
     assert.equal(d.meta.verdict?.action, 'quarantine');
     assert.match(d.meta.verdict?.reason ?? '', /^held \(outgoing\): virus found: Portcullis\.Test\.EICAR/);
   });
 
-  it("follows onTooLarge when clamd refuses a stream longer than its StreamMaxLength (30M in the test daemon)", async () => {
+  it('follows onTooLarge when clamd refuses a stream longer than its StreamMaxLength (30M in the test daemon)', async () => {
     const big = Buffer.alloc(31 * 1024 * 1024, 65);
     await assert.rejects(new ClamdClient({ address: CLAMD, timeoutMs: 10_000, poolSize: 1 }).scan(big), ClamdSizeLimitError);
     const lax = contentConfig({ antivirus: { enabled: true, address: CLAMD, maxBytes: 64 * 1024 * 1024, onTooLarge: 'skip' } });
     const check = antivirusCheck(new ClamdClient(lax.content.antivirus));
-    const ctx = { meta: record(big).meta, raw: big, parsed: { from: [], replyTo: [], subject: '', html: '', text: '', parts: [] }, config: lax.content, localDomains: [], outbound: false, now: new Date() };
+    const ctx = {
+      meta: record(big).meta,
+      raw: big,
+      parsed: { from: [], replyTo: [], subject: '', html: '', text: '', parts: [] },
+      config: lax.content,
+      localDomains: [],
+      outbound: false,
+      now: new Date(),
+    };
     const [r] = await check(ctx);
     assert.deepEqual([r?.outcome, r?.reason, r?.action], ['skip', "antivirus skipped: message longer than clamd's StreamMaxLength", undefined]);
   });

@@ -42,7 +42,9 @@ export function buildMessage(s: MessageSpec): Buffer {
   if (s.text !== undefined || !s.html) bodyParts.push(`Content-Type: text/plain; charset=utf-8\r\n\r\n${s.text ?? 'Hello there.'}\r\n`);
   if (s.html) bodyParts.push(`Content-Type: text/html; charset=utf-8\r\n\r\n${s.html}\r\n`);
   for (const f of s.files ?? []) {
-    bodyParts.push(`Content-Type: ${f.contentType}; name="${f.filename}"\r\nContent-Disposition: attachment; filename="${f.filename}"\r\nContent-Transfer-Encoding: base64\r\n\r\n${wrap(f.content.toString('base64'))}`);
+    bodyParts.push(
+      `Content-Type: ${f.contentType}; name="${f.filename}"\r\nContent-Disposition: attachment; filename="${f.filename}"\r\nContent-Transfer-Encoding: base64\r\n\r\n${wrap(f.content.toString('base64'))}`,
+    );
   }
   const boundary = 'b-portcullis-test';
   const body = bodyParts.map((p) => `--${boundary}\r\n${p}`).join('') + `--${boundary}--\r\n`;
@@ -63,11 +65,23 @@ export function buildZip(entries: Array<{ name: string; content: Buffer }>, encr
     const crc = crc32(e.content) >>> 0;
     const flags = encrypted ? 0x0001 : 0;
     const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(flags, 6); local.writeUInt16LE(0, 8);
-    local.writeUInt32LE(crc, 14); local.writeUInt32LE(e.content.length, 18); local.writeUInt32LE(e.content.length, 22); local.writeUInt16LE(name.length, 26);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(flags, 6);
+    local.writeUInt16LE(0, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(e.content.length, 18);
+    local.writeUInt32LE(e.content.length, 22);
+    local.writeUInt16LE(name.length, 26);
     const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(flags, 8);
-    central.writeUInt32LE(crc, 16); central.writeUInt32LE(e.content.length, 20); central.writeUInt32LE(e.content.length, 24); central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(flags, 8);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(e.content.length, 20);
+    central.writeUInt32LE(e.content.length, 24);
+    central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, e.content);
     centrals.push(central, name);
@@ -75,8 +89,11 @@ export function buildZip(entries: Array<{ name: string; content: Buffer }>, encr
   }
   const cd = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(entries.length, 8); end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, end]);
 }
 

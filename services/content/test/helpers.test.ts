@@ -10,13 +10,19 @@ test('slots: at most `size` at once, a bounded line, a deadline for the wait', a
   let release!: () => void;
   const first = pool.run(1000, () => new Promise<void>((r) => (release = r)));
   const second = pool.run(1000, async () => 'second');
-  await assert.rejects(pool.run(1000, async () => 'third'), /too many scans waiting/);
+  await assert.rejects(
+    pool.run(1000, async () => 'third'),
+    /too many scans waiting/,
+  );
   assert.equal(pool.inUse, 1);
   release();
   await first;
   assert.equal(await second, 'second');
   const hold = pool.run(1000, () => new Promise<void>((r) => setTimeout(r, 200)));
-  await assert.rejects(pool.run(50, async () => 'late'), /no free slot before the deadline/);
+  await assert.rejects(
+    pool.run(50, async () => 'late'),
+    /no free slot before the deadline/,
+  );
   await hold;
   assert.equal(pool.inUse, 0);
 });

@@ -79,7 +79,10 @@ test('marking rewrites only the header section: our headers first, forged ones r
     out,
     'X-Spam-Flag: YES\r\nX-Spam-Score: 7\r\nX-Spam-Status: Yes, score=7\r\nX-Portcullis-External: yes\r\nReceived: by mx\r\nSubject: [EXTERNAL] [SPAM] Hello\r\n world\r\nFrom: a@b.example\r\n\r\nbody X-Spam-Flag: NO\r\n',
   );
-  assert.equal(applyMarking(Buffer.from(out, 'latin1'), { spam: { score: 7, prefix: '[SPAM]' }, external: { header: true, subjectPrefix: '[EXTERNAL]' } }, 7).toString('latin1'), out);
+  assert.equal(
+    applyMarking(Buffer.from(out, 'latin1'), { spam: { score: 7, prefix: '[SPAM]' }, external: { header: true, subjectPrefix: '[EXTERNAL]' } }, 7).toString('latin1'),
+    out,
+  );
   const clean = Buffer.from('Subject: hi\r\n\r\nbody\r\n');
   assert.equal(applyMarking(clean, {}, 0), clean, 'nothing to do: the same buffer');
 });
@@ -87,9 +90,15 @@ test('marking rewrites only the header section: our headers first, forged ones r
 test('a message with no body or with bare LF line breaks is marked too (one header/body rule, libs/message)', async () => {
   // Before the one rule, marking looked for CRLF CRLF only and delivered these unmarked.
   const bodiless = Buffer.from('From: a@outside.example\r\nSubject: hi\r\n');
-  assert.equal(applyMarking(bodiless, { spam: { score: 7, prefix: '[SPAM]' } }, 7).toString('latin1'), 'X-Spam-Flag: YES\r\nX-Spam-Score: 7\r\nX-Spam-Status: Yes, score=7\r\nFrom: a@outside.example\r\nSubject: [SPAM] hi\r\n');
+  assert.equal(
+    applyMarking(bodiless, { spam: { score: 7, prefix: '[SPAM]' } }, 7).toString('latin1'),
+    'X-Spam-Flag: YES\r\nX-Spam-Score: 7\r\nX-Spam-Status: Yes, score=7\r\nFrom: a@outside.example\r\nSubject: [SPAM] hi\r\n',
+  );
   const lf = Buffer.from('From: a@outside.example\nSubject: hi\n\nbody\n');
-  assert.equal(applyMarking(lf, { spam: { score: 7, prefix: '[SPAM]' } }, 7).toString('latin1'), 'X-Spam-Flag: YES\r\nX-Spam-Score: 7\r\nX-Spam-Status: Yes, score=7\r\nFrom: a@outside.example\nSubject: [SPAM] hi\n\nbody\n');
+  assert.equal(
+    applyMarking(lf, { spam: { score: 7, prefix: '[SPAM]' } }, 7).toString('latin1'),
+    'X-Spam-Flag: YES\r\nX-Spam-Score: 7\r\nX-Spam-Status: Yes, score=7\r\nFrom: a@outside.example\nSubject: [SPAM] hi\n\nbody\n',
+  );
   const banner = await parseMime(applyMarking(Buffer.from('From: a@outside.example\r\nSubject: hi'), { external: { header: false, banner: 'Outside.' } }, 0));
   assert.equal(banner.subject, 'hi');
   assert.match(banner.text, /^Outside\./);
@@ -113,7 +122,10 @@ test('an external banner comes first and the original message, plain or multipar
   const marked = applyMarking(withFile, { external: { header: false, banner } }, 0);
   const m = await parseMime(marked, { inspectBytes: 1024 });
   assert.match(m.text, /^Caution: .*\sSee attached\./s);
-  assert.deepEqual(m.parts.map((x) => [x.filename, x.content.toString()]), [['a.pdf', '%PDF-1.4 x']]);
+  assert.deepEqual(
+    m.parts.map((x) => [x.filename, x.content.toString()]),
+    [['a.pdf', '%PDF-1.4 x']],
+  );
   assert.ok(marked.includes(messageBody(withFile)), 'the original body is carried byte for byte');
 });
 

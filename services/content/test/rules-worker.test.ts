@@ -19,8 +19,14 @@ const rec = record(buildMessage({ text: 'see attached', files: [{ filename: 'inv
 
 test('over its budget the scan fails with BudgetExceededError, never a pass; the pool recovers', async () => {
   // 5 ms: less than a worker needs to load mailparser, so the task is terminated mid-way.
-  await assert.rejects(recordBudget('content', 5, (b) => scanner.scan(rec, new Date(), b)), BudgetExceededError);
+  await assert.rejects(
+    recordBudget('content', 5, (b) => scanner.scan(rec, new Date(), b)),
+    BudgetExceededError,
+  );
   assert.match(await registry.metrics(), /portcullis_worker_kills_total\{pool="content",reason="budget"\} 1/);
   const { results } = await recordBudget('content', 30_000, (b) => scanner.scan(rec, new Date(), b));
-  assert.ok(results.some((r) => r.check === 'content.attachments' && r.outcome === 'fail' && /really a blocked file type|\.exe|exe/.test(r.reason)), JSON.stringify(results));
+  assert.ok(
+    results.some((r) => r.check === 'content.attachments' && r.outcome === 'fail' && /really a blocked file type|\.exe|exe/.test(r.reason)),
+    JSON.stringify(results),
+  );
 });

@@ -23,7 +23,13 @@ const reasons = (rs: CheckResult[]): string => rs.map((r) => `${r.check}: ${r.re
 describe('attachment rules', () => {
   it('records that the engines were not configured rather than pretending they ran', async () => {
     const { results } = await scan({ text: 'hi' });
-    assert.deepEqual(results.filter((r) => r.stage === 'content' && r.outcome === 'skip').map((r) => r.reason).sort(), ['antispam not configured', 'antivirus not configured']);
+    assert.deepEqual(
+      results
+        .filter((r) => r.stage === 'content' && r.outcome === 'skip')
+        .map((r) => r.reason)
+        .sort(),
+      ['antispam not configured', 'antivirus not configured'],
+    );
   });
 
   it('rejects an .exe renamed .pdf by its magic bytes', async () => {
@@ -40,7 +46,18 @@ describe('attachment rules', () => {
   });
 
   it('rejects an executable inside a zip, by name and by magic bytes', async () => {
-    const byName = await scan({ files: [{ filename: 'docs.zip', contentType: 'application/zip', content: buildZip([{ name: 'readme.txt', content: Buffer.from('hi') }, { name: 'setup.scr', content: Buffer.from('x') }]) }] });
+    const byName = await scan({
+      files: [
+        {
+          filename: 'docs.zip',
+          contentType: 'application/zip',
+          content: buildZip([
+            { name: 'readme.txt', content: Buffer.from('hi') },
+            { name: 'setup.scr', content: Buffer.from('x') },
+          ]),
+        },
+      ],
+    });
     assert.equal(byName.verdict.action, 'reject');
     assert.match(byName.verdict.reason, /docs\.zip contains setup\.scr/);
     const byMagic = await scan({ files: [{ filename: 'docs.zip', contentType: 'application/zip', content: buildZip([{ name: 'photo.jpg', content: buildExe() }]) }] });
@@ -49,7 +66,9 @@ describe('attachment rules', () => {
   });
 
   it('quarantines an encrypted archive (it cannot be scanned)', async () => {
-    const { verdict } = await scan({ files: [{ filename: 'secret.zip', contentType: 'application/zip', content: buildZip([{ name: 'a.txt', content: Buffer.from('data') }], true) }] });
+    const { verdict } = await scan({
+      files: [{ filename: 'secret.zip', contentType: 'application/zip', content: buildZip([{ name: 'a.txt', content: Buffer.from('data') }], true) }],
+    });
     assert.equal(verdict.action, 'quarantine');
     assert.match(verdict.reason, /secret\.zip is an encrypted archive/);
   });
@@ -58,7 +77,11 @@ describe('attachment rules', () => {
     const ole = await scan({ files: [{ filename: 'report.doc', contentType: 'application/msword', content: buildMacroDoc() }] });
     assert.equal(ole.verdict.action, 'quarantine');
     assert.match(ole.verdict.reason, /report\.doc is an Office document with macros/);
-    const docm = buildZip([{ name: '[Content_Types].xml', content: Buffer.from('<Types/>') }, { name: 'word/document.xml', content: Buffer.from('<w:document/>') }, { name: 'word/vbaProject.bin', content: buildMacroDoc() }]);
+    const docm = buildZip([
+      { name: '[Content_Types].xml', content: Buffer.from('<Types/>') },
+      { name: 'word/document.xml', content: Buffer.from('<w:document/>') },
+      { name: 'word/vbaProject.bin', content: buildMacroDoc() },
+    ]);
     const ooxml = await scan({ files: [{ filename: 'report.docm', contentType: 'application/vnd.ms-word.document.macroEnabled.12', content: docm }] });
     assert.equal(ooxml.verdict.action, 'quarantine');
     assert.match(ooxml.verdict.reason, /with macros \(word\/vbaProject\.bin\)/);
@@ -122,7 +145,8 @@ describe('phishing rules', () => {
   });
 
   it('a clean newsletter passes every rule and is delivered', async () => {
-    const html = '<h1>December news</h1><p>Read <a href="https://news.sender.example/dec">our story</a> or visit <a href="https://www.sender.example/">www.sender.example</a>.</p><p><a href="https://news.sender.example/unsubscribe">Unsubscribe</a></p>';
+    const html =
+      '<h1>December news</h1><p>Read <a href="https://news.sender.example/dec">our story</a> or visit <a href="https://www.sender.example/">www.sender.example</a>.</p><p><a href="https://news.sender.example/unsubscribe">Unsubscribe</a></p>';
     const { verdict, failed, results } = await scan({ from: 'Sender News <news@sender.example>', subject: 'December newsletter', text: 'December news', html });
     assert.equal(failed.length, 0, reasons(failed));
     assert.equal(verdict.action, 'deliver');

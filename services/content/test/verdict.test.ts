@@ -17,7 +17,10 @@ test('with no results the verdict is deliver, saying no checks are configured', 
 });
 
 test('with results the scores are summed and counted in the reason', () => {
-  const v = decide(meta([result('auth', 'auth.spf', 'fail', 'no match', 1.5), result('reputation', 'reputation.dbl', 'info', 'listed', 2), result('auth', 'auth.dkim', 'pass', 'ok')]), now);
+  const v = decide(
+    meta([result('auth', 'auth.spf', 'fail', 'no match', 1.5), result('reputation', 'reputation.dbl', 'info', 'listed', 2), result('auth', 'auth.dkim', 'pass', 'ok')]),
+    now,
+  );
   assert.equal(v.action, 'deliver');
   assert.equal(v.score, 3.5);
   assert.equal(v.reason, '3 checks, score 3.5');

@@ -18,14 +18,21 @@ import { buildZip } from './fixtures.js';
 const SIZE = 2 * MiB;
 
 test('checks/links: the links of 2 MiB of hostile HTML, and the host their text shows', async (t) => {
-  const worst = await slowest(hostileTexts(SIZE), ({ text }) => {
-    for (const l of htmlLinks(text).anchors) urlHost(l.href);
-    shownHost(text);
-    urlHost(text);
-  }, 4000);
+  const worst = await slowest(
+    hostileTexts(SIZE),
+    ({ text }) => {
+      for (const l of htmlLinks(text).anchors) urlHost(l.href);
+      shownHost(text);
+      urlHost(text);
+    },
+    4000,
+  );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
   const deep = htmlLinks(`${'<b>'.repeat(SIZE / 4)}<a href="http://real.test/">www.shown.test</a>`).anchors;
-  assert.deepEqual(deep.map((l) => [urlHost(l.href), shownHost(l.text)]), [['real.test', 'www.shown.test']]);
+  assert.deepEqual(
+    deep.map((l) => [urlHost(l.href), shownHost(l.text)]),
+    [['real.test', 'www.shown.test']],
+  );
 });
 
 test('checks/file-kind: file names of 2 MiB', async (t) => {
@@ -60,7 +67,11 @@ test('checks/zip-entries: many entries, huge declared sizes, deep paths, nested 
   const tiny = Buffer.from('x');
   const many = buildZip(Array.from({ length: 40_000 }, (_, i) => ({ name: `${i}.txt`, content: tiny })));
   let nested = buildZip([{ name: 'a.exe', content: Buffer.from('MZ') }]);
-  while (nested.length < SIZE / 2) nested = buildZip([{ name: 'n.zip', content: nested }, { name: 'm.zip', content: nested }]);
+  while (nested.length < SIZE / 2)
+    nested = buildZip([
+      { name: 'n.zip', content: nested },
+      { name: 'm.zip', content: nested },
+    ]);
   const zips = [
     { name: '40k entries', zip: many },
     { name: '40k entries declaring 4 GiB each', zip: declaring(many, 0xffffffff) },
@@ -68,10 +79,14 @@ test('checks/zip-entries: many entries, huge declared sizes, deep paths, nested 
     { name: 'zips nested in zips', zip: nested },
     { name: 'one entry of 2 MiB of zeros', zip: buildZip([{ name: 'z.bin', content: Buffer.alloc(SIZE) }]) },
   ];
-  const worst = await slowest(zips, async ({ zip }) => {
-    const listing = await listZip(zip, 100_000);
-    for (const e of listing.entries) extensions(e.name);
-  }, 30_000);
+  const worst = await slowest(
+    zips,
+    async ({ zip }) => {
+      const listing = await listZip(zip, 100_000);
+      for (const e of listing.entries) extensions(e.name);
+    },
+    30_000,
+  );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
   const capped = await listZip(many, 1000);
   assert.equal(capped.entries.length, 1000);

@@ -108,7 +108,13 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
       log.warn({ listener }, on ? 'connection slots short: pre-MAIL timeouts shortened' : 'connection slots no longer short');
     },
   });
-  const flow: FlowControl = new FlowControl({ state: deps.state, options: config.flow, onStateError, replicaId: instance, makeRoom: (rule, matches): string | null => reclaim.makeRoom(rule, matches) });
+  const flow: FlowControl = new FlowControl({
+    state: deps.state,
+    options: config.flow,
+    onStateError,
+    replicaId: instance,
+    makeRoom: (rule, matches): string | null => reclaim.makeRoom(rule, matches),
+  });
   const lockout = new LoginLockout({ state: deps.state, options: config.lockout, exempt: config.flow.allow, onStateError });
   const login = onAuth({ credentials, maxFailures: config.login.maxFailuresPerConnection, logger: log, lockout });
   const dnsbl = new ConnectDnsbl({ config, exempt: deps.dnsblExempt ?? [], dns: deps.dns, registry: deps.registry, logger: log });
@@ -117,7 +123,18 @@ export async function startEdge(deps: EdgeDeps): Promise<Edge> {
 
   let stopping = false;
   const parts: EdgeParts = {
-    config, deps, log, metrics, certs, credentials, flow, lockout, dnsbl, reclaim, waiter, login,
+    config,
+    deps,
+    log,
+    metrics,
+    certs,
+    credentials,
+    flow,
+    lockout,
+    dnsbl,
+    reclaim,
+    waiter,
+    login,
     budget: new ByteBudget(config.smtp.maxBufferedBytes),
     recordRefusal: refusalRecorder(deps),
     verify: configuredVerification(config, deps.state),

@@ -19,8 +19,7 @@ import { TEST_REDIS_URL, ping, sharedRedisSkip } from '@portcullis/state/testing
 
 export { TEST_REDIS_URL, ping, sharedRedisSkip };
 
-export const redisServerSkip: string | false =
-  spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'redis-server is not installed';
+export const redisServerSkip: string | false = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'redis-server is not installed';
 
 /** A key prefix of its own, so that tests and concurrent runs never meet. */
 export const testPrefix = (): string => `portcullis-test:${randomUUID().slice(0, 8)}:`;

@@ -29,23 +29,31 @@ test('header-limits: 2 MiB of each worst text and message, whole and in small ch
     yield { name: 'bare CR body', raw: Buffer.from(`a: b\r\n\r\n${fill('x\r', SIZE)}`) };
   };
   const wide = { maxHeaderBytes: 4 * MiB, maxLineLength: 998 };
-  const worst = await slowest(inputs(), ({ raw }) => {
-    scan(raw, wide, 64 * 1024);
-    scan(raw, wide, 7);
-    scan(raw, { maxHeaderBytes: 4 * MiB, maxLineLength: 4 * MiB }, 64 * 1024);
-  }, 5000);
+  const worst = await slowest(
+    inputs(),
+    ({ raw }) => {
+      scan(raw, wide, 64 * 1024);
+      scan(raw, wide, 7);
+      scan(raw, { maxHeaderBytes: 4 * MiB, maxLineLength: 4 * MiB }, 64 * 1024);
+    },
+    5000,
+  );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
   assert.equal(scan(Buffer.from(fill('a', SIZE)), wide, 64 * 1024).ok, false);
 });
 
 test('sender-identity: MAIL FROM addresses and allowed entries of 2 MiB', async (t) => {
-  const worst = await slowest(hostileTexts(SIZE), ({ text }) => {
-    parseAddress(text);
-    normalizeAllowedEntry(text);
-    checkSender('alice', text, ['@example.test', text]);
-    checkSender('alice', `<${text}@example.test>`, ['@example.test']);
-    parseMailboxList(`"${text}" <a@example.test>`);
-  }, 10_000);
+  const worst = await slowest(
+    hostileTexts(SIZE),
+    ({ text }) => {
+      parseAddress(text);
+      normalizeAllowedEntry(text);
+      checkSender('alice', text, ['@example.test', text]);
+      checkSender('alice', `<${text}@example.test>`, ['@example.test']);
+      parseMailboxList(`"${text}" <a@example.test>`);
+    },
+    10_000,
+  );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
 });
 
@@ -59,10 +67,14 @@ test('sender-identity: the RFC 5322 From parser on From headers of 2 MiB', async
 
 test('rcpt: RCPT TO addresses of 2 MiB', async (t) => {
   const policy = { domains: new Map([['example.test', 'preserve' as const]]), outbound: false };
-  const worst = await slowest(hostileTexts(SIZE), ({ text }) => {
-    checkRecipient(`${text}@example.test`, { authenticated: true, smtputf8: true }, policy);
-    checkRecipient(text, { authenticated: true, smtputf8: true }, policy);
-    checkRecipient(`a@${text}`, { authenticated: false, smtputf8: false }, policy);
-  }, 2000);
+  const worst = await slowest(
+    hostileTexts(SIZE),
+    ({ text }) => {
+      checkRecipient(`${text}@example.test`, { authenticated: true, smtputf8: true }, policy);
+      checkRecipient(text, { authenticated: true, smtputf8: true }, policy);
+      checkRecipient(`a@${text}`, { authenticated: false, smtputf8: false }, policy);
+    },
+    2000,
+  );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
 });

@@ -61,7 +61,11 @@ export function relayHandler(deps: HandlerDeps) {
         trace.event(meta.id, 'quarantined', decision.reason, { outcome: 'quarantine' });
         trace.summary(meta, record.raw, 'quarantined');
         // The reason travels with the message, so the quarantine shows why it is there.
-        return { outputs: [{ topic: Topics.quarantine, record: { meta: { ...meta, results: [...meta.results, result('relay', 'relay.gate', 'info', decision.reason)] }, raw: record.raw } }] };
+        return {
+          outputs: [
+            { topic: Topics.quarantine, record: { meta: { ...meta, results: [...meta.results, result('relay', 'relay.gate', 'info', decision.reason)] }, raw: record.raw } },
+          ],
+        };
       case 'deliver':
         break;
     }
@@ -85,7 +89,13 @@ function followUp(deps: HandlerDeps, record: MailRecord, results: RecipientOutco
   const temporary = results.filter((r) => r.status === 'temporary');
   const fate = temporaryFate(meta, config.relay, now);
   if (temporary.length && fate.giveUp) {
-    bounced.push(...temporary.map((r) => ({ ...dsnFor(r, 'failed', '4.4.7'), status: '4.4.7', diagnostic: `gave up after ${Math.round(config.relay.maxAgeSeconds / 3600)} hours; last error: ${r.response}` })));
+    bounced.push(
+      ...temporary.map((r) => ({
+        ...dsnFor(r, 'failed', '4.4.7'),
+        status: '4.4.7',
+        diagnostic: `gave up after ${Math.round(config.relay.maxAgeSeconds / 3600)} hours; last error: ${r.response}`,
+      })),
+    );
     trace.event(meta.id, 'expired', `undelivered after the maximum age; ${temporary.length} recipient(s) bounced`);
   }
   if (bounced.length) {
@@ -97,7 +107,16 @@ function followUp(deps: HandlerDeps, record: MailRecord, results: RecipientOutco
   if (retry) {
     outputs.push({ topic: retry.topic, record: { meta: retry.meta, raw: record.raw }, notBefore: retry.notBefore });
     trace.event(meta.id, 'retry scheduled', `attempt ${retry.meta.delivery!.attempt + 1} not before ${new Date(retry.notBefore).toISOString()}`, { outcome: retry.topic });
-    if (fate.delayNotice) outputs.push(...notify(deps, record, temporary.map((r) => dsnFor(r, 'delayed', '4.0.0')), mlog, now));
+    if (fate.delayNotice)
+      outputs.push(
+        ...notify(
+          deps,
+          record,
+          temporary.map((r) => dsnFor(r, 'delayed', '4.0.0')),
+          mlog,
+          now,
+        ),
+      );
   }
   trace.summary(meta, record.raw, standing(results, Boolean(retry)));
   return outputs;

@@ -44,7 +44,14 @@ export function relayStages(deps: Pick<RelayDeps, 'config'>, handle: StageDefini
   return [
     { name: 'relay', group: 'portcullis-relay', from: Topics.decided, concurrency, process: handle },
     { name: 'relay-retry', group: 'portcullis-relay-retry', from: Topics.retry, concurrency, process: handle, newTracePerRecord: true },
-    ...tiers.map((topic, i): StageDefinition => ({ name: 'relay-retry', group: `portcullis-relay-retry-t${i}`, from: topic, concurrency, process: handle, newTracePerRecord: true })),
+    ...tiers.map((topic, i): StageDefinition => ({
+      name: 'relay-retry',
+      group: `portcullis-relay-retry-t${i}`,
+      from: topic,
+      concurrency,
+      process: handle,
+      newTracePerRecord: true,
+    })),
   ];
 }
 
@@ -54,12 +61,24 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
   const smtp = new SmtpDelivery({ hostname: config.hostname, maxConnections: config.relay.maxConnectionsPerDestination, timeoutMs: config.relay.connectionTimeoutMs });
   const { outcomes, circuitOpens, noSmarthost } = relayMetrics(deps.registry);
   if (!config.relay.outbound?.smarthost) {
-    log.warn('relay.outbound.smarthost is not set: bounces and other mail for outside addresses are written to the local Maildir (relay.maildir), not sent; see portcullis_relay_no_smarthost_total');
+    log.warn(
+      'relay.outbound.smarthost is not set: bounces and other mail for outside addresses are written to the local Maildir (relay.maildir), not sent; see portcullis_relay_no_smarthost_total',
+    );
   }
   const breaker = new CircuitBreaker({ state: deps.state, options: config.relay.circuit, logger: log, onOpen: (destination) => circuitOpens.inc({ destination }) });
   const writer = new MessageTraceWriter({ state: deps.state, logger: log, registry: deps.registry, options: config.messageTrace });
   const trace = new RelayTrace(writer);
-  const handle = relayHandler({ config, state: deps.state, logger: log, trace, outcomes, noSmarthost, smtp, breaker, capabilities: new Capabilities({ hostname: config.hostname, timeoutMs: config.relay.connectionTimeoutMs }) });
+  const handle = relayHandler({
+    config,
+    state: deps.state,
+    logger: log,
+    trace,
+    outcomes,
+    noSmarthost,
+    smtp,
+    breaker,
+    capabilities: new Capabilities({ hostname: config.hostname, timeoutMs: config.relay.connectionTimeoutMs }),
+  });
 
   const subs: Subscription[] = await Promise.all(relayStages(deps, handle).map((stage) => runStage(deps.bus, stage, deps)));
 
@@ -73,15 +92,24 @@ export async function startRelay(deps: RelayDeps): Promise<Relay> {
     if (records.length === 0) return 0;
     const span = startSpan('quarantine digest', SpanKind.PRODUCER);
     try {
-      await deps.bus.publish(Topics.decided, records.map((r) => toOutRecord(r, span, Topics.decided)));
+      await deps.bus.publish(
+        Topics.decided,
+        records.map((r) => toOutRecord(r, span, Topics.decided)),
+      );
     } finally {
       endSpan(span);
     }
     log.info({ digests: records.length }, 'quarantine digests sent');
     return records.length;
   };
-  deps.admin?.('quarantine', quarantineAdmin(store, actions, log, digests, () => reindexQuarantine({ bus: deps.bus, store, logger: log })));
-  const periodic = startPeriodic([{ name: 'quarantine-digest', intervalMs: 60_000, run: async () => void (await digests()) }], { logger: log, ...(deps.isLeader ? { isLeader: deps.isLeader } : {}) });
+  deps.admin?.(
+    'quarantine',
+    quarantineAdmin(store, actions, log, digests, () => reindexQuarantine({ bus: deps.bus, store, logger: log })),
+  );
+  const periodic = startPeriodic([{ name: 'quarantine-digest', intervalMs: 60_000, run: async () => void (await digests()) }], {
+    logger: log,
+    ...(deps.isLeader ? { isLeader: deps.isLeader } : {}),
+  });
 
   return {
     jobs: { digests },

@@ -12,7 +12,12 @@ const setup = () => testRelay();
 
 const span = () => startSpan('test', SpanKind.CONSUMER);
 const record = (action: 'reject' | 'deliver', deadlineMs: number): MailRecord => ({
-  meta: { ...sampleMeta({ envelope: { mailFrom: 'a@example.net' } }), size: raw.length, verdict: verdict(action, 'spam', 'content.verdict'), replyTo: { channel: 'edge-1', deadline: new Date(Date.now() + deadlineMs).toISOString() } },
+  meta: {
+    ...sampleMeta({ envelope: { mailFrom: 'a@example.net' } }),
+    size: raw.length,
+    verdict: verdict(action, 'spam', 'content.verdict'),
+    replyTo: { channel: 'edge-1', deadline: new Date(Date.now() + deadlineMs).toISOString() },
+  },
   raw,
 });
 
@@ -29,6 +34,9 @@ test('mail refused in session (550) is dropped: no delivery, no DSN, no quaranti
 test('a reject the sender never heard is quarantined with its reason, and nobody gets a DSN', async () => {
   const { handle } = setup();
   const out = await handle(record('reject', -60_000), span());
-  assert.deepEqual(out.outputs.map((o) => o.topic), [Topics.quarantine]);
+  assert.deepEqual(
+    out.outputs.map((o) => o.topic),
+    [Topics.quarantine],
+  );
   assert.match(out.outputs[0]!.record.meta.results.at(-1)!.reason, /^late reject: spam/);
 });

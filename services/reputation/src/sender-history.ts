@@ -49,7 +49,11 @@ const key = (subject: string) => `history:${subject}`;
  * need a SharedState extension for one approximate counter).
  */
 export class SenderHistory {
-  constructor(private readonly state: SharedState, private readonly config: HistoryConfig, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly state: SharedState,
+    private readonly config: HistoryConfig,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async read(subject: string): Promise<Counts | null> {
     const held = await this.state.get(key(subject));

@@ -34,7 +34,10 @@ test('over its budget the parse fails with BudgetExceededError, never an empty r
   const read = workerLinkReader(fresh);
   try {
     // 5 ms: less than a new worker needs to load mailparser, so the task is terminated mid-way.
-    await assert.rejects(recordBudget('reputation', 5, (b) => read(record, ours, 500, b)), BudgetExceededError);
+    await assert.rejects(
+      recordBudget('reputation', 5, (b) => read(record, ours, 500, b)),
+      BudgetExceededError,
+    );
     assert.match(await registry.metrics(), /portcullis_worker_kills_total\{pool="reputation",reason="budget"\} 1/);
     const again = await recordBudget('reputation', 30_000, (b) => read(record, ours, 500, b));
     assert.ok(again.found.domains.length > 10);

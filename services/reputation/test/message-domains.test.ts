@@ -27,7 +27,10 @@ test('links reduce to registered domains with the public suffix list', () => {
 
 test('Proofpoint v2 wrappers are decoded', () => {
   const t = linkTargets('https://urldefense.proofpoint.com/v2/url?u=https-3A__pp-2Dhidden.example_x&d=DwMF');
-  assert.deepEqual(t.map((x) => x.kind === 'domain' && x.domain), ['pp-hidden.example']);
+  assert.deepEqual(
+    t.map((x) => x.kind === 'domain' && x.domain),
+    ['pp-hidden.example'],
+  );
 });
 
 test('a message cut short (the parse limit) still gives the links before the cut', async () => {

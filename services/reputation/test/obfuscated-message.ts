@@ -36,11 +36,7 @@ function wrap76(s: string): string {
 
 export function obfuscatedMessage(from = 'offers@sender.example'): Buffer {
   const htmlB64 = wrap76(Buffer.from(html, 'utf8').toString('base64'));
-  const text = [
-    'Visit http://qp-hid=',
-    'den.example/deal today=3D now.',
-    '',
-  ].join('\r\n');
+  const text = ['Visit http://qp-hid=', 'den.example/deal today=3D now.', ''].join('\r\n');
   return Buffer.from(
     [
       `From: Offers <${from}>`,

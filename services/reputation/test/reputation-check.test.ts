@@ -42,7 +42,10 @@ test('a listed domain is found behind every obfuscation', { skip }, async () => 
   const results = await checkReputation(d, record(obfuscatedMessage()));
   const listed = results.filter((r) => r.check === 'reputation.uribl' && r.outcome === 'fail');
   for (const [trick, domain] of Object.entries(HIDDEN)) {
-    assert.ok(listed.some((r) => r.reason.startsWith(`uribl.portcullis.test for ${domain}:`)), `${trick}: ${domain}`);
+    assert.ok(
+      listed.some((r) => r.reason.startsWith(`uribl.portcullis.test for ${domain}:`)),
+      `${trick}: ${domain}`,
+    );
   }
   assert.ok(listed.every((r) => r.score === 5 && /black/.test(r.reason)));
   assert.ok(results.some((r) => r.check === 'reputation.shortener' && r.score === 0.5));
@@ -102,7 +105,10 @@ test('thresholds: the stage demands reject (5.7.1) past rejectAt', { skip }, asy
 test('block list: a blocked sender is refused 5.7.1, nothing looked up', { skip }, async () => {
   const { d, registry } = deps({ block: { senderDomains: ['blocked.example'] } });
   const results = await checkReputation(d, record(plain('x@mail.blocked.example', 'http://grey.example/')));
-  assert.deepEqual(results.map((r) => [r.check, r.action, r.enhancedCode]), [['reputation.local', 'reject', '5.7.1']]);
+  assert.deepEqual(
+    results.map((r) => [r.check, r.action, r.enhancedCode]),
+    [['reputation.local', 'reject', '5.7.1']],
+  );
   assert.match(results[0]!.reason, /sender domain blocked\.example is blocked/);
   assert.equal(await queriesSent(registry), 0);
 });
@@ -117,7 +123,10 @@ test('block list by client network and by recipient', { skip }, async () => {
 test('allow list: the sender is not scored (no look-ups, no history)', { skip }, async () => {
   const { d, registry } = deps({ allow: { senders: ['offers@sender.example'] } }, true);
   const results = await checkReputation(d, record(obfuscatedMessage()));
-  assert.deepEqual(results.map((r) => [r.check, r.outcome, r.score]), [['reputation.local', 'pass', 0]]);
+  assert.deepEqual(
+    results.map((r) => [r.check, r.outcome, r.score]),
+    [['reputation.local', 'pass', 0]],
+  );
   assert.equal(await queriesSent(registry), 0);
 });
 

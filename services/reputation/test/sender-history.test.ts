@@ -14,8 +14,15 @@ const skip = await sharedRedisSkip();
 const config = ConfigSchema.shape.reputation.parse({}).history;
 
 function decided(action: VerdictAction, ip: string, extra: Partial<Parameters<typeof sampleMeta>[0]> = {}): MailRecord {
-  const id = `01J${randomUUID().replace(/-/g, '').toUpperCase().replace(/[ILOU]/g, 'A').slice(0, 23)}`;
-  return { meta: sampleMeta({ id, envelope: { client: { ip, port: 1 } }, verdict: verdict(action, 'test', 'content.verdict'), ...extra }), raw: Buffer.from('From: a@sender.example\r\n\r\nx\r\n') };
+  const id = `01J${randomUUID()
+    .replace(/-/g, '')
+    .toUpperCase()
+    .replace(/[ILOU]/g, 'A')
+    .slice(0, 23)}`;
+  return {
+    meta: sampleMeta({ id, envelope: { client: { ip, port: 1 } }, verdict: verdict(action, 'test', 'content.verdict'), ...extra }),
+    raw: Buffer.from('From: a@sender.example\r\n\r\nx\r\n'),
+  };
 }
 
 async function withRedis(fn: (state: SharedState) => Promise<void>) {

@@ -49,7 +49,8 @@ export function deadLetterAdmin(reader: DeadLetterReader, log: Logger): AdminHan
         opts.limit = limit;
       }
       const listed = await reader.list(opts);
-      if (opts.partition !== undefined && listed.partitions.length === 0) return { status: 404, body: { error: `no partition ${opts.partition} in the dead-letter topic`, field: 'partition' } };
+      if (opts.partition !== undefined && listed.partitions.length === 0)
+        return { status: 404, body: { error: `no partition ${opts.partition} in the dead-letter topic`, field: 'partition' } };
       return { status: 200, body: listed };
     }
     if (p === undefined || o === undefined || rest.length > 0) return { status: 400, body: { error: USAGE } };

@@ -34,7 +34,11 @@ export class DeadLetterReader {
   }
 
   /** Up to `limit` records per partition, from `from` (default: the last `limit` of each). */
-  async list(opts: { partition?: number; from?: string; limit: number }): Promise<{ partitions: PartitionOffsets[]; records: (DeadLetterSummary & { replayed?: ReplayMarker })[] }> {
+  async list(opts: {
+    partition?: number;
+    from?: string;
+    limit: number;
+  }): Promise<{ partitions: PartitionOffsets[]; records: (DeadLetterSummary & { replayed?: ReplayMarker })[] }> {
     const partitions = (await this.partitions()).filter((p) => opts.partition === undefined || p.partition === opts.partition);
     const reads = partitions
       .filter((p) => BigInt(p.high) > BigInt(p.low))

@@ -20,15 +20,21 @@ export function checkCertificates(certs: Certificate[], opts: { now: number; min
     const ready = c.status?.conditions?.find((x) => x.type === 'Ready');
     const describe = `kubectl -n ${opts.namespace} describe certificate ${c.metadata.name}`;
     if (ready?.status !== 'True') {
-      return wrong(name, `not Ready (${ready?.reason ?? 'no status yet'}${ready?.message ? `: ${ready.message}` : ''})`,
-        `${describe}; check the issuer ${c.spec.issuerRef.kind ?? 'Issuer'}/${c.spec.issuerRef.name} and its challenges (kubectl get challenges -A)`);
+      return wrong(
+        name,
+        `not Ready (${ready?.reason ?? 'no status yet'}${ready?.message ? `: ${ready.message}` : ''})`,
+        `${describe}; check the issuer ${c.spec.issuerRef.kind ?? 'Issuer'}/${c.spec.issuerRef.name} and its challenges (kubectl get challenges -A)`,
+      );
     }
     const notAfter = c.status?.notAfter ? Date.parse(c.status.notAfter) : NaN;
     if (!Number.isFinite(notAfter)) return wrong(name, 'Ready but without notAfter', describe);
     const days = Math.floor((notAfter - opts.now) / DAY);
     if (days < opts.minDaysLeft) {
-      return wrong(name, `expires in ${days} days (${c.status!.notAfter}); renewal is not happening`,
-        `${describe}; see the cert-manager logs; renew by hand with: cmctl renew -n ${opts.namespace} ${c.metadata.name}`);
+      return wrong(
+        name,
+        `expires in ${days} days (${c.status!.notAfter}); renewal is not happening`,
+        `${describe}; see the cert-manager logs; renew by hand with: cmctl renew -n ${opts.namespace} ${c.metadata.name}`,
+      );
     }
     return ok(name, `Ready, ${days} days left, for ${(c.spec.dnsNames ?? []).join(', ')}`);
   });
@@ -42,8 +48,11 @@ export function checkDeployments(deployments: V1Deployment[], namespace: string)
     const available = d.status?.availableReplicas ?? 0;
     const condition = d.status?.conditions?.find((c) => c.type === 'Available');
     if (available >= want && want > 0 && condition?.status === 'True') return ok(name, `${available}/${want} available`);
-    return wrong(name, `${available}/${want} available${condition?.message ? ` (${condition.message})` : ''}`,
-      `kubectl -n ${namespace} describe deployment ${d.metadata?.name}; kubectl -n ${namespace} logs deploy/${d.metadata?.name}`);
+    return wrong(
+      name,
+      `${available}/${want} available${condition?.message ? ` (${condition.message})` : ''}`,
+      `kubectl -n ${namespace} describe deployment ${d.metadata?.name}; kubectl -n ${namespace} logs deploy/${d.metadata?.name}`,
+    );
   });
 }
 
@@ -56,7 +65,11 @@ export function checkLoadBalancer(service: V1Service | null, namespace: string):
   if (!service) return wrong('load balancer', 'no edge Service for this release', `helm -n ${namespace} status <release>`);
   const addresses = loadBalancerAddresses(service);
   if (addresses.length === 0) {
-    return wrong('load balancer', `service ${service.metadata?.name} has no external address yet`, `kubectl -n ${namespace} describe service ${service.metadata?.name} (is a load-balancer controller installed?)`);
+    return wrong(
+      'load balancer',
+      `service ${service.metadata?.name} has no external address yet`,
+      `kubectl -n ${namespace} describe service ${service.metadata?.name} (is a load-balancer controller installed?)`,
+    );
   }
   return ok('load balancer', addresses.join(', '));
 }

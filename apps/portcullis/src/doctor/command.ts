@@ -40,16 +40,23 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        config: { type: 'string', short: 'c' }, namespace: { type: 'string' }, release: { type: 'string' }, kubeconfig: { type: 'string' },
-        'dkim-selector': { type: 'string' }, 'dns-server': { type: 'string', multiple: true }, 'no-cluster': { type: 'boolean' },
-        'no-mta-sts-fetch': { type: 'boolean' }, readyz: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+        config: { type: 'string', short: 'c' },
+        namespace: { type: 'string' },
+        release: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        'dkim-selector': { type: 'string' },
+        'dns-server': { type: 'string', multiple: true },
+        'no-cluster': { type: 'boolean' },
+        'no-mta-sts-fetch': { type: 'boolean' },
+        readyz: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
     console.error(`${(err as Error).message}\n${DOCTOR_USAGE}`);
     return 2;
   }
-  if (values.help) return console.log(DOCTOR_USAGE), 0;
+  if (values.help) return (console.log(DOCTOR_USAGE), 0);
   const path = values.config ?? process.env.PORTCULLIS_CONFIG ?? 'config/portcullis.yaml';
   let config;
   try {
@@ -75,7 +82,11 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const state = !cluster && config.state.kind === 'redis' ? createState(config) : null;
   try {
     const findings = await runDoctor({
-      config, cluster, namespace, bus, now: Date.now,
+      config,
+      cluster,
+      namespace,
+      bus,
+      now: Date.now,
       dns: doctorDns(dnsFor(config, values['dns-server'])),
       ...(values['dkim-selector'] ? { dkimSelector: values['dkim-selector'] } : {}),
       ...(values['no-mta-sts-fetch'] ? {} : { fetchMtaStsPolicy }),

@@ -44,8 +44,7 @@ function checkSpf(domain: string, txt: string[], want: DnsExpectations): Finding
   if (spf.length === 0) return wrong(name, 'no SPF record', fix);
   if (spf.length > 1) return wrong(name, `${spf.length} SPF records (RFC 7208 makes that a permerror)`, fix);
   const record = spf[0]!;
-  const allows = /\s(\+?mx|\+?a:|\+?ip[46]:|include:|redirect=)/i.test(` ${record}`) ||
-    want.loadBalancer.some((a) => record.includes(a)) || record.includes(want.mxHost);
+  const allows = /\s(\+?mx|\+?a:|\+?ip[46]:|include:|redirect=)/i.test(` ${record}`) || want.loadBalancer.some((a) => record.includes(a)) || record.includes(want.mxHost);
   if (!allows) return wrong(name, `"${record}" does not name the gateway`, fix);
   return ok(name, record);
 }
@@ -71,7 +70,13 @@ async function checkMtaSts(dns: DoctorDns, domain: string, want: DnsExpectations
   const name = `${domain} MTA-STS`;
   const record = (await dns.txt(`_mta-sts.${domain}`)).find((t) => /^v=STSv1\s*;/i.test(t));
   if (!record || !/;\s*id=[A-Za-z0-9]{1,32}\s*(?:;\s*)?$/.test(record)) {
-    return [wrong(name, record ? `bad record "${record}"` : 'no _mta-sts TXT record', `publish: _mta-sts.${domain}. TXT "v=STSv1; id=20260101T000000" and serve the policy at https://mta-sts.${domain}/.well-known/mta-sts.txt`)];
+    return [
+      wrong(
+        name,
+        record ? `bad record "${record}"` : 'no _mta-sts TXT record',
+        `publish: _mta-sts.${domain}. TXT "v=STSv1; id=20260101T000000" and serve the policy at https://mta-sts.${domain}/.well-known/mta-sts.txt`,
+      ),
+    ];
   }
   if (!want.fetchMtaStsPolicy) return [ok(name, `${record} (policy not fetched)`)];
   let policy: string | null;
@@ -80,11 +85,25 @@ async function checkMtaSts(dns: DoctorDns, domain: string, want: DnsExpectations
   } catch (err) {
     return [wrong(name, `policy not reachable: ${(err as Error).message}`, `serve https://mta-sts.${domain}/.well-known/mta-sts.txt with a valid certificate`)];
   }
-  const lines = new Map((policy ?? '').split(/\r?\n/).map((l) => l.split(':').map((x) => x.trim()) as [string, string]).map(([k, v]) => [k, v]));
-  const mxs = (policy ?? '').split(/\r?\n/).filter((l) => /^mx\s*:/.test(l)).map((l) => l.split(':')[1]!.trim());
+  const lines = new Map(
+    (policy ?? '')
+      .split(/\r?\n/)
+      .map((l) => l.split(':').map((x) => x.trim()) as [string, string])
+      .map(([k, v]) => [k, v]),
+  );
+  const mxs = (policy ?? '')
+    .split(/\r?\n/)
+    .filter((l) => /^mx\s*:/.test(l))
+    .map((l) => l.split(':')[1]!.trim());
   const covered = mxs.some((m) => m === want.mxHost || (m.startsWith('*.') && want.mxHost.endsWith(m.slice(1))));
   if (lines.get('version') !== 'STSv1' || !covered) {
-    return [wrong(name, policy ? `policy does not list mx: ${want.mxHost}` : 'no policy served', `serve at https://mta-sts.${domain}/.well-known/mta-sts.txt:\n          version: STSv1\n          mode: enforce\n          mx: ${want.mxHost}\n          max_age: 604800`)];
+    return [
+      wrong(
+        name,
+        policy ? `policy does not list mx: ${want.mxHost}` : 'no policy served',
+        `serve at https://mta-sts.${domain}/.well-known/mta-sts.txt:\n          version: STSv1\n          mode: enforce\n          mx: ${want.mxHost}\n          max_age: 604800`,
+      ),
+    ];
   }
   return [ok(name, `mode ${lines.get('mode') ?? '?'}, mx ${want.mxHost}`)];
 }

@@ -36,7 +36,9 @@ export async function runDoctor(deps: DoctorDeps): Promise<Finding[]> {
   let lb: string[] = [];
   if (deps.cluster) {
     const cluster = deps.cluster;
-    await guard('certificate', async () => checkCertificates(await cluster.certificates(), { now: deps.now(), minDaysLeft: deps.minCertificateDays ?? 14, namespace: deps.namespace }));
+    await guard('certificate', async () =>
+      checkCertificates(await cluster.certificates(), { now: deps.now(), minDaysLeft: deps.minCertificateDays ?? 14, namespace: deps.namespace }),
+    );
     await guard('deployments', async () => checkDeployments(await cluster.deployments(), deps.namespace));
     await guard('load balancer', async () => {
       const service = await cluster.edgeService();

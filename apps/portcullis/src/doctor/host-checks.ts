@@ -54,7 +54,9 @@ export async function checkDownstreams(config: Config, timeoutMs: number): Promi
       const name = `downstream ${where}`;
       try {
         const line = await greeting(t.host, t.port, timeoutMs);
-        return line.startsWith('220 ') ? ok(name, `greets: ${line.slice(0, 120)}`) : wrong(name, `greets with "${line.slice(0, 120)}", not 220`, `the server at ${where} (${t.key}) refuses us: check its access rules for this host`);
+        return line.startsWith('220 ')
+          ? ok(name, `greets: ${line.slice(0, 120)}`)
+          : wrong(name, `greets with "${line.slice(0, 120)}", not 220`, `the server at ${where} (${t.key}) refuses us: check its access rules for this host`);
       } catch (err) {
         return wrong(name, `no SMTP greeting: ${(err as Error).message}`, `check ${t.key} (host, port) and that this host may connect to it`);
       }
@@ -68,7 +70,11 @@ export async function checkScanners(config: Config, timeoutMs: number): Promise<
   const av = config.content.antivirus;
   if (av.enabled) {
     const pong = await new ClamdClient({ address: av.address, timeoutMs, poolSize: 1 }).ping();
-    out.push(pong ? ok('clamd', `PONG from ${av.address}`) : wrong('clamd', `no PONG from ${av.address}`, 'check content.antivirus.address and that clamd runs (systemctl status clamav-daemon)'));
+    out.push(
+      pong
+        ? ok('clamd', `PONG from ${av.address}`)
+        : wrong('clamd', `no PONG from ${av.address}`, 'check content.antivirus.address and that clamd runs (systemctl status clamav-daemon)'),
+    );
   }
   const as = config.content.antispam;
   if (as.enabled) {
@@ -76,7 +82,11 @@ export async function checkScanners(config: Config, timeoutMs: number): Promise<
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
       const body = (await res.text()).trim();
-      out.push(res.ok && body === 'pong' ? ok('rspamd', `pong from ${url}`) : wrong('rspamd', `${url} answered HTTP ${res.status} "${body.slice(0, 60)}"`, 'check content.antispam.url: it is rspamd\'s normal worker (port 11333)'));
+      out.push(
+        res.ok && body === 'pong'
+          ? ok('rspamd', `pong from ${url}`)
+          : wrong('rspamd', `${url} answered HTTP ${res.status} "${body.slice(0, 60)}"`, "check content.antispam.url: it is rspamd's normal worker (port 11333)"),
+      );
     } catch (err) {
       out.push(wrong('rspamd', `${url}: ${(err as Error).message}`, 'check content.antispam.url and that rspamd runs (systemctl status rspamd)'));
     }
@@ -92,13 +102,21 @@ export function checkCertificateFiles(config: Config, now: number, minDaysLeft: 
     try {
       cert = new X509Certificate(readFileSync(certFile));
     } catch (err) {
-      return wrong(name, `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check tls.certificates[].certFile and that the service user may read it');
+      return wrong(
+        name,
+        `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        'check tls.certificates[].certFile and that the service user may read it',
+      );
     }
     let keyMatches: boolean;
     try {
       keyMatches = cert.checkPrivateKey(createPrivateKey(readFileSync(keyFile)));
     } catch (err) {
-      return wrong(name, `cannot read the key ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check tls.certificates[].keyFile and that the service user may read it');
+      return wrong(
+        name,
+        `cannot read the key ${keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        'check tls.certificates[].keyFile and that the service user may read it',
+      );
     }
     if (!keyMatches) return wrong(name, `the key ${keyFile} is not this certificate's`, 'pair each certFile with its own keyFile (a renewal may have made a new key)');
     const days = Math.floor((cert.validToDate.getTime() - now) / DAY);
@@ -120,7 +138,11 @@ export async function checkReadyz(urls: string[], timeoutMs: number): Promise<Fi
         const body = (await res.text()).slice(0, 300);
         return wrong(name, `HTTP ${res.status} ${body}`, 'the failing checks say which dependency that service waits for; see its log (journalctl -u portcullis@<service>)');
       } catch (err) {
-        return wrong(name, `no answer: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`, 'is the service running, on this port? (--http-port / PORTCULLIS_HTTP_PORT of its unit)');
+        return wrong(
+          name,
+          `no answer: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
+          'is the service running, on this port? (--http-port / PORTCULLIS_HTTP_PORT of its unit)',
+        );
       }
     }),
   );

@@ -7,15 +7,15 @@ export async function checkTopics(bus: Bus, specs: TopicSpec[], timeoutMs: numbe
   let timer: NodeJS.Timeout | undefined;
   try {
     const existing = new Set(
-      await Promise.race([
-        bus.listTopics(),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
-      ]),
+      await Promise.race([bus.listTopics(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)))]),
     );
     const missing = specs.map((s) => s.name).filter((n) => !existing.has(n));
     if (missing.length) {
-      return wrong('kafka topics', `missing: ${missing.join(', ')}`,
-        'set kafka.topics: app (the services create them), or create them with your Kafka tooling (kafka.topics: strimzi renders KafkaTopic resources)');
+      return wrong(
+        'kafka topics',
+        `missing: ${missing.join(', ')}`,
+        'set kafka.topics: app (the services create them), or create them with your Kafka tooling (kafka.topics: strimzi renders KafkaTopic resources)',
+      );
     }
     return ok('kafka topics', `all ${specs.length} exist`);
   } catch (err) {

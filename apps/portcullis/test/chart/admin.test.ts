@@ -34,7 +34,7 @@ function renderNotes(args: string[]): string {
     writeFileSync(join(dir, 'templates/notes.yaml'), 'notes: {{ include "test.notes" . | toJson }}\n');
     const res = spawnSync(helmPath(), ['template', 'mx', dir, '--namespace', 'mail', '--show-only', 'templates/notes.yaml', ...args], { encoding: 'utf8' });
     if (res.status !== 0) throw new Error(res.stderr);
-    return (JSON.parse(res.stdout.slice(res.stdout.indexOf('notes: ') + 7)) as string);
+    return JSON.parse(res.stdout.slice(res.stdout.indexOf('notes: ') + 7)) as string;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -49,7 +49,11 @@ test('admin disabled (the default): no admin port, Service, policy rule, Secret 
   const objects = render(['-f', valuesFile('minimal')]);
   for (const d of byKind(objects, 'Deployment')) {
     const spec = pod(d);
-    assert.deepEqual(spec.containers[0]!.ports.filter((p) => p.name === 'admin'), [], d.metadata.name);
+    assert.deepEqual(
+      spec.containers[0]!.ports.filter((p) => p.name === 'admin'),
+      [],
+      d.metadata.name,
+    );
     assert.ok(!spec.volumes.some((v) => v.name === 'admin-token'), d.metadata.name);
   }
   assert.ok(!byKind(objects, 'Service').some((s) => s.metadata.name.endsWith('-admin')));
@@ -67,7 +71,14 @@ test('admin enabled: port 8026 on every pod, reachable exactly from admin.allowF
   for (const d of byKind(objects, 'Deployment')) {
     const spec = pod(d);
     const c = spec.containers[0]!;
-    assert.deepEqual(c.ports.filter((p) => p.containerPort === 8025 || p.containerPort === 8026).map((p) => [p.name, p.containerPort]), [['http', 8025], ['admin', 8026]], d.metadata.name);
+    assert.deepEqual(
+      c.ports.filter((p) => p.containerPort === 8025 || p.containerPort === 8026).map((p) => [p.name, p.containerPort]),
+      [
+        ['http', 8025],
+        ['admin', 8026],
+      ],
+      d.metadata.name,
+    );
     // The token file the config names is the Secret mounted as a directory (rotations reach the pod).
     assert.ok(c.volumeMounts.some((m) => m.name === 'admin-token' && m.mountPath === '/etc/portcullis/secrets/admin'));
     assert.deepEqual(spec.volumes.find((v) => v.name === 'admin-token')?.secret, { secretName: 'mx-portcullis-admin', items: [{ key: 'token', path: 'token' }] });
@@ -81,13 +92,24 @@ test('admin enabled: port 8026 on every pod, reachable exactly from admin.allowF
     assert.deepEqual((service.spec as { ports: unknown[] }).ports, [{ name: 'admin', port: 8026, targetPort: 'admin', protocol: 'TCP' }]);
     // The metrics Service (the ServiceMonitor's) never carries the admin port.
     const metrics = byKind(objects, 'Service').find((s) => s.metadata.name === `mx-portcullis-${svc}-metrics`)!;
-    assert.deepEqual((metrics.spec as { ports: { port: number }[] }).ports.map((p) => p.port), [8025]);
+    assert.deepEqual(
+      (metrics.spec as { ports: { port: number }[] }).ports.map((p) => p.port),
+      [8025],
+    );
   }
   // `portcullis doctor` finds the load balancer as the edge Service without the metrics label.
   const edgeServices = byKind(objects, 'Service').filter((s) => s.metadata.labels?.['app.kubernetes.io/component'] === 'edge' && !s.metadata.labels['portcullis.io/metrics']);
-  assert.deepEqual(edgeServices.map((s) => s.metadata.name), ['mx-portcullis-edge']);
+  assert.deepEqual(
+    edgeServices.map((s) => s.metadata.name),
+    ['mx-portcullis-edge'],
+  );
   // The edge still takes SMTP from anywhere, and nothing else from anywhere.
-  assert.deepEqual(policy(objects, 'edge').ingress.filter((r) => !r.from).map((r) => r.ports.map((p) => p.port)), [[2525]]);
+  assert.deepEqual(
+    policy(objects, 'edge')
+      .ingress.filter((r) => !r.from)
+      .map((r) => r.ports.map((p) => p.port)),
+    [[2525]],
+  );
 });
 
 test('admin enabled with no allowFrom: no pod may reach port 8026', () => {
@@ -97,7 +119,8 @@ test('admin enabled with no allowFrom: no pod may reach port 8026', () => {
 });
 
 test('the chart makes the token Secret once with a random token; an existing Secret is used instead', () => {
-  const made = (args: string[]) => byKind(render(['-f', valuesFile('minimal'), '--set', 'admin.enabled=true', ...args]), 'Secret').filter((s) => s.metadata.name === 'mx-portcullis-admin');
+  const made = (args: string[]) =>
+    byKind(render(['-f', valuesFile('minimal'), '--set', 'admin.enabled=true', ...args]), 'Secret').filter((s) => s.metadata.name === 'mx-portcullis-admin');
   const [secret] = made([]);
   const token = Buffer.from((secret!.data as { token: string }).token, 'base64').toString();
   assert.match(token, /^[A-Za-z0-9]{48}$/);
@@ -109,7 +132,11 @@ test('the chart makes the token Secret once with a random token; an existing Sec
   const existing = render(['-f', valuesFile('existing-secrets')]);
   assert.equal(byKind(existing, 'Secret').length, 0, 'no Secret made');
   for (const d of byKind(existing, 'Deployment')) {
-    assert.deepEqual(pod(d).volumes.find((v) => v.name === 'admin-token')?.secret, { secretName: 'portcullis-admin', items: [{ key: 'admin-token', path: 'token' }] }, d.metadata.name);
+    assert.deepEqual(
+      pod(d).volumes.find((v) => v.name === 'admin-token')?.secret,
+      { secretName: 'portcullis-admin', items: [{ key: 'admin-token', path: 'token' }] },
+      d.metadata.name,
+    );
   }
 });
 
@@ -120,7 +147,10 @@ test('values: an admin peer is a namespaceSelector and/or podSelector; a Service
   assert.throws(() => render(['-f', valuesFile('minimal'), '--set', 'metrics.serviceMonitor.enabled=true']), /networkPolicy\.metricsFrom/);
   const keda = render(['-f', valuesFile('keda')]);
   const monitor = byKind(keda, 'ServiceMonitor')[0]!.spec as { endpoints: { port: string }[] };
-  assert.deepEqual(monitor.endpoints.map((e) => e.port), ['http']);
+  assert.deepEqual(
+    monitor.endpoints.map((e) => e.port),
+    ['http'],
+  );
   for (const svc of SERVICES) assert.deepEqual(rulesFor(keda, svc, 8025)[0]?.from, monitoring, svc);
 });
 

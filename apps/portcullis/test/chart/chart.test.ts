@@ -21,7 +21,10 @@ for (const set of VALUES_SETS) {
   test(`${set}: every workload runs restricted, probed, without subPath mounts`, () => {
     const objects = render(['-f', valuesFile(set)]);
     const deployments = byKind(objects, 'Deployment');
-    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['auth', 'content', 'edge', 'relay', 'reputation'].map((s) => `mx-portcullis-${s}`));
+    assert.deepEqual(
+      deployments.map((d) => d.metadata.name).sort(),
+      ['auth', 'content', 'edge', 'relay', 'reputation'].map((s) => `mx-portcullis-${s}`),
+    );
     for (const d of deployments) {
       const spec = podSpec(d);
       assert.equal(spec.securityContext.runAsNonRoot, true, d.metadata.name);
@@ -32,13 +35,19 @@ for (const set of VALUES_SETS) {
         assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] });
         assert.deepEqual((c.readinessProbe as { httpGet: unknown }).httpGet, { path: '/readyz', port: 'http' });
         assert.deepEqual((c.livenessProbe as { httpGet: unknown }).httpGet, { path: '/healthz', port: 'http' });
-        assert.ok(c.volumeMounts.every((m) => !m.subPath), `${d.metadata.name} mounts with subPath`);
+        assert.ok(
+          c.volumeMounts.every((m) => !m.subPath),
+          `${d.metadata.name} mounts with subPath`,
+        );
       }
     }
     // Never an HPA and a KEDA ScaledObject on one workload.
     const hpa = byKind(objects, 'HorizontalPodAutoscaler').map((h) => (h.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name);
     const keda = byKind(objects, 'ScaledObject').map((h) => (h.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name);
-    assert.deepEqual(hpa.filter((n) => keda.includes(n)), []);
+    assert.deepEqual(
+      hpa.filter((n) => keda.includes(n)),
+      [],
+    );
     assert.equal(byKind(objects, 'PodDisruptionBudget').length, 5);
   });
 }
@@ -49,7 +58,10 @@ test('the edge mounts the certificate Secret as a directory, and the config poin
   const secretName = (cert.spec as { secretName: string }).secretName;
   const edge = podSpec(byKind(objects, 'Deployment').find((d) => d.metadata.name.endsWith('-edge'))!);
   assert.equal(edge.volumes.find((v) => v.name === 'tls')?.secret?.secretName, secretName);
-  assert.deepEqual(edge.containers[0]!.volumeMounts.find((m) => m.name === 'tls'), { name: 'tls', mountPath: '/etc/portcullis/tls', readOnly: true });
+  assert.deepEqual(
+    edge.containers[0]!.volumeMounts.find((m) => m.name === 'tls'),
+    { name: 'tls', mountPath: '/etc/portcullis/tls', readOnly: true },
+  );
   const config = parseConfig(renderedConfig(objects));
   assert.deepEqual(config.tls.certificates, [{ certFile: '/etc/portcullis/tls/tls.crt', keyFile: '/etc/portcullis/tls/tls.key' }]);
   assert.deepEqual((cert.spec as { dnsNames: string[] }).dnsNames, ['mx1.example.com']);
@@ -59,11 +71,21 @@ test('client IP: local keeps externalTrafficPolicy Local; PROXY v2 trusts only t
   const edgeService = (o: K8sObject[]) => o.find((x) => x.kind === 'Service' && x.metadata.name === 'mx-portcullis-edge')!.spec as Record<string, unknown>;
   const local = render(['-f', valuesFile('minimal')]);
   assert.equal(edgeService(local).externalTrafficPolicy, 'Local');
-  assert.deepEqual((edgeService(local).ports as { port: number }[]).map((p) => p.port), [25]);
+  assert.deepEqual(
+    (edgeService(local).ports as { port: number }[]).map((p) => p.port),
+    [25],
+  );
   const proxy = render(['-f', valuesFile('proxy-v2')]);
   const spec = edgeService(proxy);
   assert.equal(spec.type, 'LoadBalancer');
-  assert.deepEqual((spec.ports as { port: number; targetPort: string }[]).map((p) => [p.port, p.targetPort]), [[25, 'smtp'], [587, 'submission'], [465, 'submissions']]);
+  assert.deepEqual(
+    (spec.ports as { port: number; targetPort: string }[]).map((p) => [p.port, p.targetPort]),
+    [
+      [25, 'smtp'],
+      [587, 'submission'],
+      [465, 'submissions'],
+    ],
+  );
   const config = parseConfig(renderedConfig(proxy));
   assert.deepEqual(config.smtp.mx.proxy?.trustedCidrs, ['10.0.0.0/16']);
   assert.equal(config.smtp.submissions.proxy?.required, true);
@@ -75,10 +97,13 @@ test('KEDA: consumers scale on lag, partitions allow the largest replica count',
   const scaled = byKind(objects, 'ScaledObject');
   assert.deepEqual(scaled.map((s) => s.metadata.name).sort(), ['mx-portcullis-content', 'mx-portcullis-relay']);
   const relay = scaled.find((s) => s.metadata.name.endsWith('relay'))!.spec as { triggers: { metadata: Record<string, string> }[] };
-  assert.deepEqual(relay.triggers.map((t) => [t.metadata.topic, t.metadata.consumerGroup]), [
-    ['portcullis.mail.decided.v1', 'portcullis-relay'],
-    ['portcullis.mail.retry.v1', 'portcullis-relay-retry'],
-  ]);
+  assert.deepEqual(
+    relay.triggers.map((t) => [t.metadata.topic, t.metadata.consumerGroup]),
+    [
+      ['portcullis.mail.decided.v1', 'portcullis-relay'],
+      ['portcullis.mail.retry.v1', 'portcullis-relay-retry'],
+    ],
+  );
   // content may run 24 replicas: every topic gets at least 24 partitions.
   assert.equal(parseConfig(renderedConfig(objects)).bus.kafka?.partitions, 24);
   const scaledDeploy = byKind(objects, 'Deployment').find((d) => d.metadata.name.endsWith('-content'))!;
@@ -119,7 +144,9 @@ test('secrets: existing Secret names are used and no Secret is made; values make
   assert.equal(secretOf('relay', 'redis-password'), 'redis-auth');
   assert.equal(secretOf('relay', 'extra-dkim'), 'portcullis-dkim');
   assert.equal(secretOf('edge', 'extra-dkim'), undefined);
-  const made = byKind(render(['-f', valuesFile('proxy-v2')]), 'Secret').map((s) => s.metadata.name).sort();
+  const made = byKind(render(['-f', valuesFile('proxy-v2')]), 'Secret')
+    .map((s) => s.metadata.name)
+    .sort();
   assert.deepEqual(made, ['mx-portcullis-kafka', 'mx-portcullis-redis']);
 });
 
@@ -130,7 +157,9 @@ test('network policies: default deny; each service reaches only what it needs', 
   assert.deepEqual(deny.policyTypes, ['Ingress', 'Egress']);
   assert.equal(deny.ingress, undefined);
   const ports = (svc: string, dir: 'ingress' | 'egress') =>
-    ((policies.find((p) => p.metadata.name === `mx-portcullis-${svc}`)!.spec as Record<string, { ports: { port: number }[] }[]>)[dir] ?? []).flatMap((r) => r.ports.map((p) => p.port));
+    ((policies.find((p) => p.metadata.name === `mx-portcullis-${svc}`)!.spec as Record<string, { ports: { port: number }[] }[]>)[dir] ?? []).flatMap((r) =>
+      r.ports.map((p) => p.port),
+    );
   assert.ok(ports('edge', 'ingress').includes(2525));
   assert.ok(!ports('auth', 'ingress').includes(2525));
   assert.ok(ports('content', 'egress').includes(3310), 'content reaches clamd');
@@ -144,7 +173,9 @@ test('values: an unknown key is refused; the config passthrough reaches the gate
   const objects = render(['-f', valuesFile('minimal'), '--set', 'config.stages.concurrency=7']);
   assert.equal(parseConfig(renderedConfig(objects)).stages.concurrency, 7);
   const bad = render(['-f', valuesFile('minimal'), '--set', 'config.smtp.maxRecipient=5']);
-  assert.throws(() => parseConfig(renderedConfig(bad), 'ConfigMap'), (e: Error) => e instanceof ConfigError && /smtp\.maxRecipient: unknown key/.test(e.message));
+  assert.throws(
+    () => parseConfig(renderedConfig(bad), 'ConfigMap'),
+    (e: Error) => e instanceof ConfigError && /smtp\.maxRecipient: unknown key/.test(e.message),
+  );
   assert.throws(() => render(['--set', 'hostname=mx.example.com']), /domains is required/);
 });
-

@@ -28,7 +28,13 @@ export function valuesFile(set: string): string {
 /** helm template; throws with helm's message when rendering fails. */
 export function renderText(args: string[]): string {
   const res = spawnSync(helmPath(), ['template', 'mx', CHART, '--namespace', 'mail', ...args], { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(res.stderr.split('\n').filter((l) => !l.includes('symbolic link')).join('\n'));
+  if (res.status !== 0)
+    throw new Error(
+      res.stderr
+        .split('\n')
+        .filter((l) => !l.includes('symbolic link'))
+        .join('\n'),
+    );
   return res.stdout;
 }
 

@@ -42,8 +42,14 @@ const fetchPolicy = async (domain: string) => {
 
 test('a domain published as NOTES.txt says passes MX (to the load balancer), SPF, DMARC, DKIM and MTA-STS', { skip }, async () => {
   const findings = await checkDomain(dnsAt(TEST_DNS), 'good.test', { mxHost: 'mx1.good.test', loadBalancer: [LB], dkimSelector: 's2026', fetchMtaStsPolicy: fetchPolicy });
-  assert.deepEqual(findings.filter((f) => !f.ok), []);
-  assert.deepEqual(findings.map((f) => f.check), ['good.test MX', 'good.test SPF', 'good.test DMARC', 'good.test DKIM s2026', 'good.test MTA-STS']);
+  assert.deepEqual(
+    findings.filter((f) => !f.ok),
+    [],
+  );
+  assert.deepEqual(
+    findings.map((f) => f.check),
+    ['good.test MX', 'good.test SPF', 'good.test DMARC', 'good.test DKIM s2026', 'good.test MTA-STS'],
+  );
 });
 
 test('every wrong record is reported with the record to publish', { skip }, async () => {

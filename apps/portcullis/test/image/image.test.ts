@@ -30,12 +30,16 @@ before(() => {
   mkdirSync(join(dir, 'config'));
   mkdirSync(join(dir, 'var'));
   chownSync(join(dir, 'var'), 10001, 10001);
-  writeFileSync(join(dir, 'config/portcullis.yaml'), JSON.stringify({
-    hostname: 'mx.example.test', domains: [{ name: 'example.test' }],
-    smtp: { mx: { listen: { host: '127.0.0.1', port: SMTP } }, verdictTimeoutMs: 5000 },
-    http: { listen: { host: '127.0.0.1', port: HTTP } },
-    relay: { maildir: '/app/var/mail' },
-  }));
+  writeFileSync(
+    join(dir, 'config/portcullis.yaml'),
+    JSON.stringify({
+      hostname: 'mx.example.test',
+      domains: [{ name: 'example.test' }],
+      smtp: { mx: { listen: { host: '127.0.0.1', port: SMTP } }, verdictTimeoutMs: 5000 },
+      http: { listen: { host: '127.0.0.1', port: HTTP } },
+      relay: { maildir: '/app/var/mail' },
+    }),
+  );
   const from = buildah('from', IMAGE!);
   assert.equal(from.code, 0, from.out);
   ctr = from.out.split('\n').pop()!;
@@ -47,7 +51,16 @@ after(() => {
 });
 
 test('the image runs as 10001 and cannot write its own filesystem', { skip }, () => {
-  const r = buildah(...run([], ['/usr/local/bin/node', '-e', 'process.stdout.write(String(process.getuid())); try { require("fs").writeFileSync("/app/x", "x"); console.log(" wrote") } catch (e) { console.log(" " + e.code) }']));
+  const r = buildah(
+    ...run(
+      [],
+      [
+        '/usr/local/bin/node',
+        '-e',
+        'process.stdout.write(String(process.getuid())); try { require("fs").writeFileSync("/app/x", "x"); console.log(" wrote") } catch (e) { console.log(" " + e.code) }',
+      ],
+    ),
+  );
   assert.equal(r.out.split('\n').pop(), '10001 EACCES');
 });
 
@@ -68,18 +81,40 @@ function smtp(lines: string[]): Promise<string> {
 }
 
 test('the image starts the gateway (embedded) through its entry, answers /readyz and accepts a message over SMTP', { skip }, async () => {
-  proc = spawn('buildah', run([`${dir}/config:/etc/portcullis/config:ro`, `${dir}/var:/app/var`], ['/usr/local/bin/node', '/app/apps/portcullis/dist/src/portcullis.js', 'run', 'all', '--config', '/etc/portcullis/config/portcullis.yaml']), { env, stdio: 'ignore' });
+  proc = spawn(
+    'buildah',
+    run(
+      [`${dir}/config:/etc/portcullis/config:ro`, `${dir}/var:/app/var`],
+      ['/usr/local/bin/node', '/app/apps/portcullis/dist/src/portcullis.js', 'run', 'all', '--config', '/etc/portcullis/config/portcullis.yaml'],
+    ),
+    { env, stdio: 'ignore' },
+  );
   const end = Date.now() + 60_000;
   for (;;) {
-    const ready = await fetch(`http://127.0.0.1:${HTTP}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`http://127.0.0.1:${HTTP}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     assert.ok(Date.now() < end && proc.exitCode === null, 'the gateway in the image did not become ready');
     await new Promise((r) => setTimeout(r, 250));
   }
-  const dialogue = await smtp(['EHLO client.test', 'MAIL FROM:<a@sender.test>', 'RCPT TO:<postmaster@example.test>', 'DATA',
-    'Subject: image test\r\nFrom: a@sender.test\r\nTo: postmaster@example.test\r\n\r\nhello\r\n.', 'QUIT']);
+  const dialogue = await smtp([
+    'EHLO client.test',
+    'MAIL FROM:<a@sender.test>',
+    'RCPT TO:<postmaster@example.test>',
+    'DATA',
+    'Subject: image test\r\nFrom: a@sender.test\r\nTo: postmaster@example.test\r\n\r\nhello\r\n.',
+    'QUIT',
+  ]);
   assert.match(dialogue, /\r\n250 [^\r\n]*\r\n221 /, dialogue);
-  const delivered = () => { try { return readdirSync(join(dir, 'var/mail'), { recursive: true }).filter((f) => String(f).includes('new/')).length; } catch { return 0; } };
+  const delivered = () => {
+    try {
+      return readdirSync(join(dir, 'var/mail'), { recursive: true }).filter((f) => String(f).includes('new/')).length;
+    } catch {
+      return 0;
+    }
+  };
   for (let i = 0; i < 100 && delivered() === 0; i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(delivered(), 1, 'delivered to the Maildir on the mounted volume');
 });

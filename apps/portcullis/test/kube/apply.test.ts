@@ -46,7 +46,9 @@ for (const set of VALUES_SETS) {
 
 test('the API server really validates: an unknown field, a bad Certificate and a root pod are refused', { skip: noApiServer }, async () => {
   const objects = yamlObjects(renderText(['-f', valuesFile('minimal')]));
-  const deployment = structuredClone(objects.find((o) => o.kind === 'Deployment')!) as KubernetesObject & { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+  const deployment = structuredClone(objects.find((o) => o.kind === 'Deployment')!) as KubernetesObject & {
+    spec: { template: { spec: { containers: Record<string, unknown>[] } } };
+  };
   deployment.spec.template.spec.containers[0]!.imagePullPolicyy = 'Always';
   assert.match((await dryRunAll([deployment], 'mail'))[0] ?? '', /imagePullPolicyy|not declared in schema/);
   const certificate = structuredClone(objects.find((o) => o.kind === 'Certificate')!) as KubernetesObject & { spec: Record<string, unknown> };
@@ -69,8 +71,24 @@ test('manifests/: the plain YAML, the namespace and the ClusterIssuers apply on 
 
 test('helm install against the API server prints the DNS records for every domain (NOTES.txt)', { skip: noApiServer }, async () => {
   await ensureNamespace(adminConfig(), 'notes');
-  const res = spawnSync(helmPath(), ['install', 'mx', CHART, '--namespace', 'notes', '--dry-run=server', '--kubeconfig', process.env.PORTCULLIS_TEST_KUBECONFIG!,
-    '-f', valuesFile('proxy-v2'), '--set', 'dnsRecords.dkimSelector=s2026'], { encoding: 'utf8' });
+  const res = spawnSync(
+    helmPath(),
+    [
+      'install',
+      'mx',
+      CHART,
+      '--namespace',
+      'notes',
+      '--dry-run=server',
+      '--kubeconfig',
+      process.env.PORTCULLIS_TEST_KUBECONFIG!,
+      '-f',
+      valuesFile('proxy-v2'),
+      '--set',
+      'dnsRecords.dkimSelector=s2026',
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(res.status, 0, res.stderr);
   const notes = res.stdout.slice(res.stdout.indexOf('NOTES:'));
   for (const d of ['example.com', 'example.org']) {

@@ -30,7 +30,9 @@ export function tokenConfig(token: string): KubeConfig {
 }
 
 export function yamlObjects(text: string): KubernetesObject[] {
-  return parseAllDocuments(text).map((d) => d.toJS() as KubernetesObject | null).filter((o): o is KubernetesObject => o !== null);
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as KubernetesObject | null)
+    .filter((o): o is KubernetesObject => o !== null);
 }
 
 /** Server-side apply, as `kubectl apply --server-side [--dry-run=server]` does. Returns the refusal, or null. */
@@ -47,7 +49,9 @@ export async function ensureNamespace(kc: KubeConfig, name: string, labels: Reco
 /** The CRDs test/infra/kube/crds.sh took from the projects' Go modules, applied and established. */
 export async function installCrds(kc: KubeConfig): Promise<string[]> {
   const dir = join(ROOT, '.tools/crds');
-  const crds = readdirSync(dir).filter((f) => f.endsWith('.yaml')).flatMap((f) => yamlObjects(readFileSync(join(dir, f), 'utf8')));
+  const crds = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => yamlObjects(readFileSync(join(dir, f), 'utf8')));
   for (const crd of crds) {
     const failure = await apply(kc, crd);
     if (failure) throw new Error(failure);

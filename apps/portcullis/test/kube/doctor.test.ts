@@ -22,8 +22,27 @@ let dir = '';
 let ns = '';
 
 function doctor(): { code: number | null; out: string } {
-  const res = spawnSync(process.execPath, [MAIN, 'doctor', '--config', join(dir, 'portcullis.yaml'), '--kubeconfig', join(dir, 'kubeconfig'),
-    '--namespace', ns, '--release', 'mx', '--dkim-selector', 's2026', '--dns-server', TEST_DNS, '--no-mta-sts-fetch'], { encoding: 'utf8', timeout: 60_000 });
+  const res = spawnSync(
+    process.execPath,
+    [
+      MAIN,
+      'doctor',
+      '--config',
+      join(dir, 'portcullis.yaml'),
+      '--kubeconfig',
+      join(dir, 'kubeconfig'),
+      '--namespace',
+      ns,
+      '--release',
+      'mx',
+      '--dkim-selector',
+      's2026',
+      '--dns-server',
+      TEST_DNS,
+      '--no-mta-sts-fetch',
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   return { code: res.status, out: res.stdout + res.stderr };
 }
 
@@ -33,24 +52,43 @@ before(async () => {
   const admin = adminConfig();
   await installCrds(admin);
   ns = await ensureNamespace(admin, `doctor-${Date.now()}`);
-  const objects = yamlObjects(renderText(['-f', valuesFile('minimal'), '--namespace', ns, '--set', 'hostname=mx1.good.test',
-    '--set-json', 'domains=[{"name":"good.test","downstream":{"host":"mail.internal.good.test"}}]'])).filter((o) => o.kind !== 'Pod');
+  const objects = yamlObjects(
+    renderText([
+      '-f',
+      valuesFile('minimal'),
+      '--namespace',
+      ns,
+      '--set',
+      'hostname=mx1.good.test',
+      '--set-json',
+      'domains=[{"name":"good.test","downstream":{"host":"mail.internal.good.test"}}]',
+    ]),
+  ).filter((o) => o.kind !== 'Pod');
   for (const o of objects) assert.equal(await apply(admin, o, { namespace: ns }), null);
   // The doctor runs as the chart's doctor service account (its read-only Role), not as admin.
   const token = await serviceAccountToken(admin, ns, 'mx-portcullis-doctor');
   const cluster = admin.getCurrentCluster()!;
-  writeFileSync(join(dir, 'kubeconfig'), JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'doctor',
-    clusters: [{ name: 'test', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
-    users: [{ name: 'doctor', user: { token } }],
-    contexts: [{ name: 'doctor', context: { cluster: 'test', user: 'doctor', namespace: ns } }],
-  }));
+  writeFileSync(
+    join(dir, 'kubeconfig'),
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'doctor',
+      clusters: [{ name: 'test', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
+      users: [{ name: 'doctor', user: { token } }],
+      contexts: [{ name: 'doctor', context: { cluster: 'test', user: 'doctor', namespace: ns } }],
+    }),
+  );
   // The config the doctor reads: the release's, with the test broker.
-  writeFileSync(join(dir, 'portcullis.yaml'), JSON.stringify({
-    hostname: 'mx1.good.test', domains: [{ name: 'good.test' }],
-    bus: { kind: 'kafka', kafka: { brokers: KAFKA!.split(','), partitions: 1, replicationFactor: 1 } },
-    state: { kind: 'redis', redis: { url: 'redis://127.0.0.1:1' } },
-  }));
+  writeFileSync(
+    join(dir, 'portcullis.yaml'),
+    JSON.stringify({
+      hostname: 'mx1.good.test',
+      domains: [{ name: 'good.test' }],
+      bus: { kind: 'kafka', kafka: { brokers: KAFKA!.split(','), partitions: 1, replicationFactor: 1 } },
+      state: { kind: 'redis', redis: { url: 'redis://127.0.0.1:1' } },
+    }),
+  );
 });
 after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -68,7 +106,13 @@ async function simulateControllers(certificateDaysLeft: number): Promise<void> {
   };
   for (const svc of ['edge', 'auth', 'reputation', 'content', 'relay']) {
     await patch(`/apis/apps/v1/namespaces/${ns}/deployments/mx-portcullis-${svc}/status`, {
-      status: { replicas: 2, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
+      status: {
+        replicas: 2,
+        readyReplicas: 2,
+        availableReplicas: 2,
+        updatedReplicas: 2,
+        conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }],
+      },
     });
   }
   const notAfter = new Date(Date.now() + certificateDaysLeft * 86_400_000 + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');

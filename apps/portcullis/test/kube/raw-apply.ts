@@ -17,22 +17,30 @@ export class RawKube {
     const user = this.kc.getCurrentUser()!;
     const url = new URL(path, cluster.server);
     return new Promise((resolve, reject) => {
-      const req = request(url, {
-        method,
-        ...(cluster.caFile ? { ca: readFileSync(cluster.caFile) } : {}),
-        ...(user.certFile && user.keyFile ? { cert: readFileSync(user.certFile), key: readFileSync(user.keyFile) } : {}),
-        headers: { accept: 'application/json', 'content-type': contentType, ...(user.token ? { authorization: `Bearer ${user.token}` } : {}) },
-        timeout: 30_000,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: Record<string, unknown> = {};
-          try { json = JSON.parse(text) as Record<string, unknown>; } catch { json = { message: text }; }
-          resolve({ status: res.statusCode ?? 0, json });
-        });
-      });
+      const req = request(
+        url,
+        {
+          method,
+          ...(cluster.caFile ? { ca: readFileSync(cluster.caFile) } : {}),
+          ...(user.certFile && user.keyFile ? { cert: readFileSync(user.certFile), key: readFileSync(user.keyFile) } : {}),
+          headers: { accept: 'application/json', 'content-type': contentType, ...(user.token ? { authorization: `Bearer ${user.token}` } : {}) },
+          timeout: 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: Record<string, unknown> = {};
+            try {
+              json = JSON.parse(text) as Record<string, unknown>;
+            } catch {
+              json = { message: text };
+            }
+            resolve({ status: res.statusCode ?? 0, json });
+          });
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
       req.on('error', reject);
       req.end(body);

@@ -21,7 +21,10 @@ test("the relay's service account, with only the chart's RBAC, wins the Lease; t
   // The chart applied for real (not a dry run), without the helm test hooks.
   const objects = yamlObjects(renderText(['-f', valuesFile('minimal'), '--skip-tests', '--namespace', ns]));
   for (const o of objects) assert.equal(await apply(admin, o, { namespace: ns }), null);
-  const config = parseConfig({ domains: [{ name: 'example.com' }], kubernetes: { leaderElection: { enabled: true, namespace: ns, leaseDurationSeconds: 4, renewIntervalSeconds: 1 } } });
+  const config = parseConfig({
+    domains: [{ name: 'example.com' }],
+    kubernetes: { leaderElection: { enabled: true, namespace: ns, leaseDurationSeconds: 4, renewIntervalSeconds: 1 } },
+  });
 
   const relay = tokenConfig(await serviceAccountToken(admin, ns, 'mx-portcullis-relay'));
   const relayErrors: string[] = [];
@@ -30,7 +33,9 @@ test("the relay's service account, with only the chart's RBAC, wins the Lease; t
   const edge = tokenConfig(await serviceAccountToken(admin, ns, 'mx-portcullis-edge'));
   const intruder = leadershipFor(config, 'relay-jobs', { identity: 'mx-portcullis-edge-0', kubeConfig: edge, onError: (e) => edgeErrors.push(e.message) });
   try {
-    await until('the relay to lead', () => leader.isLeader()).catch((e: Error) => { throw new Error(`${e.message}: ${relayErrors.join('; ')}`); });
+    await until('the relay to lead', () => leader.isLeader()).catch((e: Error) => {
+      throw new Error(`${e.message}: ${relayErrors.join('; ')}`);
+    });
     await until('the edge to be refused', () => edgeErrors.length > 0);
     assert.equal(intruder.isLeader(), false);
     assert.match(edgeErrors[0]!, /403/);

@@ -55,9 +55,31 @@ export function unwrapRedirect(url: URL): string | null {
  * spammer the address is read, and costs an HTTP request per link): flagged instead.
  */
 const SHORTENERS = new Set([
-  'bit.ly', 'bitly.com', 'tinyurl.com', 't.co', 'goo.gl', 'ow.ly', 'is.gd', 'buff.ly', 'rebrand.ly', 'cutt.ly',
-  'shorturl.at', 'rb.gy', 'tiny.cc', 'bl.ink', 'lnkd.in', 's.id', 'v.gd', 't.ly', 'shorte.st', 'adf.ly',
-  'qrco.de', 'tr.im', 'soo.gd', 'clck.ru', 'x.co',
+  'bit.ly',
+  'bitly.com',
+  'tinyurl.com',
+  't.co',
+  'goo.gl',
+  'ow.ly',
+  'is.gd',
+  'buff.ly',
+  'rebrand.ly',
+  'cutt.ly',
+  'shorturl.at',
+  'rb.gy',
+  'tiny.cc',
+  'bl.ink',
+  'lnkd.in',
+  's.id',
+  'v.gd',
+  't.ly',
+  'shorte.st',
+  'adf.ly',
+  'qrco.de',
+  'tr.im',
+  'soo.gd',
+  'clck.ru',
+  'x.co',
 ]);
 
 export function isShortener(host: string): boolean {

@@ -2,9 +2,7 @@ import { getDomain } from 'tldts';
 import { isShortener, unwrapRedirect } from './redirect-wrappers.js';
 
 /** What one link in a message is, once decoded and unwrapped. */
-export type LinkTarget =
-  | { kind: 'domain'; host: string; domain: string; shortener: boolean }
-  | { kind: 'ip'; host: string };
+export type LinkTarget = { kind: 'domain'; host: string; domain: string; shortener: boolean } | { kind: 'ip'; host: string };
 
 /** Unwrapping depth: a wrapper inside a wrapper inside a wrapper is as far as we go. */
 const MAX_UNWRAP = 4;

@@ -59,7 +59,10 @@ export const DEFAULT_MIME_LIMITS: MimeLimits = {
 
 /** A message past one of the limits: the parse fails, as it does for what mailparser refuses. */
 export class MimeLimitError extends Error {
-  constructor(readonly limit: 'depth' | 'decoded-bytes', message: string) {
+  constructor(
+    readonly limit: 'depth' | 'decoded-bytes',
+    message: string,
+  ) {
     super(message);
     this.name = 'MimeLimitError';
   }
@@ -136,7 +139,13 @@ function readPart(a: AttachmentStream, inspectBytes: number, count: (n: number) 
     a.content.on('error', reject);
     a.content.on('end', () => {
       a.release?.();
-      resolve({ filename: a.filename ?? '', contentType: (a.contentType ?? 'application/octet-stream').toLowerCase(), size, content: Buffer.concat(kept), truncated: size > keptBytes });
+      resolve({
+        filename: a.filename ?? '',
+        contentType: (a.contentType ?? 'application/octet-stream').toLowerCase(),
+        size,
+        content: Buffer.concat(kept),
+        truncated: size > keptBytes,
+      });
     });
   });
 }

@@ -17,9 +17,7 @@ export const groups = { connect, login, mail, rcpt, data, verdict, session } as 
 const isEntry = (v: unknown): v is AnyReplyEntry => typeof v === 'object' && v !== null && 'id' in v && 'refuse' in v;
 
 /** Every reply the gateway sends that is ours (or whose code is ours): stages in session order, ids alphabetical within. */
-export const catalogue: readonly AnyReplyEntry[] = Object.freeze(
-  Object.values(groups).flatMap((group) => Object.values(group as Record<string, unknown>).filter(isEntry)),
-);
+export const catalogue: readonly AnyReplyEntry[] = Object.freeze(Object.values(groups).flatMap((group) => Object.values(group as Record<string, unknown>).filter(isEntry)));
 
 const byId = new Map(catalogue.map((e) => [e.id, e]));
 

@@ -68,7 +68,8 @@ async function inspectZip(content: Buffer, name: string, config: ContentConfig, 
   for (const entry of listing.entries) {
     const exts = extensions(entry.name);
     const real = entry.head.length ? await realKind(entry.head) : undefined;
-    const blocked = exts.find((e) => a.blockedExtensions.includes(e)) ?? (real && (a.blockedExtensions.includes(real.ext) || a.blockedTypes.includes(real.mime)) ? real.ext : undefined);
+    const blocked =
+      exts.find((e) => a.blockedExtensions.includes(e)) ?? (real && (a.blockedExtensions.includes(real.ext) || a.blockedTypes.includes(real.mime)) ? real.ext : undefined);
     if (blocked) add(a.blocked, `archive ${name} contains ${entry.name}, a blocked file type (${blocked})`);
     if (isOle(entry.head) && /\.(doc|xls|ppt|dot|xlt)$/i.test(entry.name)) add('score', `archive ${name} contains an old-format Office document (${entry.name})`, '5.7.1', 1);
   }
@@ -78,4 +79,3 @@ function finding(rule: Rule, reason: string, code: string, score: number, now: D
   const base = result('content', 'content.attachments', 'fail', reason, rule === 'score' ? score : 0, now);
   return rule === 'score' ? base : demand(base, rule, code);
 }
-

@@ -37,7 +37,10 @@ export function antispamCheck(rspamd: RspamdClient | undefined): ContentCheck {
     if (ctx.raw.length > as.maxBytes) return [result('content', 'content.antispam', 'skip', `antispam skipped: message larger than ${as.maxBytes} bytes`, 0, ctx.now)];
     try {
       const a = await rspamd.check(ctx.raw, envelopeHeaders(ctx.meta.envelope, ctx.meta.id));
-      const top = a.symbols.filter((s) => s.score !== 0 || s.name === 'GTUBE').slice(0, 10).map((s) => `${s.name} ${round(s.score)}`);
+      const top = a.symbols
+        .filter((s) => s.score !== 0 || s.name === 'GTUBE')
+        .slice(0, 10)
+        .map((s) => `${s.name} ${round(s.score)}`);
       const reason = `rspamd score ${round(a.score)} (${a.action})${top.length ? `: ${top.join(', ')}` : ''}`;
       return [result('content', 'content.antispam', a.score >= a.requiredScore && a.requiredScore > 0 ? 'fail' : 'pass', reason, round(a.score), ctx.now)];
     } catch (e) {

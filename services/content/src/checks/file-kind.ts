@@ -28,7 +28,12 @@ export function isOle(content: Buffer): boolean {
 /** Every extension of a file name, last first: "a.pdf.exe" gives ["exe", "pdf"]. */
 export function extensions(filename: string): string[] {
   const base = filename.trim().toLowerCase().split(/[\\/]/).pop() ?? '';
-  return base.split('.').slice(1).map((e) => e.trim()).filter(Boolean).reverse();
+  return base
+    .split('.')
+    .slice(1)
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .reverse();
 }
 
 /** Types that may legitimately carry each other's extension (a .docx is a zip, and so on). */

@@ -7,13 +7,58 @@ import { domainToUnicode } from 'node:url';
  * (thousands of symbols no registry allows in a label) buys nothing here.
  */
 const CONFUSABLE: Record<string, string> = {
-  а: 'a', в: 'b', с: 'c', ԁ: 'd', е: 'e', һ: 'h', і: 'i', ј: 'j', к: 'k', ӏ: 'l', м: 'm', о: 'o', р: 'p', ԛ: 'q', ѕ: 's', т: 't', ս: 'u', ѵ: 'v', ԝ: 'w', х: 'x', у: 'y',
-  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w',
-  '0': 'o', '1': 'l', '3': 'e', '5': 's', '$': 's', '@': 'a', ı: 'i', ł: 'l', ø: 'o',
+  а: 'a',
+  в: 'b',
+  с: 'c',
+  ԁ: 'd',
+  е: 'e',
+  һ: 'h',
+  і: 'i',
+  ј: 'j',
+  к: 'k',
+  ӏ: 'l',
+  м: 'm',
+  о: 'o',
+  р: 'p',
+  ԛ: 'q',
+  ѕ: 's',
+  т: 't',
+  ս: 'u',
+  ѵ: 'v',
+  ԝ: 'w',
+  х: 'x',
+  у: 'y',
+  α: 'a',
+  β: 'b',
+  ε: 'e',
+  η: 'n',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ω: 'w',
+  '0': 'o',
+  '1': 'l',
+  '3': 'e',
+  '5': 's',
+  $: 's',
+  '@': 'a',
+  ı: 'i',
+  ł: 'l',
+  ø: 'o',
 };
 
 /** One character class of the table's keys (single characters, escaped for a class). */
-const CONFUSABLE_CHARS = new RegExp(`[${Object.keys(CONFUSABLE).map((ch) => ch.replace(/[\\\]^-]/g, '\\$&')).join('')}]`, 'gu');
+const CONFUSABLE_CHARS = new RegExp(
+  `[${Object.keys(CONFUSABLE)
+    .map((ch) => ch.replace(/[\\\]^-]/g, '\\$&'))
+    .join('')}]`,
+  'gu',
+);
 
 /** A domain reduced to what it looks like: Unicode form, accents stripped, confusables folded. */
 export function skeleton(domain: string): string {

@@ -39,7 +39,10 @@ export class ClamdClient {
   }
 
   ping(): Promise<boolean> {
-    return this.command('zPING\0', 2000).then((a) => a === 'PONG', () => false);
+    return this.command('zPING\0', 2000).then(
+      (a) => a === 'PONG',
+      () => false,
+    );
   }
 
   private instream(data: Buffer, timeoutMs: number): Promise<ClamdAnswer> {

@@ -48,7 +48,8 @@ export class SlotPool {
 
   private leave(): void {
     const next = this.line.shift();
-    if (next) next(); // the slot goes straight to the next waiter
+    if (next)
+      next(); // the slot goes straight to the next waiter
     else this.busy--;
   }
 }

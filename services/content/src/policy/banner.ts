@@ -19,7 +19,9 @@ export function withBanner(raw: Buffer, banner: string): Buffer {
   const boundary = `portcullis-banner-${randomBytes(12).toString('hex')}`;
   const body = raw.subarray(split.bodyStart);
   const end = body.length === 0 || body.subarray(-2).toString('latin1') === '\r\n' ? '' : '\r\n';
-  const text = Buffer.from(`${banner}\r\n`, 'utf8').toString('base64').replace(/.{1,76}/g, '$&\r\n');
+  const text = Buffer.from(`${banner}\r\n`, 'utf8')
+    .toString('base64')
+    .replace(/.{1,76}/g, '$&\r\n');
   const head = `${outer.join('')}Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n`;
   const first = `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${text}--${boundary}\r\n${inner.join('')}\r\n`;
   return Buffer.concat([Buffer.from(head + first, 'latin1'), body, Buffer.from(`${end}--${boundary}--\r\n`, 'latin1')]);

@@ -6,10 +6,7 @@ import { because, connect, type Refusal } from '@portcullis/smtp-replies';
 import { Counter, type Logger, type Registry } from '@portcullis/telemetry';
 import { clientAddress, NetworkList } from '@portcullis/networks';
 
-export type DnsblDecision =
-  | { action: 'pass' }
-  | { action: 'tarpit'; delayMs: number }
-  | { action: 'refuse'; refusal: Refusal };
+export type DnsblDecision = { action: 'pass' } | { action: 'tarpit'; delayMs: number } | { action: 'refuse'; refusal: Refusal };
 
 const PASS: DnsblDecision = { action: 'pass' };
 

@@ -42,9 +42,7 @@ export const RATE_WINDOW_SECONDS = 60;
 /** A refusal's reason is the rule that refused, e.g. "deny", "perIp.connections", "perNetwork.messagesPerMinute". */
 export type FlowVerdict = { action: 'allow' } | { action: 'refuse'; refusal: Refusal };
 
-export type FlowRule =
-  | 'deny'
-  | `${'perIp' | 'perNetwork'}.${keyof FlowLimits}`;
+export type FlowRule = 'deny' | `${'perIp' | 'perNetwork'}.${keyof FlowLimits}`;
 
 export interface FlowControlDeps {
   state: SharedState;
@@ -141,7 +139,12 @@ export class FlowControl {
     let full = -1;
     for (let attempt = 0; ; attempt++) {
       try {
-        full = await this.deps.state.leaseAcquire(entry.keys, slots.map((s) => s.limit), entry.member, leaseSeconds);
+        full = await this.deps.state.leaseAcquire(
+          entry.keys,
+          slots.map((s) => s.limit),
+          entry.member,
+          leaseSeconds,
+        );
       } catch (err) {
         this.report('connections', err);
         entry.renew = true;

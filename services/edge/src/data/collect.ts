@@ -2,9 +2,7 @@ import type { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ByteBudget } from './byte-budget.js';
 
-export type DataResult =
-  | { ok: true; message: Buffer }
-  | { ok: false; reason: 'too-big' | 'bare-line-ending' | 'stream-error' | 'memory-full'; detail?: string };
+export type DataResult = { ok: true; message: Buffer } | { ok: false; reason: 'too-big' | 'bare-line-ending' | 'stream-error' | 'memory-full'; detail?: string };
 
 const CR = 0x0d;
 const LF = 0x0a;

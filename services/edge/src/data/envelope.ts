@@ -12,9 +12,7 @@ export function envelopeOf(kind: ListenerKind, session: SMTPServerSession): Omit
     listener: kind,
     client: { ip: session.remoteAddress, port: session.remotePort },
     helo: session.hostNameAppearsAs || '',
-    tls: tlsInfo
-      ? { version: tlsInfo.version, cipher: tlsInfo.standardName || tlsInfo.name, ...(session.servername ? { sni: String(session.servername) } : {}) }
-      : null,
+    tls: tlsInfo ? { version: tlsInfo.version, cipher: tlsInfo.standardName || tlsInfo.name, ...(session.servername ? { sni: String(session.servername) } : {}) } : null,
     auth: typeof session.user === 'string' && session.user ? { user: session.user, mechanism: 'PLAIN/LOGIN' } : null,
     mailFrom: from ? from.address : '',
     body: body === '8BITMIME' || body === 'BINARYMIME' ? body : '7BIT',

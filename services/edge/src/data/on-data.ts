@@ -89,7 +89,15 @@ async function answerData(deps: DataDeps, stream: SMTPServerDataStream, session:
     }
     const c = ctx.config;
     const result = await acceptMessage(
-      { bus: deps.bus, state: deps.state, waiter: deps.waiter, logger: ctx.log, hostname: c.hostname, storeTimeoutMs: c.smtp.storeTimeoutMs, verdictTimeoutMs: c.smtp.verdictTimeoutMs },
+      {
+        bus: deps.bus,
+        state: deps.state,
+        waiter: deps.waiter,
+        logger: ctx.log,
+        hostname: c.hostname,
+        storeTimeoutMs: c.smtp.storeTimeoutMs,
+        verdictTimeoutMs: c.smtp.verdictTimeoutMs,
+      },
       { protocol: session.transmissionType || 'ESMTP', body: collected.message, envelope: envelopeOf(ctx.kind, session), results: deps.dnsbl.results(session.id) },
     );
     return { refusal: result.refusal, messageId: result.messageId, outcome: result.outcome, verdict: result.verdict?.action ?? 'none' };

@@ -115,7 +115,10 @@ export class CertificateStore {
   async checkForChanges(): Promise<boolean> {
     let changed = false;
     for (const [path, old] of this.mtimes) {
-      const now = await stat(path).then((s) => s.mtimeMs, () => -1);
+      const now = await stat(path).then(
+        (s) => s.mtimeMs,
+        () => -1,
+      );
       if (now !== old) changed = true;
     }
     if (changed) await this.reload('certificate files changed');
@@ -169,7 +172,10 @@ function context(ls: Loaded[]): SecureContext {
  */
 export async function ensureSelfSigned(dir: string, hostname: string, logger: Logger): Promise<CertificateFiles> {
   const files = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
-  const exists = await stat(files.certFile).then(() => true, () => false);
+  const exists = await stat(files.certFile).then(
+    () => true,
+    () => false,
+  );
   if (exists) return files;
   const selfsigned = await import('selfsigned');
   const notAfter = new Date();
@@ -181,7 +187,13 @@ export async function ensureSelfSigned(dir: string, hostname: string, logger: Lo
     notAfterDate: notAfter,
     extensions: [
       { name: 'basicConstraints', cA: false },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: hostname }, { type: 2, value: 'localhost' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: hostname },
+          { type: 2, value: 'localhost' },
+        ],
+      },
     ],
   });
   await mkdir(dir, { recursive: true });

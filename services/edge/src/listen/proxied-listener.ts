@@ -216,9 +216,7 @@ export function createProxiedListener(smtpServer: SMTPServer, opts: ProxiedListe
   };
 
   const fromHeader = (result: Exclude<ProxyResult, { kind: 'invalid' }>): SocketOptions =>
-    result.kind === 'proxied'
-      ? { remoteAddress: result.sourceAddress, remotePort: result.sourcePort, localAddress: result.destAddress, localPort: result.destPort }
-      : {};
+    result.kind === 'proxied' ? { remoteAddress: result.sourceAddress, remotePort: result.sourcePort, localAddress: result.destAddress, localPort: result.destPort } : {};
 
   const server = net.createServer((socket) => {
     // until smtp-server (or the TLS socket) has its own handlers, an error must not crash the process
@@ -240,28 +238,30 @@ export function createProxiedListener(smtpServer: SMTPServer, opts: ProxiedListe
     }
     if (pending.size >= maxPending) return refuse(socket, 'too-many-pending', `${pending.size} connections pending`, REPLY_TOO_MANY_PENDING);
     pending.add(socket);
-    void readProxyHeader(socket, { timeoutMs: headerTimeoutMs, maxV2PayloadBytes }).then((result) => {
-      if (closing || socket.destroyed) {
+    void readProxyHeader(socket, { timeoutMs: headerTimeoutMs, maxV2PayloadBytes })
+      .then((result) => {
+        if (closing || socket.destroyed) {
+          pending.delete(socket);
+          socket.destroy();
+          return;
+        }
+        if (result.kind === 'invalid' && result.missing && socket.readableEnded) {
+          // connected and left without a byte: a TCP health check or a port scan, nothing to report
+          pending.delete(socket);
+          socket.destroy();
+          return;
+        }
+        if (result.kind === 'invalid') {
+          refuse(socket, result.missing ? 'missing-header' : 'invalid-header', result.reason, result.missing ? REPLY_PROXY_REQUIRED : REPLY_PROXY_INVALID);
+          return;
+        }
+        handOff(socket, fromHeader(result));
+      })
+      .catch((err: unknown) => {
         pending.delete(socket);
         socket.destroy();
-        return;
-      }
-      if (result.kind === 'invalid' && result.missing && socket.readableEnded) {
-        // connected and left without a byte: a TCP health check or a port scan, nothing to report
-        pending.delete(socket);
-        socket.destroy();
-        return;
-      }
-      if (result.kind === 'invalid') {
-        refuse(socket, result.missing ? 'missing-header' : 'invalid-header', result.reason, result.missing ? REPLY_PROXY_REQUIRED : REPLY_PROXY_INVALID);
-        return;
-      }
-      handOff(socket, fromHeader(result));
-    }).catch((err: unknown) => {
-      pending.delete(socket);
-      socket.destroy();
-      log?.warn({ error: err instanceof Error ? err.message : String(err) }, 'SMTP listener failed to hand a connection over');
-    });
+        log?.warn({ error: err instanceof Error ? err.message : String(err) }, 'SMTP listener failed to hand a connection over');
+      });
   });
 
   const close = (graceMs?: number): Promise<void> => {

@@ -13,10 +13,7 @@
  * Neither the password nor anything derived from it is ever part of an
  * outcome, and sources never log it.
  */
-export type LoginOutcome =
-  | { ok: true; user: string }
-  | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'unavailable'; detail: string };
+export type LoginOutcome = { ok: true; user: string } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'unavailable'; detail: string };
 
 export interface CredentialSource {
   verify(username: string, password: string): Promise<LoginOutcome>;
@@ -103,7 +100,8 @@ export class Semaphore {
       if (released) return;
       released = true;
       const next = this.waiters.shift();
-      if (next) next.grant(this.releaser()); // the slot passes straight on: `active` is unchanged
+      if (next)
+        next.grant(this.releaser()); // the slot passes straight on: `active` is unchanged
       else this.active--;
     };
   }

@@ -172,7 +172,6 @@ export class LoginLockout {
     }
   }
 
-
   /**
    * After the credential source refused username's credentials from ip. Returns a refusal when this
    * failure banned the IP. A state failure is reported and returns allow (the attempt is answered
@@ -214,11 +213,7 @@ export class LoginLockout {
   async liftBan(ip: string): Promise<boolean> {
     const addr = clientAddress(ip);
     if (!addr) return false;
-    const [had] = await Promise.all([
-      this.deps.state.del(keys.ban(addr.ip)),
-      this.deps.state.del(keys.ipFailures(addr.ip)),
-      this.deps.state.del(keys.offences(addr.ip)),
-    ]);
+    const [had] = await Promise.all([this.deps.state.del(keys.ban(addr.ip)), this.deps.state.del(keys.ipFailures(addr.ip)), this.deps.state.del(keys.offences(addr.ip))]);
     return had;
   }
 

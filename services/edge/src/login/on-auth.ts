@@ -13,11 +13,7 @@ import type { LoginLockout } from './lockout.js';
  */
 export function onAuth(deps: LoginDeps) {
   const failures = new Map<string, number>();
-  const handler = (
-    auth: SMTPServerAuthentication,
-    session: SMTPServerSession,
-    cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
-  ): void => {
+  const handler = (auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void => {
     checkLogin(deps, failures, auth, session).then(
       (result) => ('user' in result ? cb(null, { user: result.user }) : cb(refusalError(result))),
       (err: Error) => {

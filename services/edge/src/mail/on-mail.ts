@@ -16,11 +16,14 @@ export function onMailFrom(deps: { ctx: ListenerContext; flow: FlowControl; cred
       ctx.log.info({ client: session.remoteAddress, listener: ctx.kind, from: address.address, code: refusal.reply.code }, 'sender refused');
       return ctx.refuse(session, cb, refusal, 'MAIL', address.address);
     }
-    deps.flow.onMailFrom(session.remoteAddress).then((f) => {
-      if (f.action === 'allow') return cb();
-      ctx.metrics.flowRefusals.inc({ listener: ctx.kind, rule: f.refusal.reason });
-      ctx.log.info({ client: session.remoteAddress, listener: ctx.kind, rule: f.refusal.reason, code: f.refusal.reply.code }, 'sender refused by flow control');
-      ctx.refuse(session, cb, f.refusal, 'MAIL', address.address);
-    }, () => cb());
+    deps.flow.onMailFrom(session.remoteAddress).then(
+      (f) => {
+        if (f.action === 'allow') return cb();
+        ctx.metrics.flowRefusals.inc({ listener: ctx.kind, rule: f.refusal.reason });
+        ctx.log.info({ client: session.remoteAddress, listener: ctx.kind, rule: f.refusal.reason, code: f.refusal.reply.code }, 'sender refused by flow control');
+        ctx.refuse(session, cb, f.refusal, 'MAIL', address.address);
+      },
+      () => cb(),
+    );
   };
 }

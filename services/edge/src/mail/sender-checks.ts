@@ -13,12 +13,7 @@ import { isTrustedPeer } from '../connect/trusted-peers.js';
  * must not become a licence to impersonate the whole organisation). On MX,
  * senders and networks the operator listed must use STARTTLS (530 5.7.0).
  */
-export function checkMailFrom(
-  kind: ListenerKind,
-  session: SMTPServerSession,
-  address: string,
-  deps: { config: Config; credentials: CredentialBackend | null },
-): Refusal | null {
+export function checkMailFrom(kind: ListenerKind, session: SMTPServerSession, address: string, deps: { config: Config; credentials: CredentialBackend | null }): Refusal | null {
   if (kind !== 'mx') {
     const user = typeof session.user === 'string' ? session.user : '';
     const allowed = user && deps.credentials ? deps.credentials.addressesFor(user) : [];

@@ -160,10 +160,7 @@ export function readFromHeader(headerBlock: Buffer): FromHeaderInfo {
   return info;
 }
 
-export type FromCheck =
-  | { ok: true; addresses: string[] }
-  | { ok: false; reason: 'missing' | 'several-fields' | 'malformed' }
-  | { ok: false; reason: 'not-owned'; address: string };
+export type FromCheck = { ok: true; addresses: string[] } | { ok: false; reason: 'missing' | 'several-fields' | 'malformed' } | { ok: false; reason: 'not-owned'; address: string };
 
 /**
  * The From header rule for submission: exactly one From field, strictly

@@ -99,7 +99,10 @@ export class CommandTimeouts {
   private readonly waiting = new Map<string, WaitState>();
   private stressed = false;
 
-  constructor(options: Partial<CommandTimeoutOptions> = {}, private readonly hooks: CommandTimeoutHooks = {}) {
+  constructor(
+    options: Partial<CommandTimeoutOptions> = {},
+    private readonly hooks: CommandTimeoutHooks = {},
+  ) {
     this.options = { ...DEFAULT_COMMAND_TIMEOUTS, ...options };
     for (const [key, ceiling] of Object.entries(COMMAND_TIMEOUT_CEILINGS)) {
       const value = this.options[key as keyof CommandTimeoutOptions];

@@ -2,18 +2,7 @@ import { data, mail, session, type Refusal } from '@portcullis/smtp-replies';
 
 /** The session limits' refusals (session-limits.ts, header-limits.ts, the timers): each a catalogue reply named by its limit. */
 
-export type LimitName =
-  | 'commands'
-  | 'errors'
-  | 'messages'
-  | 'session-time'
-  | 'data-time'
-  | 'size-declared'
-  | 'size'
-  | 'header-size'
-  | 'line-length'
-  | 'command-time'
-  | 'reclaimed';
+export type LimitName = 'commands' | 'errors' | 'messages' | 'session-time' | 'data-time' | 'size-declared' | 'size' | 'header-size' | 'line-length' | 'command-time' | 'reclaimed';
 
 /** A limit's refusal: the catalogue's reply, the limit's name as its reason. */
 export type LimitRefusal = Refusal & { readonly reason: LimitName };

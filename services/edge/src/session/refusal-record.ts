@@ -25,6 +25,15 @@ export function refusalRecorder(deps: { config: Config; state: SharedState; logg
       { id, from, rcpt, clientIp: session.remoteAddress, receivedAt: at, outcome: `refused at ${command}: ${reply.code} ${reply.enhanced}`, outcomeAt: at },
       { index: true, ...(command === 'CONNECT' ? { skipIndex: ['from' as const] } : {}) },
     );
-    writer.events(id, [{ at, stage: 'edge', event: `${command} refused`, outcome: String(reply.code), detail: rule ? `${answer} (rule ${rule})` : answer, ...(command === 'RCPT' && address ? { recipient: address } : {}) }]);
+    writer.events(id, [
+      {
+        at,
+        stage: 'edge',
+        event: `${command} refused`,
+        outcome: String(reply.code),
+        detail: rule ? `${answer} (rule ${rule})` : answer,
+        ...(command === 'RCPT' && address ? { recipient: address } : {}),
+      },
+    ]);
   };
 }

@@ -124,7 +124,10 @@ export class SessionLimits {
   readonly options: SessionLimitOptions;
   private readonly sessions = new Map<string, SessionState>();
 
-  constructor(options: Partial<SessionLimitOptions> = {}, private readonly hooks: SessionLimitHooks = {}) {
+  constructor(
+    options: Partial<SessionLimitOptions> = {},
+    private readonly hooks: SessionLimitHooks = {},
+  ) {
     this.options = { ...DEFAULT_SESSION_LIMITS, ...options };
   }
 

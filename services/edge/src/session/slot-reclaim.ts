@@ -118,7 +118,10 @@ export class SlotReclaim {
   readonly options: ReclaimOptions;
   private readonly listeners: ListenerSlots[] = [];
 
-  constructor(options: Partial<ReclaimOptions> = {}, private readonly deps: SlotReclaimDeps = {}) {
+  constructor(
+    options: Partial<ReclaimOptions> = {},
+    private readonly deps: SlotReclaimDeps = {},
+  ) {
     this.options = { ...DEFAULT_RECLAIM_OPTIONS, ...options };
   }
 

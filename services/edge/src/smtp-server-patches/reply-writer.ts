@@ -41,7 +41,12 @@ export function installReplyWriter(): void {
   proto.send = function (this: SMTPConnection, code, data, context) {
     const conn = this as unknown as Conn;
     if (code === 250 && Array.isArray(data) && !conn.secure && !conn._server.options.allowInsecureAuth) {
-      return original.call(this, code, data.filter((line) => !/^AUTH /.test(line)), context);
+      return original.call(
+        this,
+        code,
+        data.filter((line) => !/^AUTH /.test(line)),
+        context,
+      );
     }
     if (code === 421 && typeof data === 'string') {
       const own = OWN_421.find(([text]) => text.test(data));

@@ -97,7 +97,13 @@ describe('connect-time DNSBL at the edge', { skip, timeout: 60_000 }, () => {
     for (let i = 0; i < 50 && !rec; i++, await new Promise((r) => setTimeout(r, 20))) rec = accepted.find((r) => r.meta.envelope.client.ip === '192.0.2.20');
     assert.ok(rec, 'the record reached the accepted topic');
     const results = rec.meta.results.filter((r) => r.stage === 'connect');
-    assert.deepEqual(results.map((r) => [r.check, r.outcome, r.score]), [['connect.dnsbl', 'error', 0], ['connect.dnsbl', 'none', 0]]);
+    assert.deepEqual(
+      results.map((r) => [r.check, r.outcome, r.score]),
+      [
+        ['connect.dnsbl', 'error', 0],
+        ['connect.dnsbl', 'none', 0],
+      ],
+    );
     assert.match(results[0]!.reason, /dnsbl\.portcullis\.test for 192\.0\.2\.20: unknown, DNS (timeout|deadline)/);
   });
 

@@ -245,7 +245,7 @@ test('a store that fails without saying so: every check fails open, reports, and
 });
 
 describe('flow control on Redis: crashes and outages', { concurrency: true }, () => {
-  test('a crashed replica\'s slots come back after the lease; a live one\'s are renewed', { skip: redisSkip }, async () => {
+  test("a crashed replica's slots come back after the lease; a live one's are renewed", { skip: redisSkip }, async () => {
     const states = new RedisStates();
     const o = options({ perIp: { connections: 2 }, leaseSeconds: 1 });
     const crashingState = await states.open();

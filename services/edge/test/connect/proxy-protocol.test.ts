@@ -179,9 +179,7 @@ test('v2 PROXY over IPv4, built byte by byte, with the SMTP bytes behind it', as
 });
 
 test('v2 PROXY over IPv6, and an IPv4-mapped IPv6 source given as IPv4', async () => {
-  let { result, rest } = await exchange([
-    Buffer.concat([v2Inet6('2001:0db8:0000:0000:0000:0000:0000:00a1', '2001:0db8:0000:0000:0000:0000:0000:0001', 443, 465), b(SMTP)]),
-  ]);
+  let { result, rest } = await exchange([Buffer.concat([v2Inet6('2001:0db8:0000:0000:0000:0000:0000:00a1', '2001:0db8:0000:0000:0000:0000:0000:0001', 443, 465), b(SMTP)])]);
   assertProxied(result, { version: 2, sourceAddress: '2001:db8::a1', sourcePort: 443, destAddress: '2001:db8::1', destPort: 465 });
   assert.equal(rest.toString('latin1'), SMTP);
   ({ result } = await exchange([v2Inet6('0000:0000:0000:0000:0000:ffff:c000:0207', '2001:0db8:0000:0000:0000:0000:0000:0001', 1, 25)]));
@@ -209,7 +207,12 @@ test('v2 TLVs are skipped (and reported), the bytes after them are intact', asyn
   assert.ok(result.kind === 'proxied');
   assert.deepEqual(
     result.tlvs.map((t) => [t.type, t.value.length]),
-    [[0x04, 5], [0x01, 4], [0xea, 23], [0x05, 0]],
+    [
+      [0x04, 5],
+      [0x01, 4],
+      [0xea, 23],
+      [0x05, 0],
+    ],
   );
   assert.equal(rest.toString('latin1'), SMTP);
 });
@@ -279,7 +282,14 @@ test('truncated v2 header (client closes mid-header, or mid-payload) is invalid'
 // ------------------------------------------------------------------------------------------ garbage and time
 
 test('anything that is not a PROXY header is refused at once, as missing', async () => {
-  for (const garbage of [SMTP, 'GET / HTTP/1.1\r\n', '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', 'PROXX TCP4', '\r\n\r\n\x00\r\nQUIX\n', 'proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n']) {
+  for (const garbage of [
+    SMTP,
+    'GET / HTTP/1.1\r\n',
+    '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03',
+    'PROXX TCP4',
+    '\r\n\r\n\x00\r\nQUIX\n',
+    'proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n',
+  ]) {
     const { result, elapsedMs } = await exchange([garbage], { keepOpen: true, timeoutMs: 3000 });
     assertInvalid(result, /not a PROXY protocol header/, true);
     assert.ok(elapsedMs < 1000, `took ${elapsedMs} ms for ${JSON.stringify(garbage)}`);

@@ -110,7 +110,10 @@ test('header section: up to maxHeaderBytes passes, one more octet is 552 5.3.4; 
   assert.deepEqual(scan([b('X: y\r\rbody')], o), { kind: 'ok', header: 5 }, 'CR CR is an empty line to the normaliser');
   const v = new HeaderLimitScanner(o);
   v.push(header(101));
-  assert.deepEqual(v.verdict, { ok: false, refusal: { id: 'data.header-too-big', reply: { code: 552, enhanced: '5.3.4', text: 'Message header section exceeds 100 octets' }, disconnect: false, reason: 'header-size' } });
+  assert.deepEqual(v.verdict, {
+    ok: false,
+    refusal: { id: 'data.header-too-big', reply: { code: 552, enhanced: '5.3.4', text: 'Message header section exceeds 100 octets' }, disconnect: false, reason: 'header-size' },
+  });
 });
 
 test('a body line of any length does not count against the header section, and a long header line beyond the header limit is a header-size refusal', () => {

@@ -79,7 +79,10 @@ async function sendAll(h: Harness): Promise<Map<string, number[]>> {
           c.write(segment);
         }
         c.write('QUIT\r\n');
-        replies.set(p.name, (await c.rest()).map((r) => r.code));
+        replies.set(
+          p.name,
+          (await c.rest()).map((r) => r.code),
+        );
       } finally {
         c.destroy();
       }

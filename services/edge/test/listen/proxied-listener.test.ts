@@ -171,7 +171,12 @@ async function connectTls(port: number, header?: Buffer): Promise<Client> {
 }
 
 /** A listener on 127.0.0.1, closed when the test ends whatever happens. */
-async function start(t: TestContext, server: SMTPServer, proxy?: ProxyListenerConfig, extra: { onRefused?: (e: RefusalEvent) => void; maxPending?: number } = {}): Promise<Listening> {
+async function start(
+  t: TestContext,
+  server: SMTPServer,
+  proxy?: ProxyListenerConfig,
+  extra: { onRefused?: (e: RefusalEvent) => void; maxPending?: number } = {},
+): Promise<Listening> {
   const listener = await createListener(server, { host: '127.0.0.1', port: 0, ...(proxy ? { proxy } : {}), ...extra });
   t.after(() => listener.close(0));
   return listener;
@@ -369,10 +374,7 @@ test('close(): pending sockets are dropped at once, sessions get the grace perio
   await closing;
   assert.ok(Date.now() - started >= 290, 'sessions got the grace period');
   // no longer accepting
-  await assert.rejects(
-    new Promise((resolve, reject) => net.connect(port, '127.0.0.1').on('connect', resolve).on('error', reject)),
-    /ECONNREFUSED/,
-  );
+  await assert.rejects(new Promise((resolve, reject) => net.connect(port, '127.0.0.1').on('connect', resolve).on('error', reject)), /ECONNREFUSED/);
 });
 
 test('close() resolves as soon as the last session ends on its own', async (t) => {

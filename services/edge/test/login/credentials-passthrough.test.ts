@@ -28,7 +28,25 @@ before(() => {
   tmp = mkdtempSync(join(tmpdir(), 'portcullis-passthrough-'));
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(tmp, 'key.pem'), '-out', join(tmp, 'cert.pem'), '-days', '2', '-subj', '/CN=mailbox.test', '-addext', 'subjectAltName=DNS:mailbox.test,IP:127.0.0.1'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(tmp, 'key.pem'),
+      '-out',
+      join(tmp, 'cert.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=mailbox.test',
+      '-addext',
+      'subjectAltName=DNS:mailbox.test,IP:127.0.0.1',
+    ],
     { stdio: 'ignore' },
   );
   key = readFileSync(join(tmp, 'key.pem'));

@@ -34,7 +34,10 @@ async function fail(lockout: LoginLockout, ip: string, n: number, user = 'alice'
 
 test('ban lengths double per offence, capped', () => {
   const o = { banSeconds: 900, maxBanSeconds: 86400 };
-  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => banSecondsFor(n, o)), [900, 1800, 3600, 7200, 14400, 28800, 57600, 86400]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6, 7, 8].map((n) => banSecondsFor(n, o)),
+    [900, 1800, 3600, 7200, 14400, 28800, 57600, 86400],
+  );
   assert.equal(banSecondsFor(1000, o), 86400);
   assert.equal(normalizeUsername('  Alice@Example.ORG '), 'alice@example.org');
   assert.equal(DEFAULT_LOCKOUT_OPTIONS.maxFailures, 5);
@@ -85,7 +88,7 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       refused(await lockout.checkLoginAllowed('203.0.113.4'), 421, 'lockout.banned');
     });
 
-    withLockout('two instances count together and see each other\'s bans', async (make) => {
+    withLockout("two instances count together and see each other's bans", async (make) => {
       const a = await make(base);
       const b = await make(base);
       await fail(a, '192.0.2.1', 2);
@@ -120,7 +123,7 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       refused(await lockout.recordFailure('192.0.2.1', 'x'), 421, 'lockout.ban');
     });
 
-    withLockout('listBans shows every ban for the operator; liftBan ends one and forgets the IP\'s past', async (make) => {
+    withLockout("listBans shows every ban for the operator; liftBan ends one and forgets the IP's past", async (make) => {
       const lockout = await make({ ...base, maxFailures: 1 });
       await lockout.recordFailure('192.0.2.1', 'a');
       await lockout.recordFailure('2001:db8::1', 'b');
@@ -134,7 +137,10 @@ for (const [kind, makeStore] of Object.entries(stores)) {
       assert.equal(await lockout.liftBan('::ffff:192.0.2.1'), true);
       assert.equal(await lockout.liftBan('192.0.2.1'), false);
       allowed(await lockout.checkConnect('192.0.2.1'));
-      assert.deepEqual((await lockout.listBans()).map((b) => b.ip), ['2001:db8::1']);
+      assert.deepEqual(
+        (await lockout.listBans()).map((b) => b.ip),
+        ['2001:db8::1'],
+      );
       const again = refused(await lockout.recordFailure('192.0.2.1', 'a'), 421, 'lockout.ban');
       assert.equal(again.ban?.offences, 1, 'a lifted ban is not held against the IP');
     });
@@ -163,7 +169,11 @@ test('repeat offences ban longer, up to the cap; offences and bans expire by the
 
 test('failures older than the window are forgotten (memory, fake clock)', async () => {
   const clock = { t: 1_700_000_000_000 };
-  const lockout = new LoginLockout({ state: new MemoryState({ maxEntries: 1000, now: () => clock.t }), options: { ...base, maxFailures: 3, windowSeconds: 600 }, now: () => clock.t });
+  const lockout = new LoginLockout({
+    state: new MemoryState({ maxEntries: 1000, now: () => clock.t }),
+    options: { ...base, maxFailures: 3, windowSeconds: 600 },
+    now: () => clock.t,
+  });
   await fail(lockout, '192.0.2.1', 2);
   clock.t += 600_000;
   for (const v of await fail(lockout, '192.0.2.1', 2)) allowed(v);

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { ADDRESS_LIMITS } from '@portcullis/contract';
 import { checkRecipient, type RecipientPolicy } from '../../src/rcpt/recipient-checks.js';
 
-const policy: RecipientPolicy = { domains: new Map([['example.test', 'preserve'], ['folded.test', 'lower']]), outbound: true };
+const policy: RecipientPolicy = {
+  domains: new Map([
+    ['example.test', 'preserve'],
+    ['folded.test', 'lower'],
+  ]),
+  outbound: true,
+};
 const mx = { authenticated: false, smtputf8: false };
 const sub = { authenticated: true, smtputf8: false };
 
@@ -98,4 +104,3 @@ test('what cannot be stored is refused at RCPT: RFC 5321 limits counted in octet
   const r = checkRecipient(`${'a'.repeat(65)}@example.test`, mx, policy);
   assert.ok(!r.ok && /local-part of 65 octets, at most 64/.test(r.refusal.reply.text), 'the reply names the limit');
 });
-

@@ -64,7 +64,7 @@ test('caches answers, positive and negative, but not temporary failures', async 
   assert.equal(probes - before, 4, 'temporary failures are asked again');
 });
 
-test('a local part in another case is asked on its own: it is the mailbox server\'s to judge', async () => {
+test("a local part in another case is asked on its own: it is the mailbox server's to judge", async () => {
   // Addresses arrive normalised by rcpt.ts (folded there when the domain says localPartCase: lower).
   const v = new RecipientVerifier(new MemoryState(), { helo: 'mx.test', maxConcurrent: 2 });
   const before = probes;

@@ -50,7 +50,10 @@ test('greeting: a client dripping bytes without ever ending a line is cut at gre
     assert.ok(r.elapsed >= 950 && r.elapsed < 5000, `cut after ${r.elapsed} ms`);
     assert.ok(r.bytes >= 5, `it kept sending (${r.bytes} bytes) and each byte would have reset the idle timeout`);
     assert.ok(await c.closedWithin(2000), 'closed');
-    assert.deepEqual(h.timedOut.map((t) => t.phase), ['greeting']);
+    assert.deepEqual(
+      h.timedOut.map((t) => t.phase),
+      ['greeting'],
+    );
   });
 });
 
@@ -69,7 +72,10 @@ test('before MAIL: a dripper after EHLO is cut at mailMs; after MAIL the longer 
     const inside = await cutWhileDripping(b, 8000);
     assert.equal(inside.code, 421);
     assert.ok(inside.elapsed >= 2450 && inside.elapsed < 7000, `in-transaction cut after ${inside.elapsed} ms (rcptMs 2500)`);
-    assert.deepEqual(h.timedOut.map((t) => t.phase), ['mail', 'rcpt']);
+    assert.deepEqual(
+      h.timedOut.map((t) => t.phase),
+      ['mail', 'rcpt'],
+    );
   });
 });
 
@@ -94,7 +100,10 @@ test('DATA: nothing after 354 is cut at dataInitiationMs; a stall in the middle 
     assert.equal(stalled.code, 421);
     assert.match(stalled.text, /^4\.4\.2 Timeout waiting for more message data/);
     assert.ok(elapsed >= 950 && elapsed < 5000, `stall cut ${elapsed} ms after the last data (dataBlockMs 1000, looked at every 250 ms)`);
-    assert.deepEqual(h.timedOut.map((t) => t.phase), ['data-initiation', 'data-block']);
+    assert.deepEqual(
+      h.timedOut.map((t) => t.phase),
+      ['data-initiation', 'data-block'],
+    );
     assert.equal(h.outcomes.length, 2, 'both DATA streams ended (aborted), none stored');
     assert.ok(h.outcomes.every((o) => o.stored === null));
   });
@@ -109,7 +118,10 @@ test('a client that never completes the STARTTLS handshake is cut at mailMs (not
     assert.ok(await c.closedWithin(6000), 'closed');
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 950 && elapsed < 5000, `closed after ${elapsed} ms, not at the 10 s handshake idle timeout`);
-    assert.deepEqual(h.timedOut.map((t) => t.phase), ['mail']);
+    assert.deepEqual(
+      h.timedOut.map((t) => t.phase),
+      ['mail'],
+    );
   });
 });
 
@@ -141,7 +153,13 @@ test('an honest client is never cut: each complete line restarts the clock, and 
 test('under pressure the pre-MAIL limit shrinks for sessions already waiting; authenticated sessions keep theirs', async () => {
   // 10 slots, stress from 3 open sessions; pre-MAIL 5 s normally, 1 s under stress.
   await withHarness(
-    { auth: true, maxClients: 10, reclaim: { stressAtFraction: 0.3, atFraction: 1 }, commandTimeouts: { ...fast, greetingMs: 5000, mailMs: 5000, stressedPreMailMs: 1000 }, socketTimeout: 10_000 },
+    {
+      auth: true,
+      maxClients: 10,
+      reclaim: { stressAtFraction: 0.3, atFraction: 1 },
+      commandTimeouts: { ...fast, greetingMs: 5000, mailMs: 5000, stressedPreMailMs: 1000 },
+      socketTimeout: 10_000,
+    },
     async (h) => {
       const idle = await RawClient.connect(h.port);
       await expectCode(idle.command('EHLO idle.example'), 250);

@@ -25,7 +25,15 @@ test('commands: maxCommands are handled, the next one gets 421 4.7.0 and closes'
   for (let i = 0; i < 3; i++) assert.deepEqual(limits.command('s1'), { ok: true });
   const v = limits.command('s1');
   assert.equal(v.ok, false);
-  assert.deepEqual(v, { ok: false, refusal: { id: 'session.too-many-commands', reply: { code: 421, enhanced: '4.7.0', text: 'Too many commands in one connection, closing' }, disconnect: true, reason: 'commands' } });
+  assert.deepEqual(v, {
+    ok: false,
+    refusal: {
+      id: 'session.too-many-commands',
+      reply: { code: 421, enhanced: '4.7.0', text: 'Too many commands in one connection, closing' },
+      disconnect: true,
+      reason: 'commands',
+    },
+  });
   assert.deepEqual(limits.command('unknown-session'), { ok: true }, 'sessions not opened are not limited');
 });
 
@@ -73,7 +81,11 @@ test('size at end of DATA: over the limit or over the declared SIZE is 552 5.3.4
   assert.equal(limits.messageByteLimit({ args: false }), 1000);
   assert.equal(limits.checkMessageSize('s', 100, declared).ok, true);
   const over = limits.checkMessageSize('s', 101, declared);
-  assert.deepEqual(over.ok ? null : [over.refusal.reply.code, over.refusal.reply.enhanced, over.refusal.reply.text], [552, '5.3.4', 'Message of 101 octets exceeds its declared SIZE=100']);
+  assert.deepEqual(over.ok ? null : [over.refusal.reply.code, over.refusal.reply.enhanced, over.refusal.reply.text], [
+    552,
+    '5.3.4',
+    'Message of 101 octets exceeds its declared SIZE=100',
+  ]);
   const big = limits.checkMessageSize('s', 1001, { args: false });
   assert.deepEqual(big.ok ? null : [big.refusal.reply.code, big.refusal.reply.enhanced, big.refusal.reason], [552, '5.3.4', 'size']);
   const lenient = new SessionLimits({ ...off, maxMessageBytes: 1000, enforceDeclaredSize: false });
@@ -91,7 +103,10 @@ test('session time: cut with 421 4.4.2 when the client owes us input', (t) => {
   t.mock.timers.tick(9_999);
   assert.equal(cuts.length, 0);
   t.mock.timers.tick(1);
-  assert.deepEqual(cuts.map((c) => [c.reply.code, c.reply.enhanced, c.reason, c.disconnect]), [[421, '4.4.2', 'session-time', true]]);
+  assert.deepEqual(
+    cuts.map((c) => [c.reply.code, c.reply.enhanced, c.reason, c.disconnect]),
+    [[421, '4.4.2', 'session-time', true]],
+  );
   assert.equal(limits.cutBy('s')?.reason, 'session-time');
   limits.close('s');
   assert.equal(limits.size, 0);
@@ -131,7 +146,10 @@ test('DATA time: a drip is cut at dataTimeoutMs; received octets extend the dead
   t.mock.timers.tick(499);
   assert.equal(cuts.length, 0);
   t.mock.timers.tick(1);
-  assert.deepEqual(cuts.map((c) => [c.reply.code, c.reply.enhanced, c.reason]), [[421, '4.4.2', 'data-time']]);
+  assert.deepEqual(
+    cuts.map((c) => [c.reply.code, c.reply.enhanced, c.reason]),
+    [[421, '4.4.2', 'data-time']],
+  );
   assert.equal(limits.stats('s')?.messages, 1);
 });
 
@@ -198,7 +216,10 @@ test('socket: a client dripping one byte every 200 ms in DATA is cut off by the 
     assert.equal(h.outcomes[0]!.limit, 'data-time');
     assert.equal(h.budget.inUse, 0);
     assert.ok(await eventually(() => h.limits.size === 0), 'session state forgotten after close');
-    assert.deepEqual(h.refusals.map((r) => r.verdict.reason), ['data-time']);
+    assert.deepEqual(
+      h.refusals.map((r) => r.verdict.reason),
+      ['data-time'],
+    );
   });
 });
 
@@ -269,10 +290,16 @@ test('socket: too many commands (pipelined NOOPs) → 421 4.7.0 in turn, then no
     const c = await RawClient.connect(h.port);
     c.write('EHLO client.example\r\n' + 'NOOP\r\n'.repeat(20));
     const replies = await c.rest();
-    assert.deepEqual(replies.map((r) => r.code), [250, 250, 250, 250, 250, 421]);
+    assert.deepEqual(
+      replies.map((r) => r.code),
+      [250, 250, 250, 250, 250, 421],
+    );
     assert.match(replies.at(-1)!.text, /^4\.7\.0 Too many commands/);
     c.destroy();
-    assert.deepEqual(h.refusals.map((r) => r.verdict.reason), ['commands']);
+    assert.deepEqual(
+      h.refusals.map((r) => r.verdict.reason),
+      ['commands'],
+    );
   });
 });
 
@@ -299,7 +326,10 @@ test('socket: pipelined garbage hits the error limit: exactly maxErrors error re
     const junk = ['RCPT TO:<a@ours.example>', 'MAIL FROM:<broken', 'DATA', 'HELO', 'VRFY', 'RCPT TO:<b@ours.example>', 'MAIL FROM:<x'];
     c.write('EHLO client.example\r\n' + Array.from({ length: 40 }, (_, i) => `${junk[i % junk.length]}\r\n`).join(''));
     const replies = await c.rest();
-    assert.deepEqual(replies.map((r) => r.code), [250, 503, 501, 503, 501, 501, 421]);
+    assert.deepEqual(
+      replies.map((r) => r.code),
+      [250, 503, 501, 503, 501, 501, 421],
+    );
     assert.equal(replies.at(-1)!.text, '4.7.0 Too many errors, closing connection');
     c.destroy();
   });
@@ -415,7 +445,10 @@ test('socket: the next transaction pipelined with its message before the 354 is 
     // Synchronous MAIL/RCPT handlers and no dot-stuffed line: without the fix QUIT is never read.
     c.write(`Subject: one\r\n\r\nfirst\r\n.\r\nMAIL FROM:<b@sender.example>\r\nRCPT TO:<user@${OURS}>\r\nDATA\r\nSubject: two\r\n\r\nsecond\r\n.\r\nQUIT\r\n`);
     const replies = await c.rest(2000);
-    assert.deepEqual(replies.map((r) => r.code), [250, 250, 250, 354, 250, 221]);
+    assert.deepEqual(
+      replies.map((r) => r.code),
+      [250, 250, 250, 354, 250, 221],
+    );
     assert.equal(h.outcomes.length, 2);
     c.destroy();
   });
@@ -428,13 +461,19 @@ test("socket: smtp-server's own limits, as measured (unrecognised commands, comm
       const c = await RawClient.connect(h.port);
       c.write('XYZZY\r\n'.repeat(12));
       const replies = await c.rest();
-      assert.deepEqual(replies.map((r) => r.code), [...Array<number>(9).fill(500), 421]);
+      assert.deepEqual(
+        replies.map((r) => r.code),
+        [...Array<number>(9).fill(500), 421],
+      );
       c.destroy();
       // A command line over maxCommandLength (16 KiB by default): 421 with smtp-server's 4.4.2 (a timeout code).
       const d = await RawClient.connect(h.port);
       d.write(`NOOP ${'a'.repeat(17 * 1024)}\r\n`);
       const long = await d.rest();
-      assert.deepEqual(long.map((r) => [r.code, r.text]), [[421, '4.4.2 Error: Command line too long']]);
+      assert.deepEqual(
+        long.map((r) => [r.code, r.text]),
+        [[421, '4.4.2 Error: Command line too long']],
+      );
       d.destroy();
     }
   });

@@ -81,7 +81,11 @@ test('reclaiming starts above atFraction and keeps the open sessions at it; off,
     for (let i = 0; i < 12; i++) clients.push(await RawClient.connect(h.port));
     await eventually(() => clients.filter((c) => c.ended).length === 7);
     assert.equal(h.reclaimed.length, 7, 'each connection past 5 of 10 reclaimed one');
-    assert.deepEqual(clients.map((c) => c.ended), [...Array<boolean>(7).fill(true), ...Array<boolean>(5).fill(false)], 'the longest waiting went first');
+    assert.deepEqual(
+      clients.map((c) => c.ended),
+      [...Array<boolean>(7).fill(true), ...Array<boolean>(5).fill(false)],
+      'the longest waiting went first',
+    );
     for (const c of clients) c.destroy();
   });
   await withHarness({ maxClients: 3, reclaim: { enabled: false }, commandTimeouts: slow }, async (h) => {
@@ -97,7 +101,11 @@ test('flow control: a full per-IP or per-network cap reclaims an idle session of
   await withHarness({ maxClients: 100, commandTimeouts: slow }, async (h) => {
     const flow = new FlowControl({
       state: new MemoryState(),
-      options: { ...DEFAULT_FLOW_OPTIONS, perIp: { ...DEFAULT_FLOW_OPTIONS.perIp, connections: 2, connectionsPerMinute: 3 }, perNetwork: { ...DEFAULT_FLOW_OPTIONS.perNetwork, connections: 3 } },
+      options: {
+        ...DEFAULT_FLOW_OPTIONS,
+        perIp: { ...DEFAULT_FLOW_OPTIONS.perIp, connections: 2, connectionsPerMinute: 3 },
+        perNetwork: { ...DEFAULT_FLOW_OPTIONS.perNetwork, connections: 3 },
+      },
       makeRoom: (rule, matches) => h.reclaim.makeRoom(rule, matches),
     });
     try {
@@ -118,7 +126,10 @@ test('flow control: a full per-IP or per-network cap reclaims an idle session of
       // after the reclaim does not count the connection twice (3 per minute would refuse a fourth).
       assert.equal((await flow.onConnect('127.10.1.1', 'new-1')).action, 'allow');
       assert.equal((await a1.next(2000)).code, 421);
-      assert.deepEqual(h.reclaimed.map((e) => [e.reason, e.client]), [['perIp.connections', '127.10.1.1']]);
+      assert.deepEqual(
+        h.reclaimed.map((e) => [e.reason, e.client]),
+        [['perIp.connections', '127.10.1.1']],
+      );
       // 127.10.1.3 is a new IP in a full /24 (a2, b1, new-1 hold its 3 slots): a2 or b1 goes, never `other`.
       assert.equal((await flow.onConnect('127.10.1.3', 'new-2')).action, 'allow');
       assert.equal((await a2.next(2000)).code, 421, 'a2 waited longer than b1');

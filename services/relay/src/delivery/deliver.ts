@@ -73,10 +73,7 @@ export async function deliverMessage(
     span.setAttributes({ 'portcullis.delivered': counts.delivered, 'portcullis.temporary': counts.temporary, 'portcullis.permanent': counts.permanent });
     endSpan(span, counts.delivered === results.length ? undefined : new Error(`${counts.temporary} temporary, ${counts.permanent} permanent failures`));
     for (const o of results) {
-      deps.logger.info(
-        { rcpt: o.recipient, status: o.status, response: o.response, via: route.kind },
-        'delivery attempt',
-      );
+      deps.logger.info({ rcpt: o.recipient, status: o.status, response: o.response, via: route.kind }, 'delivery attempt');
     }
     outcomes.push(...results);
   }

@@ -28,7 +28,9 @@ async function privateDir(path: string): Promise<void> {
 }
 
 // The host part of a tmp name, bounded so the whole name stays one short file name.
-const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64);
+const host = hostname()
+  .replace(/[^A-Za-z0-9.-]/g, '_')
+  .slice(0, 64);
 
 /**
  * relay.maildir: writes the message into <root>/<recipient>/new the Maildir

@@ -10,8 +10,7 @@ export interface SmtpGroupDeps {
   breaker: CircuitBreaker;
 }
 
-const refuseAll = (recipients: string[], code: number, response: string): RecipientOutcome[] =>
-  recipients.map((recipient) => ({ recipient, status: 'permanent', code, response }));
+const refuseAll = (recipients: string[], code: number, response: string): RecipientOutcome[] => recipients.map((recipient) => ({ recipient, status: 'permanent', code, response }));
 
 /**
  * relay.smtp-group: one copy to the recipients of one destination, through

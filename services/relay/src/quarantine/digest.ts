@@ -36,7 +36,10 @@ export async function buildDigests(deps: { config: Config; store: QuarantineStor
 
 function digestRecord(config: Config, rcpt: string, entries: QuarantineEntry[], now: Date): MailRecord {
   const lines = entries.map((e) => `${e.quarantinedAt}  from ${e.from || '<>'}\r\n    subject: ${e.subject}\r\n    reason: ${e.reason}\r\n    id: ${e.id}`);
-  const text = escapeForDisplay(`${entries.length} message(s) addressed to you were quarantined by the mail gateway and not delivered:\r\n\r\n${lines.join('\r\n\r\n')}\r\n\r\nIf one of them is wanted, ask your mail administrator to release it by its id.\r\n`, { keepLineBreaks: true });
+  const text = escapeForDisplay(
+    `${entries.length} message(s) addressed to you were quarantined by the mail gateway and not delivered:\r\n\r\n${lines.join('\r\n\r\n')}\r\n\r\nIf one of them is wanted, ask your mail administrator to release it by its id.\r\n`,
+    { keepLineBreaks: true },
+  );
   const raw = Buffer.from(
     `From: Mail Gateway <postmaster@${config.hostname}>\r\nTo: <${rcpt}>\r\nSubject: Quarantine digest: ${entries.length} message(s) held\r\n` +
       `Date: ${now.toUTCString().replace('GMT', '+0000')}\r\nMessage-ID: <${randomBytes(12).toString('hex')}@${config.hostname}>\r\nAuto-Submitted: auto-generated\r\n` +
@@ -48,7 +51,18 @@ function digestRecord(config: Config, rcpt: string, entries: QuarantineEntry[], 
       v: 1,
       id: newMessageId(now.getTime()),
       size: raw.length,
-      envelope: { listener: 'submission', client: { ip: '127.0.0.1', port: 0 }, helo: config.hostname, tls: null, auth: null, mailFrom: '', body: '7BIT', smtputf8: false, rcptTo: [rcpt], receivedAt: now.toISOString() },
+      envelope: {
+        listener: 'submission',
+        client: { ip: '127.0.0.1', port: 0 },
+        helo: config.hostname,
+        tls: null,
+        auth: null,
+        mailFrom: '',
+        body: '7BIT',
+        smtputf8: false,
+        rcptTo: [rcpt],
+        receivedAt: now.toISOString(),
+      },
       results: [],
       verdict: verdict('deliver', 'quarantine digest', 'relay.digest', { now }),
     },

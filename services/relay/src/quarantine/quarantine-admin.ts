@@ -5,7 +5,8 @@ import { safeView } from './quarantine-view.js';
 import { timeBoundsError } from '../trace/admin-query.js';
 import type { ReindexReport } from './quarantine-reindex.js';
 
-const USAGE = 'GET /admin/quarantine[?from=&rcpt=&subject=&reason=&since=&until=&limit=], GET /admin/quarantine/audit, POST /admin/quarantine/digests, POST /admin/quarantine/reindex, GET|DELETE /admin/quarantine/<id>, POST /admin/quarantine/<id>/release';
+const USAGE =
+  'GET /admin/quarantine[?from=&rcpt=&subject=&reason=&since=&until=&limit=], GET /admin/quarantine/audit, POST /admin/quarantine/digests, POST /admin/quarantine/reindex, GET|DELETE /admin/quarantine/<id>, POST /admin/quarantine/<id>/release';
 
 function queryOf(q: Record<string, string>): QuarantineQuery {
   const out: QuarantineQuery = {};
@@ -20,7 +21,13 @@ const byOf = (body: unknown) => {
 };
 
 /** The quarantine on the admin port, behind the admin bearer token. */
-export function quarantineAdmin(store: QuarantineStore, actions: QuarantineActions, log: Logger, runDigests?: () => Promise<number>, reindex?: () => Promise<ReindexReport>): AdminHandler {
+export function quarantineAdmin(
+  store: QuarantineStore,
+  actions: QuarantineActions,
+  log: Logger,
+  runDigests?: () => Promise<number>,
+  reindex?: () => Promise<ReindexReport>,
+): AdminHandler {
   return async ({ method, path, body, query }) => {
     const [id, verb] = path;
     if (method === 'GET' && !id) {

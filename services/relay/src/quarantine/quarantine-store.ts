@@ -52,7 +52,10 @@ const K = {
 export class QuarantineStore {
   private readonly ttl: number;
 
-  constructor(private readonly state: SharedState, private readonly opts: { retentionDays: number; maxEntries: number }) {
+  constructor(
+    private readonly state: SharedState,
+    private readonly opts: { retentionDays: number; maxEntries: number },
+  ) {
     this.ttl = Math.ceil(opts.retentionDays * 24 * 3600);
   }
 

@@ -33,7 +33,16 @@ export async function safeView(raw: Buffer): Promise<SafeView> {
     return { name: line(colon > 0 ? h.line.slice(0, colon).trim() : h.key), value: line(unfold(octetsAsUtf8(h.line.slice(colon + 1).trim()))) };
   });
   // mailparser makes text of a lone HTML body, not of one inside multipart/mixed: do it here.
-  const full = parsed.text ?? (typeof parsed.html === 'string' ? convert(parsed.html, { selectors: [{ selector: 'img', format: 'skip' }, { selector: 'a', options: { ignoreHref: true } }] }) : '');
+  const full =
+    parsed.text ??
+    (typeof parsed.html === 'string'
+      ? convert(parsed.html, {
+          selectors: [
+            { selector: 'img', format: 'skip' },
+            { selector: 'a', options: { ignoreHref: true } },
+          ],
+        })
+      : '');
   return {
     headers,
     text: escapeForDisplay(full.slice(0, MAX_TEXT), { keepLineBreaks: true }),

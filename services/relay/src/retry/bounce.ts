@@ -57,5 +57,8 @@ export function messageIdOf(raw: Buffer): string | undefined {
 export function subjectOf(raw: Buffer): string | undefined {
   const head = headerSection(raw).toString('utf8');
   const m = /^subject:[ \t]*(.*(?:\r\n[ \t].*)*)/im.exec(head);
-  return m?.[1]?.replace(/\r\n[ \t]/g, ' ').trim().slice(0, 300);
+  return m?.[1]
+    ?.replace(/\r\n[ \t]/g, ' ')
+    .trim()
+    .slice(0, 300);
 }

@@ -29,11 +29,17 @@ export function statusOf(reply: string, fallback: string): string {
 }
 
 /** DSN fields are ASCII lines: anything else (and line breaks a server put in its reply) is replaced. */
-const field = (s: string) => s.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').slice(0, 900);
+const field = (s: string) =>
+  s
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 900);
 
 /** RFC 6533 3: a non-ASCII address in message/delivery-status as utf-8-addr-xtext (\x{HEX} escapes). */
 const addressField = (a: string) =>
-  /[^\x20-\x7e]/.test(a) ? `utf-8; ${[...a.replace(/[\r\n]/g, '')].map((c) => (/[\x21-\x7e]/.test(c) && c !== '\\' && c !== '+' && c !== '=' ? c : `\\x{${c.codePointAt(0)!.toString(16).toUpperCase()}}`)).join('')}` : `rfc822; ${a}`;
+  /[^\x20-\x7e]/.test(a)
+    ? `utf-8; ${[...a.replace(/[\r\n]/g, '')].map((c) => (/[\x21-\x7e]/.test(c) && c !== '\\' && c !== '+' && c !== '=' ? c : `\\x{${c.codePointAt(0)!.toString(16).toUpperCase()}}`)).join('')}`
+    : `rfc822; ${a}`;
 
 const isAscii = (b: Buffer) => !b.some((c) => c > 0x7e || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d));
 
@@ -49,8 +55,12 @@ export function buildDsn(input: DsnInput): Buffer {
   const failed = input.recipients.some((r) => r.action === 'failed');
   const subject = failed ? 'Undelivered Mail Returned to Sender' : 'Delivery Status Notification (Delay)';
   const human = failed
-    ? 'This is the mail gateway at ' + field(input.reportingMta) + '.\r\n\r\nYour message could not be delivered to one or more recipients. It has not been delivered and will not be tried again.\r\n'
-    : 'This is the mail gateway at ' + field(input.reportingMta) + '.\r\n\r\nYour message has not been delivered yet to one or more recipients. Delivery is still being tried; you do not need to send it again.\r\n';
+    ? 'This is the mail gateway at ' +
+      field(input.reportingMta) +
+      '.\r\n\r\nYour message could not be delivered to one or more recipients. It has not been delivered and will not be tried again.\r\n'
+    : 'This is the mail gateway at ' +
+      field(input.reportingMta) +
+      '.\r\n\r\nYour message has not been delivered yet to one or more recipients. Delivery is still being tried; you do not need to send it again.\r\n';
   const lines = input.recipients.map((r) => `  <${field(r.recipient)}>: ${field(r.diagnostic)}`).join('\r\n');
   const perRecipient = input.recipients
     .map((r) =>

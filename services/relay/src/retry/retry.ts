@@ -47,11 +47,7 @@ export function ageSeconds(meta: MailMeta, now: Date = new Date()): number {
 }
 
 /** What becomes of recipients that failed temporarily: try again, or give up (bounce) past the maximum age. */
-export function temporaryFate(
-  meta: MailMeta,
-  opts: { maxAgeSeconds: number; delayNoticeAfterSeconds: number },
-  now: Date = new Date(),
-): { giveUp: boolean; delayNotice: boolean } {
+export function temporaryFate(meta: MailMeta, opts: { maxAgeSeconds: number; delayNoticeAfterSeconds: number }, now: Date = new Date()): { giveUp: boolean; delayNotice: boolean } {
   const age = ageSeconds(meta, now);
   if (age >= opts.maxAgeSeconds) return { giveUp: true, delayNotice: false };
   const delayNotice = opts.delayNoticeAfterSeconds > 0 && age >= opts.delayNoticeAfterSeconds && !meta.delivery?.delayNotified;

@@ -33,10 +33,23 @@ export class RelayTrace {
   firstSeen(meta: MailMeta, raw: Buffer): void {
     const e = meta.envelope;
     const events: TraceEvent[] = [
-      { at: e.receivedAt, stage: 'edge', event: 'accepted', outcome: '250', detail: `from ${e.client.ip} (${e.helo}) on ${e.listener}, ${meta.size} octets${e.tls ? `, ${e.tls.version}` : ''}` },
+      {
+        at: e.receivedAt,
+        stage: 'edge',
+        event: 'accepted',
+        outcome: '250',
+        detail: `from ${e.client.ip} (${e.helo}) on ${e.listener}, ${meta.size} octets${e.tls ? `, ${e.tls.version}` : ''}`,
+      },
       ...meta.results.map((r): TraceEvent => ({ at: r.at, stage: r.stage, event: r.check, outcome: r.action ?? r.outcome, detail: r.reason })),
     ];
-    if (meta.verdict) events.push({ at: meta.verdict.at, stage: 'content', event: 'verdict', outcome: meta.verdict.action, detail: `${meta.verdict.reason} (by ${meta.verdict.decidedBy}, score ${meta.verdict.score})` });
+    if (meta.verdict)
+      events.push({
+        at: meta.verdict.at,
+        stage: 'content',
+        event: 'verdict',
+        outcome: meta.verdict.action,
+        detail: `${meta.verdict.reason} (by ${meta.verdict.decidedBy}, score ${meta.verdict.score})`,
+      });
     this.summary(meta, raw, 'accepted', { index: true });
     this.writer.events(meta.id, events, { once: 'first-seen' });
   }
@@ -48,7 +61,14 @@ export class RelayTrace {
   outcomes(id: string, results: RecipientOutcome[]): void {
     this.writer.events(
       id,
-      results.map((r) => ({ at: new Date().toISOString(), stage: 'relay', event: r.status === 'delivered' ? 'delivered' : r.status === 'temporary' && r.circuitOpen ? 'held (circuit open)' : `${r.status} failure`, outcome: r.status === 'delivered' ? '250' : String(r.code ?? 'none'), detail: r.response, recipient: r.recipient })),
+      results.map((r) => ({
+        at: new Date().toISOString(),
+        stage: 'relay',
+        event: r.status === 'delivered' ? 'delivered' : r.status === 'temporary' && r.circuitOpen ? 'held (circuit open)' : `${r.status} failure`,
+        outcome: r.status === 'delivered' ? '250' : String(r.code ?? 'none'),
+        detail: r.response,
+        recipient: r.recipient,
+      })),
     );
   }
 }

@@ -21,7 +21,9 @@ test('an 8-bit single part becomes quoted-printable and reads the same', async (
 });
 
 test('an 8-bit part inside multipart is converted; the 7-bit parts are untouched', async () => {
-  const raw = crlf('Content-Type: multipart/mixed; boundary="b1"\n\npreamble\n--b1\nContent-Type: text/plain; charset=utf-8\n\nüber\n--b1\nContent-Type: text/plain\n\nascii only\n--b1--\n');
+  const raw = crlf(
+    'Content-Type: multipart/mixed; boundary="b1"\n\npreamble\n--b1\nContent-Type: text/plain; charset=utf-8\n\nüber\n--b1\nContent-Type: text/plain\n\nascii only\n--b1--\n',
+  );
   const out = downgradeTo7bit(raw);
   assert.ok(out);
   assert.ok(![...out].some((c) => c > 0x7f));

@@ -13,7 +13,16 @@ const config = ConfigSchema.parse({
 });
 
 const entry = (id: string, rcpt: string[], at: string): QuarantineEntry => ({
-  id, partition: 0, offset: '0', from: 'bad@spam.test', rcpt, subject: `offer ${id}`, reason: 'spam score 12', quarantinedAt: at, receivedAt: at, status: 'held',
+  id,
+  partition: 0,
+  offset: '0',
+  from: 'bad@spam.test',
+  rcpt,
+  subject: `offer ${id}`,
+  reason: 'spam score 12',
+  quarantinedAt: at,
+  receivedAt: at,
+  status: 'held',
 });
 
 test('one digest per opted-in recipient for the last period, never twice', async () => {
@@ -26,7 +35,11 @@ test('one digest per opted-in recipient for the last period, never twice', async
   await store.add(entry('01M0000000000000000000000B', ['u@example.test'], inLast));
   await store.add(entry('01M0000000000000000000000C', ['v@example.test'], new Date(hour + 1000).toISOString())); // this period: next digest
   const digests = await buildDigests({ config, store, state }, now);
-  assert.deepEqual(digests.map((d) => d.meta.envelope.rcptTo), [['u@example.test']], 'only opted-in domains, only the last period');
+  assert.deepEqual(
+    digests.map((d) => d.meta.envelope.rcptTo),
+    [['u@example.test']],
+    'only opted-in domains, only the last period',
+  );
   const d = digests[0]!;
   assert.equal(d.meta.envelope.mailFrom, '');
   assert.equal(TopicSchemas[Topics.decided].safeParse(d.meta).success, true);

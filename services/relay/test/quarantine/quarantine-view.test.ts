@@ -23,7 +23,10 @@ test('the view is escaped text: no markup, no script, no terminal escapes; attac
     ].join('\r\n'),
   );
   const v = await safeView(raw);
-  assert.ok(v.headers.some((h) => h.name === 'Subject' && h.value.includes('=?utf-8?B?')), 'headers as written, not decoded into escapes');
+  assert.ok(
+    v.headers.some((h) => h.name === 'Subject' && h.value.includes('=?utf-8?B?')),
+    'headers as written, not decoded into escapes',
+  );
   assert.match(v.text, /Hello/);
   assert.doesNotMatch(v.text, /<script|<p>|<b>|alert\(1\)|tracker\.example/);
   assert.deepEqual(v.attachments, [{ filename: 'evil.exe', contentType: 'application/octet-stream', size: 12 }]);
@@ -59,5 +62,8 @@ test('header names as the message spells them, folded values on one line, hostil
   assert.equal(v.headers[0]!.value, 'from a.example (a.example [192.0.2.1]) by mx.example; Thu, 3 Dec 2026 10:00:00 +0000');
   assert.equal(v.headers[1]!.value, 'v\\u202Eexe\\x1b[31m');
   assert.equal(v.headers[2]!.value, 'first second\\x0dbare', 'a fold is removed, a bare CR is shown escaped');
-  assert.ok(v.headers.every((h) => !/\\x0d\\x0a/.test(h.value)), 'no escaped CRLF left from folding');
+  assert.ok(
+    v.headers.every((h) => !/\\x0d\\x0a/.test(h.value)),
+    'no escaped CRLF left from folding',
+  );
 });

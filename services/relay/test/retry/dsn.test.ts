@@ -24,7 +24,10 @@ test('a DSN is an RFC 3464 multipart/report with the status per recipient and th
   assert.match(text, /^Content-Type: multipart\/report; report-type=delivery-status; boundary="/m);
   assert.match(text, /^Auto-Submitted: auto-replied\r$/m);
   assert.match(text, /^Content-Type: message\/delivery-status\r\n\r\nReporting-MTA: dns; mx\.example\.test\r\nArrival-Date: /m);
-  assert.match(text, /^Final-Recipient: rfc822; u@example\.test\r\nAction: failed\r\nStatus: 5\.1\.1\r\nRemote-MTA: dns; mailbox\.example\.test\r\nDiagnostic-Code: smtp; 550 5\.1\.1 User unknown second line\r$/m);
+  assert.match(
+    text,
+    /^Final-Recipient: rfc822; u@example\.test\r\nAction: failed\r\nStatus: 5\.1\.1\r\nRemote-MTA: dns; mailbox\.example\.test\r\nDiagnostic-Code: smtp; 550 5\.1\.1 User unknown second line\r$/m,
+  );
   assert.match(text, /Content-Type: text\/rfc822-headers\r\n\r\nFrom: a@example\.net/);
   assert.ok(!text.includes('secret body'), 'the body is not returned');
   assert.ok(!/[^\r]\n/.test(text) && !/\r(?!\n)/.test(text), 'CRLF only');
@@ -35,7 +38,14 @@ test('a DSN is an RFC 3464 multipart/report with the status per recipient and th
 });
 
 test('a non-ASCII recipient is written as RFC 6533 utf-8-addr-xtext', () => {
-  const raw = buildDsn({ reportingMta: 'mx', to: 'a@example.net', arrivalDate: new Date(), originalHeaders: Buffer.from('Subject: x\r\n'), recipients: [{ recipient: 'jörg@example.test', action: 'failed', status: '5.6.7', diagnostic: 'no' }], now: new Date() });
+  const raw = buildDsn({
+    reportingMta: 'mx',
+    to: 'a@example.net',
+    arrivalDate: new Date(),
+    originalHeaders: Buffer.from('Subject: x\r\n'),
+    recipients: [{ recipient: 'jörg@example.test', action: 'failed', status: '5.6.7', diagnostic: 'no' }],
+    now: new Date(),
+  });
   assert.match(raw.toString('latin1'), /^Final-Recipient: utf-8; j\\x\{F6\}rg@example\.test\r$/m);
 });
 
