@@ -7,8 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ConfigSchema } from '../src/index.js';
+import { moveRenamedKeys } from '../src/load.js';
 
-const fixture: unknown = JSON.parse(readFileSync(new URL('../../test/fixtures/default-config.json', import.meta.url), 'utf8'));
+// Keys renamed since (RENAMED_KEYS: auth -> login, reputation.connect -> connect.dnsbl) are read
+// under their new names, as the loader reads an old config: the values must not have changed.
+const fixture: unknown = moveRenamedKeys(JSON.parse(readFileSync(new URL('../../test/fixtures/default-config.json', import.meta.url), 'utf8')), () => {}).doc;
 
 test('the default config of a minimal file is what it was before the prefault idiom', () => {
   const parsed = ConfigSchema.parse({ hostname: 'mx.example.test', domains: [{ name: 'example.test' }] });
