@@ -1,6 +1,7 @@
 import type { Config } from '@portcullis/config';
 import { newMessageId, verdict, type MailMeta, type MailRecord } from '@portcullis/contract';
-import { buildDsn, headerSection, type DsnRecipient } from './dsn.js';
+import { fieldValueOctets, headerSection } from '@portcullis/message';
+import { buildDsn, returnedHeaders, type DsnRecipient } from './dsn.js';
 
 /**
  * relay.bounce: the DSN for recipients that failed (or are delayed), as a new
@@ -20,7 +21,7 @@ export function bounceRecord(config: Config, original: MailRecord, recipients: D
     reportingMta: config.hostname,
     to: sender,
     arrivalDate: new Date(original.meta.envelope.receivedAt),
-    originalHeaders: headerSection(original.raw),
+    originalHeaders: returnedHeaders(original.raw),
     recipients,
     now,
     ...(messageIdOf(original.raw) ? { originalMessageId: messageIdOf(original.raw)! } : {}),
@@ -49,16 +50,11 @@ export function bounceRecord(config: Config, original: MailRecord, recipients: D
 
 /** The Message-ID header's value without brackets, if the message has one. */
 export function messageIdOf(raw: Buffer): string | undefined {
-  const head = headerSection(raw).toString('latin1');
-  return /^message-id:[ \t]*<?([^>\r\n]+)>?/im.exec(head)?.[1]?.trim();
+  const value = fieldValueOctets(headerSection(raw), 'message-id')[0]?.toString('latin1');
+  return value === undefined ? undefined : /^[ \t]*<?([^>\r\n]+)>?/.exec(value)?.[1]?.trim();
 }
 
-/** The Subject header (first line), if any. */
+/** The Subject header (unfolded; octets that are not UTF-8 shown as U+FFFD, the field kept), if any. */
 export function subjectOf(raw: Buffer): string | undefined {
-  const head = headerSection(raw).toString('utf8');
-  const m = /^subject:[ \t]*(.*(?:\r\n[ \t].*)*)/im.exec(head);
-  return m?.[1]
-    ?.replace(/\r\n[ \t]/g, ' ')
-    .trim()
-    .slice(0, 300);
+  return fieldValueOctets(headerSection(raw), 'subject')[0]?.toString('utf8').trim().slice(0, 300);
 }
