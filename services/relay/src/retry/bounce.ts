@@ -1,6 +1,7 @@
 import type { Config } from '@portcullis/config';
-import { newMessageId, verdict, type MailMeta, type MailRecord } from '@portcullis/contract';
+import type { MailRecord } from '@portcullis/contract';
 import { fieldValueOctets, headerSection } from '@portcullis/message';
+import { ownMessageRecord } from '../delivery/own-message.js';
 import { buildDsn, returnedHeaders, type DsnRecipient } from './dsn.js';
 
 /**
@@ -26,26 +27,13 @@ export function bounceRecord(config: Config, original: MailRecord, recipients: D
     now,
     ...(messageIdOf(original.raw) ? { originalMessageId: messageIdOf(original.raw)! } : {}),
   });
-  const meta: MailMeta = {
-    v: 1,
-    id: newMessageId(now.getTime()),
-    size: raw.length,
-    envelope: {
-      listener: 'submission',
-      client: { ip: '127.0.0.1', port: 0 },
-      helo: config.hostname,
-      tls: null,
-      auth: null,
-      mailFrom: '',
-      body: '7BIT',
-      smtputf8: /[^\x00-\x7f]/.test(sender),
-      rcptTo: [sender],
-      receivedAt: now.toISOString(),
-    },
-    results: [],
-    verdict: verdict('deliver', `delivery status notification for ${original.meta.id}`, 'relay.bounce', { now }),
-  };
-  return { meta, raw };
+  return ownMessageRecord(
+    config,
+    raw,
+    { rcpt: sender, smtputf8: /[^\x00-\x7f]/.test(sender) },
+    { reason: `delivery status notification for ${original.meta.id}`, check: 'relay.bounce' },
+    now,
+  );
 }
 
 /** The Message-ID header's value without brackets, if the message has one. */
