@@ -15,14 +15,12 @@ import { checkClientIp, type ClientIpPolicy } from '@portcullis/dnsbl';
 import { queriesSent, testResolver, TEST_LISTS } from '@portcullis/dnsbl/testing';
 import { RedisState } from '@portcullis/state';
 import { checkReputation, LINKS_TASK, LocalLists, workerLinkReader, type CheckDeps } from '@portcullis/reputation';
+import { obfuscatedMessage } from '@portcullis/reputation/testing';
 import { WorkerPool } from '@portcullis/workers';
 import { createLogger, createRegistry } from '@portcullis/telemetry';
-import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
-import { ROOT, REDIS_URL } from '../support/paths.js';
+import { REDIS_URL } from '../support/paths.js';
 
 const total = Number(process.env.BENCH_MESSAGES ?? 300);
-const { obfuscatedMessage } = (await import(pathToFileURL(join(ROOT, 'services/reputation/dist/test/obfuscated-message.js')).href)) as { obfuscatedMessage: () => Buffer };
 const reputation = ConfigSchema.shape.reputation.parse({ content: { lists: [TEST_LISTS.uribl, TEST_LISTS.dbl], maxDomains: 20 }, history: { enabled: false } });
 const connect: ClientIpPolicy = { lists: [TEST_LISTS.dnsbl, TEST_LISTS.dnswl], refuseAt: 10, tarpitAt: 5, timeoutMs: 1500, deadlineMs: 3000 };
 const raw = obfuscatedMessage();

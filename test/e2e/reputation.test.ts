@@ -8,19 +8,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { MailboxSink } from '../support/sink.js';
 import { freePort, GatewayProcess } from '../support/gateway.js';
 import { RawSmtp } from '../support/raw-smtp.js';
-import { ROOT } from '../support/paths.js';
+import { obfuscatedMessage } from '@portcullis/reputation/testing';
 import { waitFor } from '../support/wait.js';
 
 const TEST_DNS = process.env.PORTCULLIS_TEST_DNS || `127.0.0.1:${15353 + Number(process.env.PORTCULLIS_TEST_PORT_OFFSET || 0)}`;
-/** The message whose links hide listed domains lives beside the reputation stage's own tests. */
-const { obfuscatedMessage } = (await import(pathToFileURL(join(ROOT, 'services/reputation/dist/test/obfuscated-message.js')).href)) as {
-  obfuscatedMessage: (from?: string) => Buffer;
-};
 
 const REPUTATION = `dns:
   servers: ["${TEST_DNS}"]

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { Downstream } from './common.js';
-import { messageTraceSections } from './message-trace.js';
 
 const Relay = z.strictObject({
   /** Where mail for a domain without a downstream is written, one Maildir per recipient. */
@@ -66,12 +65,8 @@ const Quarantine = z.strictObject({
     .prefault({}),
 });
 
-/**
- * Delivery, retries, bounces and quarantine (relay service). The message trace is not the relay's
- * (every service writes it): it is spread here only until schema.ts lists messageTraceSections itself.
- */
+/** Delivery, retries, bounces and quarantine (relay service). */
 export const relaySections = {
   relay: Relay.prefault({}),
   quarantine: Quarantine.prefault({}),
-  ...messageTraceSections,
 };

@@ -6,6 +6,7 @@ import { authenticationSections } from './authentication.js';
 import { reputationSections, List, Lookups } from './reputation.js';
 import { contentSections } from './content.js';
 import { relaySections } from './relay.js';
+import { messageTraceSections } from './message-trace.js';
 import { kubernetesSections } from './kubernetes.js';
 import { httpSections } from './http.js';
 import { Stages } from './stages.js';
@@ -342,6 +343,7 @@ export const ConfigSchema = z.strictObject({
   ...reputationSections,
   ...contentSections,
   ...relaySections,
+  ...messageTraceSections,
   ...kubernetesSections,
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
 });

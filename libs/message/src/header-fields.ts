@@ -39,6 +39,22 @@ export function unfold(value: string): string {
   return value.replace(/\r?\n(?=[ \t])/g, '');
 }
 
+/**
+ * Unfolded values of the fields called `name` (any case) in a header section, without their final
+ * line break, as octets: for a reader that decodes them its own way (a display that keeps a field
+ * whose octets are not UTF-8, for one).
+ */
+export function fieldValueOctets(section: Buffer, name: string): Buffer[] {
+  const wanted = name.toLowerCase();
+  const out: Buffer[] = [];
+  for (const f of headerFields(section)) {
+    const text = f.toString('latin1');
+    if (fieldName(text).toLowerCase() !== wanted) continue;
+    out.push(Buffer.from(unfold(text.slice(text.indexOf(':') + 1)).replace(/\r?\n$/, ''), 'latin1'));
+  }
+  return out;
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -47,19 +63,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * '\u0000', which no parser accepts.
  */
 export function fieldValues(section: Buffer, name: string): string[] {
-  const wanted = name.toLowerCase();
-  const out: string[] = [];
-  for (const f of headerFields(section)) {
-    const text = f.toString('latin1');
-    if (fieldName(text).toLowerCase() !== wanted) continue;
-    const value = unfold(text.slice(text.indexOf(':') + 1)).replace(/\r?\n$/, '');
+  return fieldValueOctets(section, name).map((value) => {
     try {
-      out.push(utf8.decode(Buffer.from(value, 'latin1')));
+      return utf8.decode(value);
     } catch {
-      out.push('\u0000');
+      return '\u0000';
     }
-  }
-  return out;
+  });
 }
 
 /** An unstructured value for reading (Subject, a display name): RFC 2047 encoded words decoded, blanks kept. */

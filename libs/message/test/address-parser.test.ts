@@ -60,4 +60,5 @@ test('readFromHeader: counts From fields and says when one is malformed; the bod
   assert.deepEqual(readFromHeader(hdr('From: a@x.test\nFrom: b@y.test\n\nFrom: c@z.test\n')), { fields: 2, addresses: ['a@x.test', 'b@y.test'], malformed: false });
   assert.deepEqual(readFromHeader(hdr('From: a@x.test <b@y.test>\n')), { fields: 1, addresses: [''], malformed: true });
   assert.deepEqual(readFromHeader(hdr('\nFrom: a@x.test\n')), { fields: 0, addresses: [], malformed: false });
+  assert.equal(readFromHeader(hdr('From : alice@example.test\n')).fields, 1); // obsolete WSP before the colon still counts as From
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { headerSection, messageBody, splitMessage } from '../src/split.js';
-import { decodeHeaderValue, fieldValues, headerFields, headerLines, unfold } from '../src/header-fields.js';
+import { decodeHeaderValue, fieldValueOctets, fieldValues, headerFields, headerLines, unfold } from '../src/header-fields.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -34,6 +34,9 @@ test('fields keep their continuation lines byte for byte; values are unfolded an
   assert.deepEqual(fieldValues(section, 'from'), [' a@x.test']);
   assert.deepEqual(fieldValues(Buffer.from('Subject: Grüße\r\n', 'utf8'), 'subject'), [' Grüße']);
   assert.deepEqual(fieldValues(Buffer.from([...b('Subject: a'), 0xff, 0x0d, 0x0a]), 'subject'), ['\u0000']);
+  // The same values as octets, for a reader that decodes them its own way: the 0xff kept.
+  assert.deepEqual(fieldValueOctets(Buffer.from([...b('Subject: a'), 0xff, 0x0d, 0x0a]), 'subject'), [Buffer.from([...b(' a'), 0xff])]);
+  assert.deepEqual(fieldValueOctets(section, 'subject').map(String), [' one two']);
   assert.equal(unfold('a\r\n b\n\tc'), 'a b\tc');
   assert.deepEqual(headerLines(b('A: 1\r\nB: 2')), ['A: 1\r\n', 'B: 2\r\n']);
 });

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import { SMTPServer } from 'smtp-server';
-import type { Bus } from '@portcullis/bus';
 import type { Config } from '@portcullis/config';
-import type { DnsResolver } from '@portcullis/dns';
-import type { SharedState } from '@portcullis/state';
-import type { AdminHandler, Logger, Registry } from '@portcullis/telemetry';
+import type { ServiceDeps } from '@portcullis/service';
+import type { Logger } from '@portcullis/telemetry';
 import { ConnectDnsbl } from './connect/dnsbl.js';
 import { FlowControl } from './connect/flow-control.js';
 import { onConnect } from './connect/on-connect.js';
@@ -36,16 +34,8 @@ import { SlotReclaim } from './session/slot-reclaim.js';
 import { installSmtpServerPatches } from './smtp-server-patches/index.js';
 import { attachSessionLimits } from './smtp-server-patches/session-hooks.js';
 
-export interface EdgeDeps {
-  config: Config;
-  bus: Bus;
-  state: SharedState;
-  logger: Logger;
-  registry: Registry;
-  /** Registers operator endpoints under /admin on the admin HTTP port. */
-  admin?: (area: string, handler: AdminHandler) => void;
-  /** For connect-time DNSBL look-ups (connect.dnsbl.lists); not needed without lists. */
-  dns?: DnsResolver;
+/** The service's deps (dns: for the connect DNSBLs, not needed without connect.dnsbl.lists), and the edge's own. */
+export interface EdgeDeps extends ServiceDeps {
   /** Client addresses or networks never looked up in the connect DNSBLs (the gateway passes reputation.allow.ips). */
   dnsblExempt?: readonly string[];
 }

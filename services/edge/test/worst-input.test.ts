@@ -1,15 +1,14 @@
 /**
  * The edge's parsers of client data fed 2 MiB of their worst inputs (libs/hostile-input), each with
  * a time bound of ten times or more what it takes here (figures in docs/security.md, "One message
- * never stalls a stage: linear parsers"): the header and line limits scanner on DATA, the RFC 5322
- * From parser and sender identity on submission, and the RCPT/MAIL address checks.
+ * never stalls a stage: linear parsers"): the header and line limits scanner on DATA, the From
+ * header rule and sender identity on submission (the parser under them is libs/message's, tested there), and the RCPT/MAIL address checks.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fill, hostileMessages, hostileTexts, MiB, slowest } from '@portcullis/hostile-input';
 import { HeaderLimitScanner } from '../src/data/header-limits.js';
-import { checkSender, normalizeAllowedEntry, parseAddress, readFromHeader } from '../src/mail/sender-identity.js';
-import { parseMailboxList } from '../src/mail/address-parser.js';
+import { checkFromHeader, checkSender, normalizeAllowedEntry } from '../src/mail/sender-identity.js';
 import { checkRecipient } from '../src/rcpt/recipient-checks.js';
 
 const SIZE = 2 * MiB;
@@ -46,23 +45,23 @@ test('sender-identity: MAIL FROM addresses and allowed entries of 2 MiB', async 
   const worst = await slowest(
     hostileTexts(SIZE),
     ({ text }) => {
-      parseAddress(text);
       normalizeAllowedEntry(text);
       checkSender('alice', text, ['@example.test', text]);
       checkSender('alice', `<${text}@example.test>`, ['@example.test']);
-      parseMailboxList(`"${text}" <a@example.test>`);
     },
     10_000,
   );
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
 });
 
-test('sender-identity: the RFC 5322 From parser on From headers of 2 MiB', async (t) => {
-  const worst = await slowest(hostileTexts(SIZE), ({ text }) => readFromHeader(Buffer.from(`From: ${text}\r\n\r\n`, 'latin1')), 25_000);
+test('sender-identity: the From header rule on From headers of 2 MiB', async (t) => {
+  // The parser itself (libs/message readFromHeader) has its own worst-input test; this one bounds the rule over it.
+  const worst = await slowest(hostileTexts(SIZE), ({ text }) => checkFromHeader('alice', Buffer.from(`From: ${text}\r\n\r\n`, 'latin1'), ['@example.test']), 25_000);
   t.diagnostic(`slowest: ${worst.name}, ${worst.ms.toFixed(0)} ms`);
-  // 150k mailboxes in one From (each > used to be searched for from the start of the list).
-  assert.equal(parseMailboxList(`${'<a@b.test>,'.repeat(150_000)}<a@b.test>`)?.length, 150_001);
-  assert.deepEqual(readFromHeader(Buffer.from(`From: (${fill('(', 1000)}${fill(')', 1000)}) <a@example.test>\r\n\r\n`)).addresses, ['a@example.test']);
+  assert.deepEqual(checkFromHeader('alice', Buffer.from(`From: (${fill('(', 1000)}${fill(')', 1000)}) <a@example.test>\r\n\r\n`), ['@example.test']), {
+    ok: true,
+    addresses: ['a@example.test'],
+  });
 });
 
 test('rcpt: RCPT TO addresses of 2 MiB', async (t) => {

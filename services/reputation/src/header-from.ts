@@ -1,5 +1,5 @@
 import { getDomain } from 'tldts';
-import { fieldName, headerFields, headerSection, unfold } from '@portcullis/message';
+import { fieldValueOctets, headerSection } from '@portcullis/message';
 
 /** Headers are read up to this many octets: the From field is near the top. */
 const MAX_HEADER_BYTES = 64 * 1024;
@@ -13,11 +13,9 @@ const MAX_HEADER_BYTES = 64 * 1024;
  * unclosed comment before the address, say) still has the one domain DMARC evaluated.
  */
 export function headerFromDomain(raw: Buffer): string | null {
-  const fields = headerFields(headerSection(raw.subarray(0, MAX_HEADER_BYTES)))
-    .map((f) => f.toString('latin1'))
-    .filter((f) => fieldName(f).toLowerCase() === 'from');
+  const fields = fieldValueOctets(headerSection(raw.subarray(0, MAX_HEADER_BYTES)), 'from');
   if (fields.length !== 1) return null;
-  const value = unfold(fields[0]!.slice(fields[0]!.indexOf(':') + 1));
+  const value = fields[0]!.toString('latin1');
   const bare = dropEnclosed(dropEnclosed(value, '"', '"'), '(', ')');
   const domains = [...bare.matchAll(/@([a-z0-9.-]+)/gi)].map((m) => m[1]!.toLowerCase());
   return domains.length === 1 ? getDomain(domains[0]!) : null;

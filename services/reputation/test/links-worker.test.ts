@@ -11,7 +11,7 @@ import { createLogger, createRegistry } from '@portcullis/telemetry';
 import { BudgetExceededError, WorkerPool } from '@portcullis/workers';
 import { LINKS_TASK, workerLinkReader } from '../src/index.js';
 import { messageLinks } from '../src/message-links.js';
-import { obfuscatedMessage } from './obfuscated-message.js';
+import { obfuscatedMessage } from '../src/testing.js';
 
 const newPool = (registry = createRegistry()) =>
   new WorkerPool({ name: 'reputation', module: LINKS_TASK, size: 1, maxQueued: 8, registry, logger: createLogger({ level: 'silent', service: 'test' }) });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { sampleMeta } from '@portcullis/contract/testing';
 import { linkTargets, parseMime } from '@portcullis/message';
 import { messageDomains } from '../src/message-domains.js';
-import { HIDDEN, obfuscatedMessage } from './obfuscated-message.js';
+import { HIDDEN, obfuscatedMessage } from '../src/testing.js';
 
 test('every obfuscation is seen through to the registered domain', async () => {
   const parts = await parseMime(obfuscatedMessage(), { maxTextChars: 1 << 20 });

@@ -14,8 +14,7 @@ import { MemoryState, RedisState } from '@portcullis/state';
 import { TEST_REDIS_URL, sharedRedisSkip } from '@portcullis/state/testing';
 import { after } from 'node:test';
 import { checkReputation, SenderHistory } from '../src/index.js';
-import { HIDDEN, obfuscatedMessage } from './obfuscated-message.js';
-import { testCheckDeps, testPool } from '../src/testing.js';
+import { HIDDEN, obfuscatedMessage, testCheckDeps, testPool } from '../src/testing.js';
 
 const skip = await testDnsSkip();
 // The message is parsed in a worker, as in the stage.

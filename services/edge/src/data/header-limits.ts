@@ -25,6 +25,12 @@ import type { LimitVerdict } from '../session/limit-refusals.js';
  * the body it does not visit every line but jumps, with one lastIndexOf per window of
  * maxLineLength octets, to the last line break in the window: a window that holds a break
  * proves every line inside it short enough. 25 MiB of base64 lines costs about 3 ms.
+ *
+ * Why not libs/message's splitMessage: that reads a whole message in one buffer, and this must
+ * refuse while DATA streams in, before the message is held, with the header's end found across
+ * chunk boundaries; it also ends lines at a bare CR, as the normaliser does, where
+ * splitMessage ends the header only at CRLF or LF. Both agree on where a CRLF message's
+ * header ends.
  */
 export interface HeaderLimitOptions {
   /** Largest header section in octets (the empty line after it not counted). */

@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
-import { headerSection } from '../retry/dsn.js';
+import { fieldName, fieldValues, headerLines, splitMessage } from '@portcullis/message';
 
 export interface ExtensionNeeds {
   /** An address of the envelope is not ASCII: the next hop must offer SMTPUTF8 (RFC 6531). */
@@ -16,11 +16,11 @@ const has8bit = (b: Buffer) => !isAscii(b);
 const nonAscii = (s: string) => /[^\x00-\x7f]/.test(s);
 
 export function extensionNeeds(from: string, recipients: string[], raw: Buffer): ExtensionNeeds {
-  const head = headerSection(raw);
+  const { headerEnd, bodyStart } = splitMessage(raw);
   return {
     utf8Address: nonAscii(from) || recipients.some(nonAscii),
-    eightBitHeaders: has8bit(head),
-    eightBitBody: has8bit(raw.subarray(head.length)),
+    eightBitHeaders: has8bit(raw.subarray(0, headerEnd)),
+    eightBitBody: has8bit(raw.subarray(bodyStart)),
   };
 }
 
@@ -33,13 +33,18 @@ export function extensionNeeds(from: string, recipients: string[], raw: Buffer):
  */
 export function downgradeTo7bit(raw: Buffer): Buffer | null {
   const out = downgradeEntity(raw.toString('latin1'));
-  return out === null ? null : Buffer.from(out, 'latin1');
+  if (out === null) return null;
+  const converted = Buffer.from(out, 'latin1');
+  // The parts are found by CRLF boundaries: in a message with bare LF line breaks (the edge lets
+  // none through, but a record may come from elsewhere) some 8-bit may be left: not converted.
+  return has8bit(converted) ? null : converted;
 }
 
 function downgradeEntity(entity: string): string | null {
-  const split = entity.indexOf('\r\n\r\n');
-  const head = split < 0 ? entity : entity.slice(0, split + 2);
-  const body = split < 0 ? '' : entity.slice(split + 4);
+  // Where each part's header ends: libs/message's rule (latin1: one character per octet, so the offsets hold).
+  const split = splitMessage(Buffer.from(entity, 'latin1'));
+  const head = entity.slice(0, split.headerEnd);
+  const body = entity.slice(split.bodyStart);
   if (has8bitStr(head)) return null;
   if (!has8bitStr(body)) return entity;
   const type = headerValue(head, 'content-type')?.toLowerCase() ?? 'text/plain';
@@ -58,19 +63,23 @@ function downgradeEntity(entity: string): string | null {
       pieces[i] = pieces[i]!.slice(0, nl + 2) + part;
     }
     if (has8bitStr(pieces[0]!) || has8bitStr(pieces.at(-1)!.startsWith('--') ? pieces.at(-1)! : '')) return null;
-    return head + '\r\n' + pieces.join(delimiter).slice(2);
+    return head + entity.slice(split.headerEnd, split.bodyStart) + pieces.join(delimiter).slice(2);
   }
   if (type.startsWith('message/')) return null;
   const cte = headerValue(head, 'content-transfer-encoding')?.trim().toLowerCase();
   if (cte && cte !== '8bit' && cte !== '7bit') return null; // binary or a broken label: not ours to guess
   const encoded = qpWrap(qpEncode(Buffer.from(body, 'latin1')), 76);
-  const newHead = cte ? head.replace(/^content-transfer-encoding:[^\r\n]*(\r\n[ \t][^\r\n]*)*\r\n/im, '') : head;
+  const newHead = cte
+    ? headerLines(Buffer.from(head, 'latin1'))
+        .filter((f) => fieldName(f).toLowerCase() !== 'content-transfer-encoding')
+        .join('')
+    : head;
   return `${newHead}Content-Transfer-Encoding: quoted-printable\r\n\r\n${encoded}`;
 }
 
 const has8bitStr = (s: string) => /[\x80-\xff]/.test(s);
 
+/** The first field called `name` of a part's header (7-bit: checked before), unfolded, trimmed. */
 function headerValue(head: string, name: string): string | undefined {
-  const m = new RegExp(`^${name}:[ \\t]*([^\\r\\n]*(?:\\r\\n[ \\t][^\\r\\n]*)*)`, 'im').exec(head);
-  return m?.[1]?.replace(/\r\n[ \t]+/g, ' ');
+  return fieldValues(Buffer.from(head, 'latin1'), name)[0]?.trim();
 }

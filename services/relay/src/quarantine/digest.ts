@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '@portcullis/config';
-import { domainOf, newMessageId, verdict, type MailRecord } from '@portcullis/contract';
+import { domainOf, type MailRecord } from '@portcullis/contract';
 import type { SharedState } from '@portcullis/state';
 import type { QuarantineEntry, QuarantineStore } from './quarantine-store.js';
 import { escapeForDisplay } from '@portcullis/contract';
+import { ownMessageRecord } from '../delivery/own-message.js';
 
 /**
  * relay.digest: one message per recipient (of the domains that opted in)
@@ -45,26 +46,5 @@ function digestRecord(config: Config, rcpt: string, entries: QuarantineEntry[], 
       `Date: ${now.toUTCString().replace('GMT', '+0000')}\r\nMessage-ID: <${randomBytes(12).toString('hex')}@${config.hostname}>\r\nAuto-Submitted: auto-generated\r\n` +
       `MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(text).toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`,
   );
-  return {
-    raw,
-    meta: {
-      v: 1,
-      id: newMessageId(now.getTime()),
-      size: raw.length,
-      envelope: {
-        listener: 'submission',
-        client: { ip: '127.0.0.1', port: 0 },
-        helo: config.hostname,
-        tls: null,
-        auth: null,
-        mailFrom: '',
-        body: '7BIT',
-        smtputf8: false,
-        rcptTo: [rcpt],
-        receivedAt: now.toISOString(),
-      },
-      results: [],
-      verdict: verdict('deliver', 'quarantine digest', 'relay.digest', { now }),
-    },
-  };
+  return ownMessageRecord(config, raw, { rcpt, smtputf8: false }, { reason: 'quarantine digest', check: 'relay.digest' }, now);
 }

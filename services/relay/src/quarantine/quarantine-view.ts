@@ -1,6 +1,6 @@
-import { simpleParser } from 'mailparser';
 import { convert } from 'html-to-text';
 import { escapeForDisplay } from '@portcullis/contract';
+import { DEFAULT_MIME_LIMITS, headerFields, headerSection, parseMime, type ParsedMessage } from '@portcullis/message';
 
 export interface SafeView {
   headers: { name: string; value: string }[];
@@ -19,50 +19,51 @@ const MAX_HEADERS = 200;
  * relay.quarantine-view: what the operator sees of a quarantined message:
  * its headers and its text, as escaped plain text. HTML is never passed on
  * (only its text), scripts and attachments are never opened, only named.
+ *
+ * The parse is libs/message's bounded one (parseMime): attachments are read through and
+ * counted, not kept, and the text is kept up to its limit, so a 25 MiB quarantined message
+ * costs the admin API no more than its text. The headers are the top-level header section as
+ * written (libs/message's split), one entry per field.
  */
 export async function safeView(raw: Buffer): Promise<SafeView> {
-  let parsed: Awaited<ReturnType<typeof simpleParser>>;
+  let parsed: ParsedMessage;
   try {
-    parsed = await simpleParser(raw, { skipHtmlToText: false, skipImageLinks: true, skipTextLinks: true });
+    parsed = await parseMime(raw, { inspectBytes: 0 });
   } catch (err) {
     return rawView(raw, (err as Error).message);
   }
-  const headers = parsed.headerLines.slice(0, MAX_HEADERS).map((h) => {
-    const colon = h.line.indexOf(':');
-    // The name as the message spells it (mailparser's key is lower-cased), the value unfolded.
-    return { name: line(colon > 0 ? h.line.slice(0, colon).trim() : h.key), value: line(unfold(octetsAsUtf8(h.line.slice(colon + 1).trim()))) };
-  });
-  // mailparser makes text of a lone HTML body, not of one inside multipart/mixed: do it here.
-  const full =
-    parsed.text ??
-    (typeof parsed.html === 'string'
-      ? convert(parsed.html, {
-          selectors: [
-            { selector: 'img', format: 'skip' },
-            { selector: 'a', options: { ignoreHref: true } },
-          ],
-        })
-      : '');
+  const headers = headerFields(headerSection(raw))
+    .slice(0, MAX_HEADERS)
+    .map((field) => {
+      // An 8-bit header is UTF-8 (RFC 6532): read as such, a bidi override shows as \u202E rather than as three latin1 letters.
+      const text = field.toString('utf8');
+      const colon = text.indexOf(':');
+      // The name as the message spells it, the value unfolded.
+      return { name: line(colon > 0 ? text.slice(0, colon).trim() : ''), value: line(unfold(text.slice(colon + 1).trim())) };
+    });
+  // parseMime keeps the text parts as written and never makes text of HTML: a message with HTML only is converted here.
+  const fromHtml = parsed.text === '' && parsed.html !== '';
+  const full = fromHtml
+    ? convert(parsed.html, {
+        selectors: [
+          { selector: 'img', format: 'skip' },
+          { selector: 'a', options: { ignoreHref: true } },
+        ],
+      })
+    : parsed.text;
   return {
     headers,
     text: escapeForDisplay(full.slice(0, MAX_TEXT), { keepLineBreaks: true }),
-    truncated: full.length > MAX_TEXT,
-    attachments: parsed.attachments.map((a) => ({ filename: line(a.filename ?? ''), contentType: line(a.contentType), size: a.size })),
+    // The HTML kept is cut at the parse's limit: its text may then be short of what the message holds.
+    truncated: full.length > MAX_TEXT || (fromHtml && parsed.html.length >= DEFAULT_MIME_LIMITS.maxTextChars),
+    attachments: parsed.parts.map((a) => ({ filename: line(a.filename), contentType: line(a.contentType), size: a.size })),
   };
-}
-
-/**
- * mailparser gives raw header lines one character per octet; an 8-bit header is UTF-8 (RFC 6532),
- * so it is read as such: a bidi override then shows as \u202E rather than as three latin1 letters.
- */
-function octetsAsUtf8(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /[^\x00-\x7f]/.test(s) && !/[^\x00-\xff]/.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s;
 }
 
 /**
  * RFC 5322 2.2.3: a folded header is one line; each CRLF + white space of a fold is shown as one
  * space (a tab would only show escaped). Any other CR or LF stays and is escaped by `line`.
+ * For display only: libs/message's unfold keeps the blanks, as the RFC does for reading.
  */
 const unfold = (s: string) => s.replace(/\r\n[ \t]+/g, ' ');
 
@@ -70,9 +71,9 @@ const unfold = (s: string) => s.replace(/\r\n[ \t]+/g, ' ');
 const line = (s: string) => escapeForDisplay(s);
 
 /**
- * A message the parser refused (a MIME part whose header passes mailparser's limit, for one: the
- * reason content quarantined it) is still the operator's to judge: shown as it is, escaped, the
- * octets read as UTF-8, its line breaks kept.
+ * A message the parser refused (a MIME part whose header passes mailparser's limit, or a message
+ * past one of parseMime's bounds: the reason content quarantined it) is still the operator's to
+ * judge: shown as it is, escaped, the octets read as UTF-8, its line breaks kept.
  */
 function rawView(raw: Buffer, reason: string): SafeView {
   const text = raw.subarray(0, MAX_TEXT).toString('utf8').replace(/\r\n/g, '\n');

@@ -1,6 +1,8 @@
 import type { Config } from '@portcullis/config';
-import { newMessageId, verdict, type MailMeta, type MailRecord } from '@portcullis/contract';
-import { buildDsn, headerSection, type DsnRecipient } from './dsn.js';
+import type { MailRecord } from '@portcullis/contract';
+import { fieldValueOctets, headerSection } from '@portcullis/message';
+import { ownMessageRecord } from '../delivery/own-message.js';
+import { buildDsn, returnedHeaders, type DsnRecipient } from './dsn.js';
 
 /**
  * relay.bounce: the DSN for recipients that failed (or are delayed), as a new
@@ -20,45 +22,27 @@ export function bounceRecord(config: Config, original: MailRecord, recipients: D
     reportingMta: config.hostname,
     to: sender,
     arrivalDate: new Date(original.meta.envelope.receivedAt),
-    originalHeaders: headerSection(original.raw),
+    originalHeaders: returnedHeaders(original.raw),
     recipients,
     now,
     ...(messageIdOf(original.raw) ? { originalMessageId: messageIdOf(original.raw)! } : {}),
   });
-  const meta: MailMeta = {
-    v: 1,
-    id: newMessageId(now.getTime()),
-    size: raw.length,
-    envelope: {
-      listener: 'submission',
-      client: { ip: '127.0.0.1', port: 0 },
-      helo: config.hostname,
-      tls: null,
-      auth: null,
-      mailFrom: '',
-      body: '7BIT',
-      smtputf8: /[^\x00-\x7f]/.test(sender),
-      rcptTo: [sender],
-      receivedAt: now.toISOString(),
-    },
-    results: [],
-    verdict: verdict('deliver', `delivery status notification for ${original.meta.id}`, 'relay.bounce', { now }),
-  };
-  return { meta, raw };
+  return ownMessageRecord(
+    config,
+    raw,
+    { rcpt: sender, smtputf8: /[^\x00-\x7f]/.test(sender) },
+    { reason: `delivery status notification for ${original.meta.id}`, check: 'relay.bounce' },
+    now,
+  );
 }
 
 /** The Message-ID header's value without brackets, if the message has one. */
 export function messageIdOf(raw: Buffer): string | undefined {
-  const head = headerSection(raw).toString('latin1');
-  return /^message-id:[ \t]*<?([^>\r\n]+)>?/im.exec(head)?.[1]?.trim();
+  const value = fieldValueOctets(headerSection(raw), 'message-id')[0]?.toString('latin1');
+  return value === undefined ? undefined : /^[ \t]*<?([^>\r\n]+)>?/.exec(value)?.[1]?.trim();
 }
 
-/** The Subject header (first line), if any. */
+/** The Subject header (unfolded; octets that are not UTF-8 shown as U+FFFD, the field kept), if any. */
 export function subjectOf(raw: Buffer): string | undefined {
-  const head = headerSection(raw).toString('utf8');
-  const m = /^subject:[ \t]*(.*(?:\r\n[ \t].*)*)/im.exec(head);
-  return m?.[1]
-    ?.replace(/\r\n[ \t]/g, ' ')
-    .trim()
-    .slice(0, 300);
+  return fieldValueOctets(headerSection(raw), 'subject')[0]?.toString('utf8').trim().slice(0, 300);
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { headerSection } from '@portcullis/message';
 
 /** One recipient's part of a delivery status notification (RFC 3464 section 2.3). */
 export interface DsnRecipient {
@@ -100,8 +101,10 @@ export function buildDsn(input: DsnInput): Buffer {
   return Buffer.from(text, 'latin1');
 }
 
-/** The header section of a message (up to the first empty line), capped. */
-export function headerSection(raw: Buffer, max = 64 * 1024): Buffer {
-  const end = raw.indexOf('\r\n\r\n');
-  return raw.subarray(0, Math.min(end < 0 ? raw.length : end + 2, max));
+/**
+ * The headers a DSN returns (RFC 3462 text/rfc822-headers): the message's header section by
+ * libs/message's split (so a bare-LF message returns its header, not its body), capped.
+ */
+export function returnedHeaders(raw: Buffer, max = 64 * 1024): Buffer {
+  return headerSection(raw).subarray(0, max);
 }

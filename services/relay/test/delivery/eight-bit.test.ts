@@ -39,3 +39,24 @@ test('what cannot be converted is refused (null): 8-bit headers, message/rfc822,
   const seven = crlf('Subject: x\n\nplain\n');
   assert.equal(downgradeTo7bit(seven)?.equals(seven), true, 'a 7-bit message is left as it is');
 });
+
+test('the header/body split is libs/message split: no body, bare LF, a part without headers', async () => {
+  // No body: all header; 8-bit in it is header, not body.
+  assert.deepEqual(extensionNeeds('a@example.net', ['u@example.test'], Buffer.from('Subject: café\r\n')), { utf8Address: false, eightBitHeaders: true, eightBitBody: false });
+  // Bare LF: the body is the body (a '\r\n\r\n' search took the whole message for the header).
+  assert.deepEqual(extensionNeeds('a@example.net', ['u@example.test'], Buffer.from('Subject: x\n\ncafé\n')), { utf8Address: false, eightBitHeaders: false, eightBitBody: true });
+  const lfSingle = downgradeTo7bit(Buffer.from('Subject: x\nContent-Type: text/plain; charset=utf-8\n\ncafé\n'));
+  assert.ok(lfSingle);
+  assert.ok(![...lfSingle].some((c) => c > 0x7f), 'only 7-bit octets');
+  assert.equal((await simpleParser(lfSingle)).text?.trim(), 'café');
+  // A multipart with bare LF is not split on CRLF boundaries: what would keep 8-bit octets is refused, never sent as is.
+  assert.equal(downgradeTo7bit(Buffer.from('Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\ncafé\n--b--\n')), null);
+  // A part with no header lines (its body starts at once with the empty line) is converted as text/plain.
+  const noHead = downgradeTo7bit(crlf('Content-Type: multipart/mixed; boundary="b"\n\n--b\n\nüber\n\nzwei\n--b--\n'));
+  assert.ok(noHead);
+  assert.ok(![...noHead].some((c) => c > 0x7f));
+  assert.match((await simpleParser(noHead)).text ?? '', /über\s+zwei/);
+  // A 7-bit message with no body is left as it is.
+  const headOnly = Buffer.from('Subject: x\r\n');
+  assert.equal(downgradeTo7bit(headOnly)?.equals(headOnly), true);
+});
