@@ -31,7 +31,7 @@ const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null &
  * Applies RENAMED_KEYS to a copy of the document (the objects on the way to a moved key are
  * copied, the rest shared). Returns the issues of keys given under both names.
  */
-export function moveRenamedKeys(doc: unknown, onDeprecated: DeprecatedKeyHandler): { doc: unknown; clashes: string[] } {
+function moveRenamedKeys(doc: unknown, onDeprecated: DeprecatedKeyHandler): { doc: unknown; clashes: string[] } {
   if (!isObject(doc)) return { doc, clashes: [] };
   let out: Doc = doc;
   const clashes: string[] = [];
